@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_initial.js';
+
+/**
+ * Every migration, by sortable name. A static list (not a folder scan) so the same
+ * code runs from TypeScript sources in tests and from compiled JavaScript in dist/.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+};

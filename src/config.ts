@@ -1,0 +1,133 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The service's configuration, read once from the environment.
+ * Names and defaults follow the configuration contract in DESIGN.md; operators
+ * and scripts rely on them. `.env.example` documents every variable.
+ */
+
+// Environment strings parsed explicitly: "1"/"true"/"yes"/"on" and their opposites.
+const envBool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(v), {
+    message: 'must be a boolean (true/false, 1/0, yes/no, on/off)',
+  })
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const envInt = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const ConfigSchema = z
+  .object({
+    HOST: z.string().default('0.0.0.0'),
+    PORT: envInt(0, 65535).default(8776),
+    DATA_DIR: z.string().default('./data'),
+    DATABASE_URL: optionalString.pipe(
+      z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+    ),
+    DATABASE_POOL_SIZE: envInt(1, 1000).default(10),
+    ROLE: z.enum(['api', 'worker', 'all']).default('all'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    AUTH_STRATEGY: z.enum(['noauth', 'keystone']).default('noauth'),
+    NOAUTH_ADMIN_PROJECTS: z.string().default('*'),
+    NOAUTH_ADMIN_TOKEN: optionalString,
+    NOAUTH_ROLES: z.string().default('member,reader'),
+    KEYSTONE_URL: optionalString,
+    KEYSTONE_USERNAME: optionalString,
+    KEYSTONE_PASSWORD: optionalString,
+    KEYSTONE_PROJECT: optionalString,
+    KEYSTONE_USER_DOMAIN: z.string().default('Default'),
+    KEYSTONE_PROJECT_DOMAIN: z.string().default('Default'),
+    KEYSTONE_CACHE_SECONDS: envInt(0, 86400).default(300),
+
+    PUBLIC_ENDPOINT: optionalString,
+    AVAILABILITY_ZONE: z.string().min(1).max(255).default('nova'),
+    MAX_REQUEST_BODY_BYTES: envInt(1024).default(114688),
+    OSAPI_MAX_LIMIT: envInt(1).default(1000),
+    RATE_LIMIT_PER_MINUTE: envInt(0).default(0),
+    STRICT_BACKUP_NAMES: envBool.default(false),
+
+    QUOTA_VOLUMES: envInt(-1).default(10),
+    QUOTA_SNAPSHOTS: envInt(-1).default(10),
+    QUOTA_GIGABYTES: envInt(-1).default(1000),
+    QUOTA_BACKUPS: envInt(-1).default(10),
+    QUOTA_BACKUP_GIGABYTES: envInt(-1).default(1000),
+
+    BACKUP_STORE: z.enum(['posix', 's3']).default('posix'),
+    S3_ENDPOINT: optionalString,
+    S3_REGION: z.string().default('us-east-1'),
+    S3_ACCESS_KEY_ID: optionalString,
+    S3_SECRET_ACCESS_KEY: optionalString,
+    S3_BUCKET: z.string().min(3).max(63).default('volumebackups'),
+    S3_FORCE_PATH_STYLE: envBool.default(true),
+    S3_CHECKSUM_MODE: z.enum(['WHEN_REQUIRED', 'WHEN_SUPPORTED']).default('WHEN_REQUIRED'),
+    S3_MAX_ATTEMPTS: envInt(1, 20).default(5),
+    S3_TIMEOUT_MS: envInt(100).default(60000),
+    S3_MAX_SOCKETS: envInt(1, 1024).default(16),
+    S3_MULTIPART_THRESHOLD: envInt(5 * 1024 * 1024).default(64 * 1024 * 1024),
+    S3_SSE_CUSTOMER_KEY: optionalString,
+
+    BACKUP_COMPRESSION: z.enum(['zstd', 'zlib', 'none']).default('zstd'),
+    BACKUP_OBJECT_SIZE: envInt(4096).default(33554432),
+    BACKUP_BLOCK_SIZE: envInt(512).default(32768),
+    BACKUP_MAX_OPERATIONS: envInt(1, 1024).default(4),
+    BACKUP_WORKER_THREADS: envInt(1, 256).default(availableParallelism()),
+    BACKUP_CHUNKS_IN_FLIGHT: envInt(1, 64).default(4),
+    BACKUP_UPLOAD_CONCURRENCY: envInt(1, 64).default(4),
+
+    JOB_LEASE_SECONDS: envInt(5, 3600).default(60),
+    JOB_POLL_MS: envInt(10, 60000).default(500),
+  })
+  .superRefine((c, ctx) => {
+    if (c.BACKUP_OBJECT_SIZE % c.BACKUP_BLOCK_SIZE !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['BACKUP_OBJECT_SIZE'], message: 'must be a multiple of BACKUP_BLOCK_SIZE' });
+    }
+    if (c.BACKUP_STORE === 's3' && !c.S3_ENDPOINT) {
+      ctx.addIssue({ code: 'custom', path: ['S3_ENDPOINT'], message: 'is required when BACKUP_STORE=s3' });
+    }
+    if (c.AUTH_STRATEGY === 'keystone' && !c.KEYSTONE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['KEYSTONE_URL'], message: 'is required when AUTH_STRATEGY=keystone' });
+    }
+  });
+
+export type Config = Readonly<z.output<typeof ConfigSchema>>;
+
+/** Raised when the environment holds a bad value; the message names every bad variable. */
+export class ConfigError extends Error {}
+
+/**
+ * Parses the environment into a frozen Config.
+ * Throws ConfigError naming each invalid variable; the process should exit on it.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, as in a shell `FOO= cmd`.
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return Object.freeze({ ...parsed.data, DATA_DIR: resolve(parsed.data.DATA_DIR) });
+}
+
+/** Secrets that must never reach logs, error bodies or documents. */
+export function secretValues(config: Config): string[] {
+  return [config.S3_SECRET_ACCESS_KEY, config.KEYSTONE_PASSWORD, config.NOAUTH_ADMIN_TOKEN, config.S3_SSE_CUSTOMER_KEY]
+    .concat(config.DATABASE_URL ? [new URL(config.DATABASE_URL).password] : [])
+    .filter((v): v is string => typeof v === 'string' && v.length > 0);
+}

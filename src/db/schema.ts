@@ -1,0 +1,172 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Every table's row type, in one place (STYLE.md rule 10).
+ * int8 columns come back as JS numbers (see connection.ts: values stay below 2^53).
+ * timestamptz columns come back as Date.
+ */
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export interface VolumesTable {
+  id: string;
+  project_id: string;
+  user_id: string;
+  display_name: string | null;
+  display_description: string | null;
+  size: number; // GiB
+  status: string;
+  previous_status: string | null;
+  attach_status: string; // detached | attached
+  migration_status: string | null;
+  availability_zone: string;
+  host: string | null;
+  snapshot_id: string | null;
+  source_volid: string | null;
+  backup_id: string | null;
+  bootable: Generated<boolean>;
+  readonly: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+  updated_at: NullableTimestamp;
+  launched_at: NullableTimestamp;
+  deleted_at: NullableTimestamp;
+  deleted: Generated<boolean>;
+}
+
+export interface VolumeMetadataTable {
+  volume_id: string;
+  key: string;
+  value: string;
+}
+
+export interface VolumeAttachmentsTable {
+  id: string;
+  volume_id: string;
+  instance_uuid: string | null;
+  attached_host: string | null;
+  mountpoint: string | null;
+  attach_mode: string;
+  attached_at: NullableTimestamp;
+  detached_at: NullableTimestamp;
+  deleted: Generated<boolean>;
+}
+
+export interface SnapshotsTable {
+  id: string;
+  project_id: string;
+  user_id: string;
+  volume_id: string;
+  display_name: string | null;
+  display_description: string | null;
+  status: string;
+  progress: string; // "0%" .. "100%"
+  volume_size: number; // GiB
+  created_at: Generated<Timestamp>;
+  updated_at: NullableTimestamp;
+  deleted_at: NullableTimestamp;
+  deleted: Generated<boolean>;
+}
+
+export interface SnapshotMetadataTable {
+  snapshot_id: string;
+  key: string;
+  value: string;
+}
+
+/** Mirrors cinder/db/models.py:Backup, plus our progress and verify columns. */
+export interface BackupsTable {
+  id: string;
+  project_id: string;
+  user_id: string;
+  volume_id: string;
+  host: string | null;
+  availability_zone: string | null;
+  display_name: string | null;
+  display_description: string | null;
+  container: string | null;
+  parent_id: string | null;
+  status: string;
+  fail_reason: string | null;
+  service_metadata: string | null; // object-name prefix
+  service: string | null; // driver class path, exported as backup_service
+  size: number; // GiB
+  object_count: Generated<number>;
+  num_dependent_backups: Generated<number>;
+  temp_volume_id: string | null;
+  temp_snapshot_id: string | null;
+  snapshot_id: string | null;
+  data_timestamp: Timestamp;
+  restore_volume_id: string | null;
+  encryption_key_id: string | null;
+  // Progress extension: bytes of the running operation (backup, restore or verify).
+  progress_operation: string | null;
+  progress_bytes_done: Generated<number>;
+  progress_bytes_total: Generated<number>;
+  progress_started_at: NullableTimestamp;
+  progress_updated_at: NullableTimestamp;
+  stored_bytes: Generated<number>;
+  verified_at: NullableTimestamp;
+  verify_result: string | null;
+  created_at: Generated<Timestamp>;
+  updated_at: NullableTimestamp;
+  deleted_at: NullableTimestamp;
+  deleted: Generated<boolean>;
+}
+
+export interface BackupMetadataTable {
+  backup_id: string;
+  key: string;
+  value: string;
+}
+
+/**
+ * Long-running work. A worker claims a queued (or lease-expired running) row with
+ * FOR UPDATE SKIP LOCKED, holds it by renewing lease_expires_at, and ends it with
+ * a compare-and-set on status.
+ */
+export interface JobsTable {
+  id: Generated<number>;
+  kind: string; // backup | restore | delete_backup | snapshot_copy | delete_snapshot | verify | ...
+  resource_id: string;
+  payload: ColumnType<Record<string, unknown>, Record<string, unknown> | string | undefined, Record<string, unknown> | string>;
+  status: Generated<string>; // queued | running | done | failed
+  attempts: Generated<number>;
+  lease_owner: string | null;
+  lease_expires_at: NullableTimestamp;
+  run_after: Generated<Timestamp>;
+  last_error: string | null;
+  created_at: Generated<Timestamp>;
+  updated_at: NullableTimestamp;
+}
+
+/** Per-project overrides of the configured default quotas (-1 = unlimited). */
+export interface QuotasTable {
+  project_id: string;
+  resource: string;
+  hard_limit: number;
+}
+
+export interface Database {
+  volumes: VolumesTable;
+  volume_metadata: VolumeMetadataTable;
+  volume_attachments: VolumeAttachmentsTable;
+  snapshots: SnapshotsTable;
+  snapshot_metadata: SnapshotMetadataTable;
+  backups: BackupsTable;
+  backup_metadata: BackupMetadataTable;
+  jobs: JobsTable;
+  quotas: QuotasTable;
+}
+
+export type VolumeRow = Selectable<VolumesTable>;
+export type NewVolumeRow = Insertable<VolumesTable>;
+export type VolumeUpdate = Updateable<VolumesTable>;
+export type SnapshotRow = Selectable<SnapshotsTable>;
+export type NewSnapshotRow = Insertable<SnapshotsTable>;
+export type SnapshotUpdate = Updateable<SnapshotsTable>;
+export type BackupRow = Selectable<BackupsTable>;
+export type NewBackupRow = Insertable<BackupsTable>;
+export type BackupUpdate = Updateable<BackupsTable>;
+export type JobRow = Selectable<JobsTable>;
+export type NewJobRow = Insertable<JobsTable>;
