@@ -1,0 +1,96 @@
+import type { ObjectStore } from '../storage/object-store.js';
+
+/**
+ * The contract between the backup engine (the data path) and its callers (job
+ * handlers, benchmarks, tests). The engine knows nothing of Postgres or HTTP: it
+ * moves bytes between a file and an ObjectStore in Cinder's chunked-driver format
+ * (reference §9) and reports progress through hooks.
+ */
+
+export type Compression = 'zstd' | 'zlib' | 'none';
+
+export interface EngineOptions {
+  compression: Compression;
+  objectSize: number; // bytes per chunk/object, a multiple of blockSize
+  blockSize: number; // sha256 block size (Cinder's chunk_size in _sha256file)
+  chunksInFlight: number; // hard cap on chunks held in memory at once
+  uploadConcurrency: number; // concurrent PUTs/GETs
+}
+
+/** Where a backup's objects live: container (bucket) + object-name prefix (service_metadata). */
+export interface BackupLocation {
+  container: string;
+  prefix: string;
+}
+
+export interface ProgressHooks {
+  /** Called (throttled by the caller if needed) as bytes of the source/target are processed. */
+  onProgress?(bytesDone: number, bytesTotal: number): void;
+  /**
+   * Asked between chunks/objects; resolving true stops the operation with OperationCancelledError
+   * (a backup then deletes the objects it wrote).
+   */
+  shouldCancel?(): Promise<boolean>;
+}
+
+export interface BackupRequest {
+  backupId: string;
+  volumeId: string;
+  name: string | null;
+  description: string | null;
+  createdAt: Date;
+  location: BackupLocation;
+  /** The file to read (a volume or a snapshot file) and how many bytes of it to back up. */
+  source: { path: string; sizeBytes: number };
+  /** For an incremental: the parent's location and id; its _sha256file decides what is uploaded. */
+  parent: { backupId: string; location: BackupLocation } | null;
+  /** Cinder's volume_meta string (JSON encoded as a string) or null. */
+  volumeMeta: string | null;
+}
+
+export interface BackupResult {
+  objectCount: number; // data objects written (excludes _metadata and _sha256file)
+  storedBytes: number; // bytes uploaded, all objects included
+  bytesRead: number;
+}
+
+export interface RestoreRequest {
+  /** The chain, full backup first and the requested backup last. */
+  chain: BackupLocation[];
+  target: { path: string; sizeBytes: number };
+  /** A freshly created (sparse, all-zero) target: all-zero regions need not be written. */
+  targetIsNew: boolean;
+}
+
+export interface RestoreResult {
+  bytesWritten: number;
+  bytesFetched: number;
+  /** The requested backup's volume_meta, for the caller to apply to the target volume. */
+  volumeMeta: string | null;
+}
+
+export interface VerifyResult {
+  objectsChecked: number;
+  bytesChecked: number;
+}
+
+/** The store or the data failed a check; `message` is fit for a backup's fail_reason. */
+export class BackupIntegrityError extends Error {
+  override name = 'BackupIntegrityError';
+}
+
+export class OperationCancelledError extends Error {
+  override name = 'OperationCancelledError';
+}
+
+export interface BackupEngine {
+  backup(store: ObjectStore, req: BackupRequest, hooks?: ProgressHooks): Promise<BackupResult>;
+  /** Verifies md5 per object and sha256 per block; throws BackupIntegrityError on any mismatch or missing object. */
+  restore(store: ObjectStore, req: RestoreRequest, hooks?: ProgressHooks): Promise<RestoreResult>;
+  /** Re-reads every object of the chain's last backup and checks it, without writing anywhere. */
+  verify(store: ObjectStore, chain: BackupLocation[], hooks?: ProgressHooks): Promise<VerifyResult>;
+  /** Deletes every object under the prefix (batched); objects already gone are fine. */
+  deleteBackup(store: ObjectStore, location: BackupLocation): Promise<void>;
+  /** Stops the worker threads. */
+  close(): Promise<void>;
+}
