@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ObjectNotFoundError, ObjectStoreError, type ObjectStore } from './object-store.js';
+import { TEMP_PATTERN, resolveInside, safeSegments, tempPathFor } from './posix-paths.js';
+import { storeError } from './store-errors.js';
+
+const codeOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | null)?.code;
+const isMissing = (err: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes(codeOf(err) ?? '');
+
+/** Flushes a directory entry (a rename or unlink) to disk. */
+async function syncDir(path: string): Promise<void> {
+  const fd = await open(path, 'r');
+  try {
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
+}
+
+/**
+ * The posix store (Cinder's PosixBackupDriver): a container is a directory below `root`,
+ * a key's "/" become nested directories. Writes are atomic (temp file, fsync, rename,
+ * fsync of the directory), so a crash leaves the old object or the new one, never half.
+ * NOTE: a name cannot be both an object and a "directory" of other objects ("a" and "a/b").
+ */
+export class PosixObjectStore implements ObjectStore {
+  readonly serviceName = 'cinder.backup.drivers.posix.PosixBackupDriver';
+
+  constructor(
+    private readonly root: string,
+    readonly defaultContainer = 'volumebackups',
+  ) {}
+
+  async ensureContainer(container: string): Promise<void> {
+    const dir = resolveInside(this.root, container);
+    await mkdir(dir, { recursive: true }).catch((err: unknown) => {
+      throw storeError('posix', 'create container', container, err);
+    });
+  }
+
+  async put(container: string, key: string, body: Buffer): Promise<void> {
+    const path = resolveInside(this.root, container, key);
+    const temp = tempPathFor(path, randomBytes(8).toString('hex'));
+    try {
+      // A concurrent deleteMany may remove the (empty) directory between mkdir and open: retry.
+      for (let attempt = 1; ; attempt++) {
+        await mkdir(dirname(path), { recursive: true });
+        try {
+          const fd = await open(temp, 'wx', 0o640);
+          try {
+            await fd.writeFile(body);
+            await fd.sync();
+          } finally {
+            await fd.close();
+          }
+          break;
+        } catch (err) {
+          if (codeOf(err) !== 'ENOENT' || attempt >= 3) throw err;
+        }
+      }
+      await rename(temp, path);
+      await syncDir(dirname(path));
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      throw storeError('posix', 'put', `${container}/${key}`, err);
+    }
+  }
+
+  async get(container: string, key: string, range?: { start: number; end: number }): Promise<Buffer> {
+    const fd = await this.openObject(container, key);
+    try {
+      const size = (await fd.stat()).size;
+      const start = range?.start ?? 0;
+      // Like S3: an end past the object is clamped; a start past it is an error.
+      const end = Math.min(range?.end ?? size - 1, size - 1);
+      if (range && (start > end || start < 0)) {
+        throw new ObjectStoreError(`posix get ${container}/${key} failed: range ${start}-${range.end} outside ${size} bytes`);
+      }
+      const out = Buffer.allocUnsafe(Math.max(0, end - start + 1));
+      let filled = 0;
+      while (filled < out.length) {
+        const { bytesRead } = await fd.read(out, filled, out.length - filled, start + filled);
+        if (bytesRead === 0) throw new ObjectStoreError(`posix get ${container}/${key} failed: file shrank`);
+        filled += bytesRead;
+      }
+      return out;
+    } catch (err) {
+      throw storeError('posix', 'get', `${container}/${key}`, err);
+    } finally {
+      await fd.close();
+    }
+  }
+
+  async getStream(container: string, key: string): Promise<Readable> {
+    const fd = await this.openObject(container, key);
+    return fd.createReadStream({ autoClose: true });
+  }
+
+  async head(container: string, key: string): Promise<{ size: number } | null> {
+    try {
+      const s = await stat(resolveInside(this.root, container, key));
+      return s.isFile() ? { size: s.size } : null;
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw storeError('posix', 'head', `${container}/${key}`, err);
+    }
+  }
+
+  async list(container: string, prefix: string): Promise<string[]> {
+    const base = resolveInside(this.root, container);
+    // Start the walk at the deepest directory the prefix names, not at the container.
+    const slash = prefix.lastIndexOf('/');
+    const start = slash < 0 ? base : join(base, ...safeSegments('key', prefix.slice(0, slash)));
+    const keys: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if (isMissing(err)) return;
+        throw storeError('posix', 'list', `${container}/${prefix}*`, err);
+      }
+      for (const e of entries) {
+        const path = join(dir, e.name);
+        if (e.isDirectory()) await walk(path);
+        else if (e.isFile() && !TEMP_PATTERN.test(e.name)) {
+          const key = relative(base, path).split(sep).join('/');
+          if (key.startsWith(prefix)) keys.push(key);
+        }
+      }
+    };
+    await walk(start);
+    return keys.sort();
+  }
+
+  async deleteMany(container: string, keys: string[]): Promise<void> {
+    const base = resolveInside(this.root, container);
+    const dirs = new Set<string>();
+    for (const key of keys) {
+      const path = resolveInside(this.root, container, key);
+      try {
+        await unlink(path);
+      } catch (err) {
+        if (!isMissing(err)) throw storeError('posix', 'delete', `${container}/${key}`, err);
+      }
+      dirs.add(dirname(path));
+    }
+    // Remove directories left empty, deepest first, never the container itself.
+    for (const dir of [...dirs].sort((a, b) => b.length - a.length)) {
+      for (let d = dir; d.startsWith(base + sep); d = dirname(d)) {
+        try {
+          await rmdir(d);
+        } catch {
+          break; // not empty (or already gone): its ancestors are not empty either
+        }
+      }
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  private async openObject(container: string, key: string) {
+    const path = resolveInside(this.root, container, key);
+    try {
+      const fd = await open(path, 'r');
+      if ((await fd.stat()).isFile()) return fd;
+      await fd.close();
+      throw new ObjectNotFoundError(container, key);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError || isMissing(err)) throw new ObjectNotFoundError(container, key);
+      throw storeError('posix', 'get', `${container}/${key}`, err);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ObjectStoreError } from './object-store.js';
+
+/** One GET response: its body, its Content-Length and the object's ETag. */
+export interface OpenedBody {
+  body: AsyncIterable<Uint8Array>;
+  length: number;
+  etag?: string;
+}
+
+/** Issues a GET for bytes [start, end] (end undefined = to the end), pinned to `etag` when given. */
+export type OpenBody = (start: number, end: number | undefined, etag?: string) => Promise<OpenedBody>;
+
+/** Full-jitter exponential backoff: a random wait in [0, min(cap, base * 2^attempt)). */
+export function backoffMs(attempt: number, baseMs = 100, capMs = 10_000): number {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
+}
+
+/**
+ * Streams a GET body and checks that exactly Content-Length bytes arrive. When the body
+ * breaks off (reset, timeout, early end) it re-requests the rest with a Range pinned to the
+ * same ETag, at most `maxAttempts` times in all.
+ * NOTE: the SDK retries a request only until its headers arrive; a body cut mid-stream
+ * would otherwise surface as short data or a bare socket error.
+ */
+export function resumableBody(
+  open: OpenBody,
+  first: OpenedBody,
+  range: { start: number; end?: number },
+  maxAttempts: number,
+  describe: string,
+): Readable {
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    const expected = first.length;
+    let received = 0;
+    let current: OpenedBody = first;
+    for (let attempt = 1; ; attempt++) {
+      let failure: unknown;
+      const wanted = expected - received;
+      let got = 0;
+      try {
+        for await (const chunk of current.body) {
+          got += chunk.byteLength;
+          if (got > wanted) throw new ObjectStoreError(`${describe}: more bytes than Content-Length`);
+          received += chunk.byteLength;
+          yield chunk;
+        }
+      } catch (err) {
+        if (err instanceof ObjectStoreError) throw err;
+        failure = err;
+      }
+      if (received === expected) return;
+      if (attempt >= maxAttempts) {
+        const why = failure === undefined ? 'body ended early' : 'body broke off';
+        throw new ObjectStoreError(`${describe}: ${why} at ${received} of ${expected} bytes`, { cause: failure });
+      }
+      await sleep(backoffMs(attempt));
+      current = await open(range.start + received, range.end, first.etag);
+      if (current.length !== expected - received) {
+        throw new ObjectStoreError(`${describe}: object changed while being read`);
+      }
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}
+
+/** Collects a stream into one Buffer. */
+export async function readAll(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part as Buffer);
+  return Buffer.concat(parts);
+}
