@@ -1,0 +1,22 @@
+import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
+import type { Config } from './config.js';
+import type { Database } from './db/schema.js';
+import type { AuthStrategy } from './http/auth/auth-strategy.js';
+import type { ObjectStore } from './storage/object-store.js';
+import type { VolumeBackend } from './volumes/volume-backend.js';
+
+/**
+ * Everything the HTTP app is built from: made once in main.ts (or by a test) and
+ * passed down explicitly; nothing is hung on the Fastify instance.
+ */
+export interface AppDeps {
+  config: Config;
+  db: Kysely<Database>;
+  auth: AuthStrategy;
+  volumes: VolumeBackend;
+  store: ObjectStore;
+  metrics: Registry;
+  /** pino options or false; tests pass false. */
+  logger?: boolean | Record<string, unknown>;
+}

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { AppDeps } from './app-deps.js';
+import { registerAuth } from './http/auth/auth-plugin.js';
+import { registerErrorHandling } from './http/error-handler.js';
+import { registerMicroversions } from './http/microversion.js';
+import { healthRoutes } from './routes/health.js';
+import { apiRouteModules } from './routes/index.js';
+import { rootVersionsRoutes, v3VersionRoutes } from './routes/versions.js';
+
+export const REDACTED_PATHS = [
+  'req.headers["x-auth-token"]',
+  'req.headers["x-subject-token"]',
+  'req.headers.authorization',
+  'headers["x-auth-token"]',
+  'password',
+  '*.password',
+  'secretAccessKey',
+  '*.secretAccessKey',
+];
+
+/**
+ * Builds the Fastify instance: conventions first (request ids, microversions, error
+ * bodies), then the unauthenticated routes, then /v3 behind auth, each resource module
+ * registered with and without /{project_id}.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      deps.logger === false
+        ? false
+        : { level: deps.config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' }, ...(typeof deps.logger === 'object' ? deps.logger : {}) },
+    genReqId: () => `req-${randomUUID()}`,
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    bodyLimit: deps.config.MAX_REQUEST_BODY_BYTES,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  // Cinder accepts its vendor media type as JSON.
+  app.addContentTypeParser('application/vnd.openstack.volume+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-openstack-request-id', req.id);
+    reply.header('x-compute-request-id', req.id);
+  });
+  registerErrorHandling(app);
+  registerMicroversions(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Cinder-compatible Block Storage API v3 (volumes, snapshots, backups)',
+        version: '3.70',
+        description:
+          'OpenStack Cinder v3 API subset. Routes tagged "extensions" are not part of Cinder (volume data, backup progress, verify).',
+      },
+      components: { securitySchemes: { token: { type: 'apiKey', in: 'header', name: 'X-Auth-Token' } } },
+      security: [{ token: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(rootVersionsRoutes, { publicEndpoint: deps.config.PUBLIC_ENDPOINT });
+  await app.register(healthRoutes, { db: deps.db });
+
+  await app.register(
+    async (v3) => {
+      registerAuth(v3, deps.auth);
+      await v3.register(v3VersionRoutes, { publicEndpoint: deps.config.PUBLIC_ENDPOINT });
+      for (const mod of apiRouteModules) {
+        await v3.register(async (scoped) => mod(scoped, deps), { prefix: '/:project_id' });
+        await v3.register(
+          async (bare) => {
+            // The project-less twin of every route: same behaviour, documented once.
+            bare.addHook('onRoute', (route) => {
+              route.schema = { ...(route.schema ?? {}), hide: true } as typeof route.schema;
+            });
+            await mod(bare, deps);
+          },
+        );
+      }
+    },
+    { prefix: '/v3' },
+  );
+  return app;
+}

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { parentPort } from 'node:worker_threads';
+import { CodecError, compress, decompress, zeroObject } from './codec.js';
+import { owned } from './worker-protocol.js';
+import type { DecodeResult, DecodeTask, EncodedObject, EncodeResult, EncodeTask, WorkerReply, WorkerRequest } from './worker-protocol.js';
+
+/**
+ * Worker-thread entry: the CPU work of the data path (sha256 per block, zero detection, md5,
+ * compression and decompression), off the event loop. Buffers arrive transferred and go back
+ * transferred, so the main thread can recycle them.
+ */
+
+const port = parentPort;
+if (!port) throw new Error('chunk-worker must run in a worker thread');
+
+let zeroBlock = Buffer.alloc(0);
+function isZero(b: Buffer): boolean {
+  if (zeroBlock.length < b.length) zeroBlock = Buffer.alloc(b.length);
+  return b.equals(zeroBlock.subarray(0, b.length));
+}
+
+function hashBlocks(data: Buffer, blockSize: number, zeroFlags: Uint8Array | null): string[] {
+  const out: string[] = [];
+  for (let off = 0, i = 0; off < data.length; off += blockSize, i++) {
+    const block = data.subarray(off, Math.min(off + blockSize, data.length));
+    out.push(createHash('sha256').update(block).digest('hex'));
+    if (zeroFlags) zeroFlags[i] = isZero(block) ? 1 : 0;
+  }
+  return out;
+}
+
+function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
+  const data = Buffer.from(t.buf, 0, t.length);
+  const nBlocks = Math.ceil(t.length / t.blockSize);
+  const zero = new Uint8Array(nBlocks);
+  const sha256s = hashBlocks(data, t.blockSize, zero);
+  // Runs to store: the whole chunk for a full backup; maximal runs of changed blocks otherwise.
+  const runs: Array<[number, number]> = [];
+  for (let i = 0; i < nBlocks; ) {
+    if (t.parentHashes && t.parentHashes[i] === sha256s[i]) { i++; continue; }
+    let j = i + 1;
+    while (j < nBlocks && !(t.parentHashes && t.parentHashes[j] === sha256s[j])) j++;
+    runs.push([i, j]);
+    i = j;
+  }
+  const objects: EncodedObject[] = runs.map(([a, b]) => {
+    const start = a * t.blockSize;
+    const end = Math.min(b * t.blockSize, t.length);
+    if (zero.subarray(a, b).every((z) => z === 1)) {
+      const z = zeroObject(end - start, t.compression);
+      return { relOffset: start, length: end - start, compression: z.compression, md5: z.md5, body: new Uint8Array(z.body) };
+    }
+    const raw = data.subarray(start, end);
+    const md5 = createHash('md5').update(raw).digest('hex');
+    if (t.compression !== 'none') {
+      const c = compress(raw, t.compression);
+      if (c.length < raw.length) {
+        const body = owned(c);
+        transfer.push(body.buffer as ArrayBuffer);
+        return { relOffset: start, length: end - start, compression: t.compression, md5, body };
+      }
+    }
+    return { relOffset: start, length: end - start, compression: 'none', md5, body: null };
+  });
+  transfer.push(t.buf);
+  return { kind: 'encode', buf: t.buf, sha256s, objects };
+}
+
+function decode(t: DecodeTask, transfer: ArrayBuffer[]): DecodeResult {
+  const raw = owned(decompress(t.data, t.compression, t.length));
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const md5 = createHash('md5').update(buf).digest('hex');
+  const zero = t.wantZeroFlags ? new Uint8Array(Math.ceil(t.length / t.blockSize)) : null;
+  const sha256s = hashBlocks(buf, t.blockSize, zero);
+  transfer.push(raw.buffer as ArrayBuffer);
+  return { kind: 'decode', raw, md5, sha256s, zero };
+}
+
+port.on('message', (msg: WorkerRequest) => {
+  const transfer: ArrayBuffer[] = [];
+  let reply: WorkerReply;
+  try {
+    const result = msg.task.kind === 'encode' ? encode(msg.task, transfer) : decode(msg.task, transfer);
+    reply = { id: msg.id, result };
+  } catch (err) {
+    const codec = err instanceof CodecError;
+    reply = { id: msg.id, error: err instanceof Error ? err.message : String(err), codecError: codec };
+  }
+  port.postMessage(reply, transfer);
+});

@@ -1,0 +1,60 @@
+import type { Compression } from './engine-api.js';
+
+/** Messages between the engine and chunk-worker.ts (transferred ArrayBuffers travel inside them). */
+
+export interface EncodeTask {
+  kind: 'encode';
+  buf: ArrayBuffer; // the chunk, transferred; comes back in EncodeResult.buf
+  length: number;
+  blockSize: number;
+  compression: Compression;
+  /** The parent's hashes for this chunk's blocks (incremental), or null for a full backup. */
+  parentHashes: string[] | null;
+}
+
+export interface EncodedObject {
+  relOffset: number; // within the chunk
+  length: number; // uncompressed
+  compression: Compression;
+  md5: string;
+  /** The bytes to store, or null: store the chunk's own bytes [relOffset, relOffset+length) raw. */
+  body: Uint8Array | null;
+}
+
+export interface EncodeResult {
+  kind: 'encode';
+  buf: ArrayBuffer;
+  sha256s: string[];
+  objects: EncodedObject[];
+}
+
+export interface DecodeTask {
+  kind: 'decode';
+  data: Uint8Array; // stored bytes, transferred
+  compression: string;
+  length: number;
+  blockSize: number;
+  wantZeroFlags: boolean;
+}
+
+export interface DecodeResult {
+  kind: 'decode';
+  raw: Uint8Array;
+  md5: string;
+  sha256s: string[];
+  zero: Uint8Array | null; // 1 per all-zero block, when asked
+}
+
+export interface WorkerRequest {
+  id: number;
+  task: EncodeTask | DecodeTask;
+}
+
+export type WorkerReply =
+  | { id: number; result: EncodeResult | DecodeResult; error?: undefined }
+  | { id: number; error: string; codecError: boolean };
+
+/** A view as a transferable Uint8Array owning its whole ArrayBuffer (copies pooled or sliced views). */
+export function owned(b: Uint8Array): Uint8Array {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b);
+}
