@@ -1,0 +1,53 @@
+import { type Expression, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
+import type { ListParams } from '../domain/list-params.js';
+
+/**
+ * Applies a parsed list request to a query: filters, keyset pagination after the
+ * marker row on the sort columns (created_at, id last), offset and limit.
+ * Nullable text columns sort as '' so that keyset comparisons never meet NULL.
+ */
+export function paginate<DB, TB extends keyof DB, O>(
+  qb: SelectQueryBuilder<DB, TB, O>,
+  params: ListParams,
+  markerRow: Record<string, unknown> | null,
+  nullableTextColumns: readonly string[] = [],
+): SelectQueryBuilder<DB, TB, O> {
+  const expr = (column: string) =>
+    nullableTextColumns.includes(column) ? sql`coalesce(${sql.ref(column)}, '')` : sql.ref(column);
+  let q = applyFilters(qb, params);
+  if (markerRow) {
+    const value = (column: string) => {
+      const v = markerRow[column];
+      return nullableTextColumns.includes(column) ? (v ?? '') : v;
+    };
+    // (c1 > v1) OR (c1 = v1 AND c2 > v2) OR ... with < for descending keys.
+    const branches = params.sort.map((key, i) => {
+      const equal = params.sort.slice(0, i).map((prev) => sql`${expr(prev.column)} = ${value(prev.column)}`);
+      const cmp = key.dir === 'asc' ? sql`>` : sql`<`;
+      return sql.join([...equal, sql`${expr(key.column)} ${cmp} ${value(key.column)}`], sql` AND `);
+    });
+    q = q.where(sql<SqlBool>`(${sql.join(branches.map((b) => sql`(${b})`), sql` OR `)})` as Expression<SqlBool>);
+  }
+  for (const key of params.sort) q = q.orderBy(expr(key.column), key.dir);
+  return q.offset(params.offset).limit(params.limit);
+}
+
+/** The filters alone, for counting with the same conditions (with_count). */
+export function applyFilters<DB, TB extends keyof DB, O>(
+  qb: SelectQueryBuilder<DB, TB, O>,
+  params: ListParams,
+): SelectQueryBuilder<DB, TB, O> {
+  let q = qb;
+  if (params.matchesNothing) q = q.where(sql<SqlBool>`false` as Expression<SqlBool>);
+  for (const f of params.filters) {
+    q =
+      f.op === 'like'
+        ? q.where(sql<SqlBool>`${sql.ref(f.column)}::text ILIKE ${`%${escapeLike(f.value)}%`}` as Expression<SqlBool>)
+        : q.where(sql<SqlBool>`${sql.ref(f.column)}::text = ${f.value}` as Expression<SqlBool>);
+  }
+  return q;
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

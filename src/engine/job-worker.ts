@@ -1,0 +1,123 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { claimJob, finishJob, releaseJob, renewLease } from '../db/jobs-repository.js';
+import type { Database, JobRow } from '../db/schema.js';
+
+export interface JobContext {
+  /** Aborted when our lease is lost (another worker took the job) or at shutdown after the grace period. */
+  signal: AbortSignal;
+  /** Renews the lease now (it is also renewed on a timer). */
+  heartbeat(): Promise<void>;
+  log: Logger;
+}
+
+/**
+ * Does one job. It must leave its resource in a final status itself (available /
+ * error ...): a throw only marks the job row failed. It may run again after a crash
+ * (the lease expired), so it must be safe to re-run.
+ */
+export type JobHandler = (job: JobRow, ctx: JobContext) => Promise<void>;
+
+export interface JobWorkerOptions {
+  db: Kysely<Database>;
+  /** Unique per process: host:pid:random. */
+  owner: string;
+  handlers: Record<string, JobHandler>;
+  /** Concurrent jobs in this process (BACKUP_MAX_OPERATIONS). */
+  maxConcurrent: number;
+  leaseSeconds: number;
+  pollMs: number;
+  logger: Logger;
+  /** How long stop() lets running jobs finish before releasing them to other workers. */
+  shutdownGraceMs?: number;
+}
+
+export interface JobWorker {
+  /** Claims right away instead of waiting for the next poll (call after enqueueing). */
+  wake(): void;
+  /** Stops claiming, waits for running jobs up to the grace period, releases the rest. */
+  stop(): Promise<void>;
+  /** Jobs running in this process now. */
+  running(): number;
+}
+
+/** Starts the claim loop: Postgres is the queue; any number of processes may run one. */
+export function startJobWorker(opts: JobWorkerOptions): JobWorker {
+  const kinds = Object.keys(opts.handlers);
+  const running = new Map<number, { promise: Promise<void>; abort: AbortController }>();
+  let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
+  let claiming = false;
+  let failures = 0;
+
+  async function runOne(job: JobRow): Promise<void> {
+    const abort = new AbortController();
+    const log = opts.logger.child({ job_id: job.id, job_kind: job.kind, resource_id: job.resource_id });
+    const heartbeat = async () => {
+      const ok = await renewLease(opts.db, job.id, opts.owner, opts.leaseSeconds).catch(() => true);
+      if (!ok) abort.abort(new Error('lease lost'));
+    };
+    const beat = setInterval(() => void heartbeat(), Math.max(1000, (opts.leaseSeconds * 1000) / 3));
+    const handler = opts.handlers[job.kind]!;
+    const promise = (async () => {
+      try {
+        log.info({ attempt: job.attempts }, 'job started');
+        await handler(job, { signal: abort.signal, heartbeat, log });
+        await finishJob(opts.db, job.id, opts.owner, 'done');
+        log.info('job done');
+      } catch (err) {
+        log.error({ err }, 'job failed');
+        await finishJob(opts.db, job.id, opts.owner, 'failed', err instanceof Error ? err.message : String(err)).catch(() => {});
+      } finally {
+        clearInterval(beat);
+      }
+    })();
+    running.set(job.id, { promise, abort });
+    await promise;
+    running.delete(job.id);
+    schedule(0);
+  }
+
+  async function claimLoop(): Promise<void> {
+    if (claiming || stopping) return;
+    claiming = true;
+    try {
+      while (!stopping && running.size < opts.maxConcurrent) {
+        const job = await claimJob(opts.db, opts.owner, opts.leaseSeconds, kinds);
+        failures = 0;
+        if (!job) break;
+        void runOne(job);
+      }
+    } catch (err) {
+      // Database down or restarting: keep polling with backoff, never crash the process.
+      failures++;
+      opts.logger.warn({ err }, 'job claim failed; retrying');
+    } finally {
+      claiming = false;
+    }
+    schedule(Math.min(opts.pollMs * 2 ** failures, 10_000));
+  }
+
+  function schedule(ms: number): void {
+    if (stopping) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void claimLoop(), ms);
+  }
+
+  schedule(0);
+  return {
+    wake: () => schedule(0),
+    running: () => running.size,
+    async stop() {
+      stopping = true;
+      clearTimeout(timer);
+      const all = Promise.allSettled([...running.values()].map((r) => r.promise));
+      const grace = new Promise((r) => setTimeout(r, opts.shutdownGraceMs ?? 10_000).unref());
+      await Promise.race([all, grace]);
+      for (const [id, r] of running) {
+        r.abort.abort(new Error('shutdown'));
+        await releaseJob(opts.db, id, opts.owner).catch(() => {});
+      }
+    },
+  };
+}

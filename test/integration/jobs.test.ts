@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimJob, enqueueJob, finishJob, renewLease } from '../../src/db/jobs-repository.js';
+import { startJobWorker } from '../../src/engine/job-worker.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+
+const silent = pino({ level: 'silent' });
+
+describe('job queue on Postgres', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+  });
+  afterAll(async () => t.drop());
+
+  it('two concurrent claimers never take the same job (FOR UPDATE SKIP LOCKED)', async () => {
+    const kind = `k-${randomUUID().slice(0, 8)}`;
+    for (let i = 0; i < 40; i++) await enqueueJob(t.db, { kind, resourceId: randomUUID() });
+    const claimed: number[] = [];
+    const claimer = async (owner: string) => {
+      for (;;) {
+        const job = await claimJob(t.db, owner, 30, [kind]);
+        if (!job) return;
+        claimed.push(job.id);
+      }
+    };
+    await Promise.all([claimer('a'), claimer('b'), claimer('c')]);
+    expect(claimed).toHaveLength(40);
+    expect(new Set(claimed).size).toBe(40);
+  });
+
+  it('a running job whose lease expired is claimed again by another worker, and the old owner loses it', async () => {
+    const kind = `k-${randomUUID().slice(0, 8)}`;
+    const job = await enqueueJob(t.db, { kind, resourceId: randomUUID() });
+    const first = await claimJob(t.db, 'dead', 30, [kind]);
+    expect(first?.id).toBe(job.id);
+    expect(await claimJob(t.db, 'other', 30, [kind])).toBeNull(); // lease still valid
+    await t.db.updateTable('jobs').set({ lease_expires_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', job.id).execute();
+    const second = await claimJob(t.db, 'other', 30, [kind]);
+    expect(second?.id).toBe(job.id);
+    expect(second?.attempts).toBe(2);
+    expect(await renewLease(t.db, job.id, 'dead', 30)).toBe(false);
+    expect(await finishJob(t.db, job.id, 'dead', 'done')).toBe(false);
+    expect(await finishJob(t.db, job.id, 'other', 'done')).toBe(true);
+  });
+
+  it('the worker runs each queued job once, respects the concurrency cap, and marks failures', async () => {
+    const ok = `ok-${randomUUID().slice(0, 8)}`;
+    const bad = `bad-${randomUUID().slice(0, 8)}`;
+    let concurrent = 0;
+    let peak = 0;
+    const seen: string[] = [];
+    for (let i = 0; i < 6; i++) await enqueueJob(t.db, { kind: ok, resourceId: randomUUID() });
+    const failing = await enqueueJob(t.db, { kind: bad, resourceId: randomUUID() });
+    const worker = startJobWorker({
+      db: t.db,
+      owner: 'w1',
+      maxConcurrent: 2,
+      leaseSeconds: 30,
+      pollMs: 20,
+      logger: silent,
+      handlers: {
+        [ok]: async (job) => {
+          concurrent++;
+          peak = Math.max(peak, concurrent);
+          seen.push(job.resource_id);
+          await new Promise((r) => setTimeout(r, 30));
+          concurrent--;
+        },
+        [bad]: async () => {
+          throw new Error('boom');
+        },
+      },
+    });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const live = await t.db.selectFrom('jobs').select('id').where('kind', 'in', [ok, bad]).where('status', 'in', ['queued', 'running']).execute();
+      if (live.length === 0 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await worker.stop();
+    expect(seen).toHaveLength(6);
+    expect(new Set(seen).size).toBe(6);
+    expect(peak).toBeLessThanOrEqual(2);
+    const failed = await t.db.selectFrom('jobs').selectAll().where('id', '=', failing.id).executeTakeFirstOrThrow();
+    expect(failed.status).toBe('failed');
+    expect(failed.last_error).toBe('boom');
+  });
+});
