@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DeleteObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { contentMd5Middleware, createS3Client } from '../../src/storage/s3-client.js';
+import { captureClientOptions, captureServer } from './storage-capture-server.js';
 
 const md5 = (s: string | Buffer) => createHash('md5').update(s).digest('base64');
 
@@ -21,34 +20,15 @@ describe('Content-MD5 middleware', () => {
   });
 
   it('is installed on the client: DeleteObjects and PutObject reach the wire with Content-MD5', async () => {
-    const seen: { method?: string; headers: IncomingHttpHeaders; body: string }[] = [];
-    const server = createServer((req, res) => {
-      let body = '';
-      req.setEncoding('latin1');
-      req.on('data', (d: string) => (body += d));
-      req.on('end', () => {
-        seen.push({ method: req.method, headers: req.headers, body });
-        res.setHeader('content-type', 'application/xml');
-        res.end(req.method === 'POST' ? '<?xml version="1.0" encoding="UTF-8"?><DeleteResult></DeleteResult>' : '');
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const client = createS3Client({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      checksumMode: 'WHEN_REQUIRED',
-      maxAttempts: 1,
-      timeoutMs: 5000,
-      maxSockets: 2,
-    });
+    const { endpoint, seen, close } = await captureServer();
+    const client = createS3Client(captureClientOptions(endpoint));
     try {
       await client.send(new DeleteObjectsCommand({ Bucket: 'b', Delete: { Objects: [{ Key: 'k1' }, { Key: 'k/2' }], Quiet: true } }));
       const body = Buffer.from('payload');
       await client.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: body, ContentMD5: md5(body) }));
     } finally {
       client.destroy();
-      server.close();
+      close();
     }
     const [del, put] = seen;
     expect(del?.method).toBe('POST');
