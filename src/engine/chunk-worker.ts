@@ -48,19 +48,21 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
     const end = Math.min(b * t.blockSize, t.length);
     if (zero.subarray(a, b).every((z) => z === 1)) {
       const z = zeroObject(end - start, t.compression);
-      return { relOffset: start, length: end - start, compression: z.compression, md5: z.md5, body: new Uint8Array(z.body) };
+      return { relOffset: start, length: end - start, compression: z.compression, md5: z.md5, bodyMd5: z.bodyMd5, body: new Uint8Array(z.body) };
     }
     const raw = data.subarray(start, end);
-    const md5 = createHash('md5').update(raw).digest('hex');
+    const md5Raw = createHash('md5').update(raw).digest();
+    const md5 = md5Raw.toString('hex');
     if (t.compression !== 'none') {
       const c = compress(raw, t.compression);
       if (c.length < raw.length) {
         const body = owned(c);
         transfer.push(body.buffer as ArrayBuffer);
-        return { relOffset: start, length: end - start, compression: t.compression, md5, body };
+        const bodyMd5 = createHash('md5').update(body).digest('base64');
+        return { relOffset: start, length: end - start, compression: t.compression, md5, bodyMd5, body };
       }
     }
-    return { relOffset: start, length: end - start, compression: 'none', md5, body: null };
+    return { relOffset: start, length: end - start, compression: 'none', md5, bodyMd5: md5Raw.toString('base64'), body: null };
   });
   transfer.push(t.buf);
   return { kind: 'encode', buf: t.buf, sha256s, objects };

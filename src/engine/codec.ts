@@ -74,20 +74,29 @@ export function decompress(data: Uint8Array, compression: string, expectedLength
   return out;
 }
 
-const zeroCache = new Map<string, { body: Buffer; compression: Compression; md5: string }>();
+/** Stored form of a zero run: body, its codec, hex md5 of the zeros, base64 md5 of the body. */
+export interface ZeroObject {
+  body: Buffer;
+  compression: Compression;
+  md5: string;
+  bodyMd5: string;
+}
+
+const zeroCache = new Map<string, ZeroObject>();
 
 /**
  * The stored form of `length` zero bytes, computed once per (codec, length) and reused, so all-zero
  * regions cost neither the codec nor the md5 again. Falls back to raw when compressing does not shrink.
  */
-export function zeroObject(length: number, compression: Compression): { body: Buffer; compression: Compression; md5: string } {
+export function zeroObject(length: number, compression: Compression): ZeroObject {
   const key = `${compression}:${length}`;
   let hit = zeroCache.get(key);
   if (!hit) {
     const zeros = Buffer.alloc(length);
     const body = compression === 'none' ? zeros : compress(zeros, compression);
     const md5 = createHash('md5').update(zeros).digest('hex');
-    hit = body.length < length ? { body, compression, md5 } : { body: zeros, compression: 'none', md5 };
+    const stored = body.length < length ? body : zeros;
+    hit = { body: stored, compression: stored === zeros ? 'none' : compression, md5, bodyMd5: createHash('md5').update(stored).digest('base64') };
     // Bounded: chunks have at most two distinct lengths (full and tail) per run, plus incremental runs.
     if (zeroCache.size > 64) zeroCache.clear();
     zeroCache.set(key, hit);

@@ -16,7 +16,8 @@ export interface EncodedObject {
   relOffset: number; // within the chunk
   length: number; // uncompressed
   compression: Compression;
-  md5: string;
+  md5: string; // hex md5 of the uncompressed bytes (recorded in _metadata)
+  bodyMd5: string; // base64 md5 of the stored bytes (Content-MD5)
   /** The bytes to store, or null: store the chunk's own bytes [relOffset, relOffset+length) raw. */
   body: Uint8Array | null;
 }
