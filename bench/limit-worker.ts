@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { deflateSync } from 'node:zlib';
+import { Compressor } from 'zstd-napi';
+
+/**
+ * One worker of the machine-limit measurement: claims chunk indices from a shared counter,
+ * reads each chunk of the file into ONE reused buffer (page cache warm) and runs the stage
+ * being measured on it. Reports bytes in and out.
+ */
+export interface LimitTask {
+  file: string;
+  sizeBytes: number;
+  chunkSize: number;
+  blockSize: number;
+  op: 'read' | 'sha256' | 'zstd' | 'zlib' | 'sha256+zstd';
+  zstdLevel: number;
+  zlibLevel: number;
+  counter: SharedArrayBuffer;
+}
+
+function run(task: LimitTask): { bytesIn: number; bytesOut: number } {
+  const counter = new Int32Array(task.counter);
+  const buf = Buffer.allocUnsafe(task.chunkSize);
+  const zstd = new Compressor();
+  zstd.setParameters({ compressionLevel: task.zstdLevel, contentSizeFlag: true });
+  const fd = openSync(task.file, 'r');
+  let bytesIn = 0;
+  let bytesOut = 0;
+  try {
+    for (;;) {
+      const idx = Atomics.add(counter, 0, 1);
+      const offset = idx * task.chunkSize;
+      if (offset >= task.sizeBytes) break;
+      const n = readSync(fd, buf, 0, Math.min(task.chunkSize, task.sizeBytes - offset), offset);
+      const chunk = buf.subarray(0, n);
+      bytesIn += n;
+      if (task.op === 'sha256' || task.op === 'sha256+zstd') {
+        for (let o = 0; o < n; o += task.blockSize) {
+          createHash('sha256').update(chunk.subarray(o, Math.min(n, o + task.blockSize))).digest();
+        }
+      }
+      if (task.op === 'zstd' || task.op === 'sha256+zstd') bytesOut += zstd.compress(chunk).length;
+      else if (task.op === 'zlib') bytesOut += deflateSync(chunk, { level: task.zlibLevel }).length;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { bytesIn, bytesOut };
+}
+
+if (parentPort) parentPort.postMessage(run(workerData as LimitTask));
