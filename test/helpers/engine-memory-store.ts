@@ -7,6 +7,8 @@ export class EngineMemoryStore implements ObjectStore {
   readonly defaultContainer = 'volumebackups';
   readonly containers = new Map<string, Map<string, Buffer>>();
   puts = 0;
+  /** GETs per key, to check each object is fetched once. */
+  readonly gets = new Map<string, number>();
 
   private bucket(container: string): Map<string, Buffer> {
     let b = this.containers.get(container);
@@ -24,6 +26,7 @@ export class EngineMemoryStore implements ObjectStore {
   }
 
   async get(container: string, key: string, range?: { start: number; end: number }): Promise<Buffer> {
+    this.gets.set(key, (this.gets.get(key) ?? 0) + 1);
     const b = this.bucket(container).get(key);
     if (!b) throw new ObjectNotFoundError(container, key);
     return Buffer.from(range ? b.subarray(range.start, range.end + 1) : b);
