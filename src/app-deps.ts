@@ -17,6 +17,8 @@ export interface AppDeps {
   volumes: VolumeBackend;
   store: ObjectStore;
   metrics: Registry;
+  /** Tells this process's job worker that work was just queued (claim now, not at the next poll). */
+  wakeJobs?: () => void;
   /** pino options or false; tests pass false. */
   logger?: boolean | Record<string, unknown>;
 }
