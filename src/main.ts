@@ -1,0 +1,75 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { REDACTED_PATHS, buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { startJobWorker, type JobWorker } from './engine/job-worker.js';
+import { createServices } from './services.js';
+
+/**
+ * Start: config -> database (embedded when DATABASE_URL is unset) -> migrations ->
+ * the API (ROLE api|all) and the job worker (ROLE worker|all). SIGTERM/SIGINT stop
+ * accepting, let running jobs finish or release them, then close everything.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' } });
+  const services = await createServices(config, logger);
+  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+
+  const app =
+    config.ROLE === 'worker'
+      ? null
+      : await buildApp({ ...services, logger: { level: config.LOG_LEVEL } });
+  let worker: JobWorker | null = null;
+  if (config.ROLE !== 'api') {
+    worker = startJobWorker({
+      db: services.db,
+      owner,
+      handlers: services.jobHandlers,
+      maxConcurrent: config.BACKUP_MAX_OPERATIONS,
+      leaseSeconds: config.JOB_LEASE_SECONDS,
+      pollMs: config.JOB_POLL_MS,
+      logger: logger.child({ role: 'worker' }),
+    });
+  }
+  if (app) {
+    await app.listen({ host: config.HOST, port: config.PORT });
+  }
+  logger.info({ role: config.ROLE, owner }, 'cinder-backup service started');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    const force = setTimeout(() => process.exit(1), 30_000).unref();
+    try {
+      await app?.close();
+      await worker?.stop();
+      await services.close();
+      clearTimeout(force);
+      logger.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'unclean stop');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,90 @@
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from './config.js';
+import { createDb } from './db/connection.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
+import { migrateToLatest } from './db/migrate.js';
+import type { Database } from './db/schema.js';
+import type { BackupEngine } from './engine/engine-api.js';
+import { createBackupEngine } from './engine/backup-engine.js';
+import type { JobHandler } from './engine/job-worker.js';
+import type { AuthStrategy } from './http/auth/auth-strategy.js';
+import { createKeystoneStrategy, keystoneOptionsFromConfig } from './http/auth/keystone-strategy.js';
+import { createNoauthStrategy } from './http/auth/noauth-strategy.js';
+import { createObjectStore } from './storage/create-store.js';
+import type { ObjectStore } from './storage/object-store.js';
+import { FileVolumeBackend } from './volumes/file-backend.js';
+
+/** Everything a process is made of, built once (the composition root behind main.ts). */
+export interface Services {
+  config: Config;
+  db: Kysely<Database>;
+  store: ObjectStore;
+  volumes: FileVolumeBackend;
+  engine: BackupEngine;
+  auth: AuthStrategy;
+  metrics: Registry;
+  jobHandlers: Record<string, JobHandler>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database (embedded Postgres under DATA_DIR when DATABASE_URL is unset),
+ * migrates it, and builds the store, volume backend, engine and auth strategy.
+ */
+export async function createServices(config: Config, logger: Logger): Promise<Services> {
+  let embedded: EmbeddedDatabase | undefined;
+  let url = config.DATABASE_URL;
+  if (!url) {
+    logger.info({ dir: join(config.DATA_DIR, 'postgres') }, 'DATABASE_URL unset: starting embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres(join(config.DATA_DIR, 'postgres'), (m) => logger.debug({ postgres: m }));
+    url = embedded.url;
+  }
+  const db = createDb({ url, poolSize: config.DATABASE_POOL_SIZE, onPoolError: (err) => logger.warn({ err }, 'database connection lost') });
+  try {
+    const applied = await migrateToLatest(db);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+  } catch (err) {
+    await db.destroy();
+    await embedded?.stop();
+    throw err;
+  }
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const volumes = new FileVolumeBackend(config.DATA_DIR);
+  await volumes.init();
+  const store = createObjectStore(config);
+  const engine = createBackupEngine({
+    compression: config.BACKUP_COMPRESSION,
+    objectSize: config.BACKUP_OBJECT_SIZE,
+    blockSize: config.BACKUP_BLOCK_SIZE,
+    chunksInFlight: config.BACKUP_CHUNKS_IN_FLIGHT,
+    uploadConcurrency: config.BACKUP_UPLOAD_CONCURRENCY,
+    workerThreads: config.BACKUP_WORKER_THREADS,
+    registry: metrics,
+  });
+  const auth =
+    config.AUTH_STRATEGY === 'keystone'
+      ? createKeystoneStrategy(keystoneOptionsFromConfig(config))
+      : createNoauthStrategy({ adminProjects: config.NOAUTH_ADMIN_PROJECTS, adminToken: config.NOAUTH_ADMIN_TOKEN, memberRoles: config.NOAUTH_ROLES });
+  const jobHandlers: Record<string, JobHandler> = {};
+  return {
+    config,
+    db,
+    store,
+    volumes,
+    engine,
+    auth,
+    metrics,
+    jobHandlers,
+    async close() {
+      await engine.close();
+      await store.close();
+      await auth.close?.();
+      await db.destroy();
+      await embedded?.stop();
+    },
+  };
+}
