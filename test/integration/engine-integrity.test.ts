@@ -21,11 +21,11 @@ beforeEach(async () => {
 });
 afterEach(async () => fx.cleanup());
 
-const objects = (): Map<string, Buffer> => store.containers.get(loc.container)!;
+const change = (suffix: string, fn: (b: Buffer) => Buffer) => store.mutate(loc.container, `${loc.prefix}${suffix}`, fn);
 
-async function backupThenRestoreError(engine = fx.engine(), mutate: () => void): Promise<BackupIntegrityError> {
+async function backupThenRestoreError(engine = fx.engine(), mutate: () => Promise<void>): Promise<BackupIntegrityError> {
   await engine.backup(store, fx.request(src, size, loc));
-  mutate();
+  await mutate();
   const dst = join(fx.dir, 'dst');
   await writeFile(dst, '');
   await truncate(dst, size);
@@ -40,58 +40,52 @@ async function backupThenRestoreError(engine = fx.engine(), mutate: () => void):
 
 describe('restore refuses damaged backups with a clear message', () => {
   it('fails on a corrupted stored object (raw: md5 mismatch)', async () => {
-    const err = await backupThenRestoreError(fx.engine({ compression: 'none' }), () => {
-      objects().get(`${loc.prefix}-00003`)![100] ^= 0xff;
-    });
+    const err = await backupThenRestoreError(fx.engine({ compression: 'none' }), () =>
+      change('-00003', (b) => ((b[100] ^= 0xff), b)),
+    );
     expect(err.message).toBe(`${loc.prefix}-00003: md5 mismatch (stored data is corrupt)`);
   });
 
   it('fails on a corrupted zstd object that no longer decodes', async () => {
-    const err = await backupThenRestoreError(undefined, () => {
-      const b = objects().get(`${loc.prefix}-00002`)!;
-      b.fill(0x55, 8, 40);
-    });
+    const err = await backupThenRestoreError(undefined, () => change('-00002', (b) => b.fill(0x55, 8, 40)));
     expect(err.message).toMatch(new RegExp(`^${loc.prefix}-00002: (cannot be decompressed|md5 mismatch|decompressed to)`));
   });
 
   it('fails on a truncated object', async () => {
-    const err = await backupThenRestoreError(undefined, () => {
-      const b = objects().get(`${loc.prefix}-00001`)!;
-      objects().set(`${loc.prefix}-00001`, b.subarray(0, b.length - 7));
-    });
+    const err = await backupThenRestoreError(undefined, () => change('-00001', (b) => b.subarray(0, b.length - 7)));
     expect(err.message).toContain(`${loc.prefix}-00001:`);
   });
 
   it('fails on a corrupted _sha256file entry', async () => {
-    const err = await backupThenRestoreError(undefined, () => {
-      const key = `${loc.prefix}_sha256file`;
-      const doc = JSON.parse(objects().get(key)!.toString());
-      doc.sha256s[20] = '0'.repeat(64);
-      objects().set(key, Buffer.from(JSON.stringify(doc)));
-    });
+    const err = await backupThenRestoreError(undefined, () =>
+      change('_sha256file', (b) => {
+        const doc = JSON.parse(b.toString());
+        doc.sha256s[20] = '0'.repeat(64);
+        return Buffer.from(JSON.stringify(doc));
+      }),
+    );
     expect(err.message).toBe(`${loc.prefix}-00002: block 20 does not match its _sha256file`);
   });
 
   it('fails on a _sha256file that is not JSON', async () => {
-    const err = await backupThenRestoreError(undefined, () => objects().set(`${loc.prefix}_sha256file`, Buffer.from('{"chunk_size": 4')));
+    const err = await backupThenRestoreError(undefined, () => change('_sha256file', () => Buffer.from('{"chunk_size": 4')));
     expect(err.message).toBe(`${loc.prefix}_sha256file is not valid JSON`);
   });
 
   it('fails on a missing object', async () => {
-    const err = await backupThenRestoreError(undefined, () => objects().delete(`${loc.prefix}-00004`));
+    const err = await backupThenRestoreError(undefined, () => store.deleteMany(loc.container, [`${loc.prefix}-00004`]));
     expect(err.message).toBe(`${loc.prefix}-00004 is missing`);
   });
 
   it('fails on an extra object under the prefix', async () => {
-    const err = await backupThenRestoreError(undefined, () => objects().set(`${loc.prefix}-00099`, Buffer.from('x')));
+    const err = await backupThenRestoreError(undefined, () => store.put(loc.container, `${loc.prefix}-00099`, Buffer.from('x')));
     expect(err.message).toBe(`${loc.prefix}-00099 is stored but not listed in ${loc.prefix}_metadata`);
   });
 
   it('fails on an unknown format version', async () => {
-    const err = await backupThenRestoreError(undefined, () => {
-      const key = `${loc.prefix}_metadata`;
-      objects().set(key, Buffer.from(objects().get(key)!.toString().replace('"1.0.0"', '"2.0.0"')));
-    });
+    const err = await backupThenRestoreError(undefined, () =>
+      change('_metadata', (b) => Buffer.from(b.toString().replace('"1.0.0"', '"2.0.0"'))),
+    );
     expect(err.message).toBe(`No support to restore backup version 2.0.0 (${loc.prefix}_metadata)`);
   });
 });

@@ -64,7 +64,7 @@ describe('engine backup and restore round trip', () => {
     const store = new EngineMemoryStore();
     const loc = fx.location();
     await engine.backup(store, fx.request(src, size, loc));
-    expect(store.containers.get(loc.container)!.get(`${loc.prefix}-00008`)!.length).toBeLessThan(100);
+    expect((await store.head(loc.container, `${loc.prefix}-00008`))!.size).toBeLessThan(100);
 
     const sparse = await newTarget('sparse', size);
     await engine.restore(store, { chain: [loc], target: { path: sparse, sizeBytes: size }, targetIsNew: true });
