@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { dataObjectName } from '../../src/engine/backup-format.js';
+import { BackupIntegrityError } from '../../src/engine/engine-api.js';
+import { planFinalMap, type Layer } from '../../src/engine/restore-plan.js';
+
+const bs = 4;
+function layer(prefix: string, hashes: string, objects: Array<[number, number]>): Layer {
+  return {
+    location: { container: 'c', prefix },
+    blockSize: bs,
+    sha256s: [...hashes],
+    volumeMeta: null,
+    objects: objects.map(([offset, length], i) => ({ name: `${prefix}-${i + 1}`, offset, length, compression: 'none', md5: '' })),
+  };
+}
+
+describe('dataObjectName', () => {
+  it('pads to 5 digits and widens past 99999', () => {
+    expect(dataObjectName('p', 1)).toBe('p-00001');
+    expect(dataObjectName('p', 100000)).toBe('p-100000');
+  });
+});
+
+describe('planFinalMap', () => {
+  it('takes each byte from the newest layer holding it and drops fully shadowed objects', () => {
+    const full = layer('full', 'abcdef', [[0, 8], [8, 8], [16, 8]]); // 6 blocks of 4 bytes, 3 objects
+    const inc1 = layer('inc1', 'aXcdef', [[4, 4]]);
+    const inc2 = layer('inc2', 'aXcdYZ', [[16, 8]]);
+    const plan = planFinalMap([full, inc1, inc2]);
+    expect(plan.map((p) => [p.entry.name, p.ranges])).toEqual([
+      ['full-1', [[0, 4]]],
+      ['inc1-1', [[4, 8]]],
+      ['full-2', [[8, 16]]],
+      ['inc2-1', [[16, 24]]],
+    ]);
+  });
+
+  it('rejects a block from an older layer whose hash disagrees with the requested backup', () => {
+    const full = layer('full', 'abcd', [[0, 16]]);
+    const inc = layer('inc', 'aBcQ', [[4, 4]]); // claims block 3 changed but stores no object for it
+    expect(() => planFinalMap([full, inc])).toThrow(new BackupIntegrityError('block 3 of full-1 disagrees with inc_sha256file'));
+  });
+
+  it('rejects objects that do not cover the hash list', () => {
+    expect(() => planFinalMap([layer('f', 'abc', [[0, 8]])])).toThrow(/do not cover the 3 blocks/);
+    expect(() => planFinalMap([layer('f', 'abc', [[0, 4], [8, 4]])])).toThrow(BackupIntegrityError);
+  });
+
+  it('handles a short last block and an empty volume', () => {
+    expect(planFinalMap([layer('f', 'ab', [[0, 6]])])).toHaveLength(1);
+    expect(planFinalMap([layer('f', '', [])])).toEqual([]);
+  });
+});
