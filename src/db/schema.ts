@@ -27,7 +27,7 @@ export interface VolumesTable {
   backup_id: string | null;
   bootable: Generated<boolean>;
   readonly: Generated<boolean>;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp; // optional on insert (Timestamp allows undefined); Generated<Timestamp> selected as a ColumnType, not a Date
   updated_at: NullableTimestamp;
   launched_at: NullableTimestamp;
   deleted_at: NullableTimestamp;
@@ -62,7 +62,7 @@ export interface SnapshotsTable {
   status: string;
   progress: string; // "0%" .. "100%"
   volume_size: number; // GiB
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp; // optional on insert (Timestamp allows undefined); Generated<Timestamp> selected as a ColumnType, not a Date
   updated_at: NullableTimestamp;
   deleted_at: NullableTimestamp;
   deleted: Generated<boolean>;
@@ -108,7 +108,7 @@ export interface BackupsTable {
   stored_bytes: Generated<number>;
   verified_at: NullableTimestamp;
   verify_result: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp; // optional on insert (Timestamp allows undefined); Generated<Timestamp> selected as a ColumnType, not a Date
   updated_at: NullableTimestamp;
   deleted_at: NullableTimestamp;
   deleted: Generated<boolean>;
@@ -134,9 +134,9 @@ export interface JobsTable {
   attempts: Generated<number>;
   lease_owner: string | null;
   lease_expires_at: NullableTimestamp;
-  run_after: Generated<Timestamp>;
+  run_after: Timestamp;
   last_error: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp; // optional on insert (Timestamp allows undefined); Generated<Timestamp> selected as a ColumnType, not a Date
   updated_at: NullableTimestamp;
 }
 
