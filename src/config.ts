@@ -107,6 +107,9 @@ const ConfigSchema = z
 
 export type Config = Readonly<z.output<typeof ConfigSchema>>;
 
+/** Every environment variable the service reads (tests check `.env.example` against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(ConfigSchema.shape));
+
 /** Raised when the environment holds a bad value; the message names every bad variable. */
 export class ConfigError extends Error {}
 
