@@ -1,0 +1,57 @@
+import { sql } from 'kysely';
+import type { ListParams } from '../domain/list-params.js';
+import type { Db, Scope } from './backups-repository.js';
+import { applyFilters, paginate } from './paginate.js';
+import type { BackupRow } from './schema.js';
+
+/** Text columns that may be NULL and can be sort keys: compared as '' in keyset pagination. */
+const NULLABLE_TEXT = ['display_name', 'display_description', 'container', 'availability_zone', 'host', 'parent_id', 'snapshot_id', 'fail_reason'];
+
+/** API list keys -> backups columns (sorting and admin filters; Cinder's model columns). */
+export const BACKUP_LIST_COLUMNS: Record<string, string> = {
+  id: 'id',
+  name: 'display_name',
+  display_name: 'display_name',
+  description: 'display_description',
+  display_description: 'display_description',
+  status: 'status',
+  volume_id: 'volume_id',
+  project_id: 'project_id',
+  user_id: 'user_id',
+  size: 'size',
+  object_count: 'object_count',
+  container: 'container',
+  availability_zone: 'availability_zone',
+  host: 'host',
+  parent_id: 'parent_id',
+  snapshot_id: 'snapshot_id',
+  fail_reason: 'fail_reason',
+  data_timestamp: 'data_timestamp',
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+};
+
+function base(db: Db, scope: Scope) {
+  let q = db.selectFrom('backups').where('deleted', '=', false);
+  if (scope.projectId !== null) q = q.where('project_id', '=', scope.projectId);
+  return q;
+}
+
+/**
+ * One page of backups (keyset pagination after `markerRow`), plus the total with the same
+ * filters when `with_count` was asked.
+ */
+export async function listBackups(
+  db: Db,
+  scope: Scope,
+  params: ListParams,
+  markerRow: BackupRow | null,
+): Promise<{ rows: BackupRow[]; total: number | null }> {
+  const rows = params.limit === 0 ? [] : await paginate(base(db, scope).selectAll(), params, markerRow, NULLABLE_TEXT).execute();
+  let total: number | null = null;
+  if (params.withCount) {
+    const r = await applyFilters(base(db, scope).select(sql<number>`count(*)`.as('n')), params).executeTakeFirstOrThrow();
+    total = Number(r.n);
+  }
+  return { rows, total };
+}

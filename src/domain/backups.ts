@@ -1,0 +1,45 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.js';
+import { type Scope, backupMetadata, findBackup } from '../db/backups-repository.js';
+import type { BackupRow, Database } from '../db/schema.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { RequestContext } from './context.js';
+import { notFound } from './errors.js';
+import { type PolicyRule, authorize } from './policy.js';
+
+/** What the backup API's domain functions need (the manager needs more: see backup-jobs.ts). */
+export interface BackupApiDeps {
+  db: Kysely<Database>;
+  config: Config;
+  /** Only its serviceName/defaultContainer are used by the API (export record). */
+  store: Pick<ObjectStore, 'serviceName' | 'defaultContainer'>;
+}
+
+/** A backup as the API shows it: the row and its metadata map. */
+export interface BackupView {
+  row: BackupRow;
+  metadata: Record<string, string>;
+}
+
+/** The caller's visibility: admins see every project, others their own. */
+export function scopeOf(ctx: RequestContext): Scope {
+  return { projectId: ctx.isAdmin ? null : ctx.projectId };
+}
+
+/**
+ * Loads a backup the caller may see and checks `rule` against its project.
+ * Throws 404 "Backup <id> could not be found." (also for other projects' backups) or 403.
+ */
+export async function getBackupFor(deps: Pick<BackupApiDeps, 'db'>, ctx: RequestContext, id: string, rule: PolicyRule): Promise<BackupRow> {
+  const row = await findBackup(deps.db, id, scopeOf(ctx));
+  if (!row) throw notFound('Backup', id);
+  authorize(ctx, rule, row.project_id);
+  return row;
+}
+
+/** GET /backups/{id}: the row with its metadata. */
+export async function showBackup(deps: Pick<BackupApiDeps, 'db'>, ctx: RequestContext, id: string): Promise<BackupView> {
+  const row = await getBackupFor(deps, ctx, id, 'backup:get');
+  const meta = await backupMetadata(deps.db, [row.id]);
+  return { row, metadata: meta.get(row.id) ?? {} };
+}
