@@ -35,8 +35,9 @@ export async function putMultipart(
     const count = Math.ceil(body.length / size);
     const parts: CompletedPart[] = new Array(count);
     let next = 0;
+    let failed = false;
     const worker = async (): Promise<void> => {
-      while (next < count) {
+      while (next < count && !failed) {
         const index = next++;
         const part = body.subarray(index * size, Math.min(body.length, (index + 1) * size));
         const out = await client.send(
@@ -52,7 +53,15 @@ export async function putMultipart(
         parts[index] = { PartNumber: index + 1, ETag: out.ETag };
       }
     };
-    await Promise.all(Array.from({ length: Math.min(PART_CONCURRENCY, count) }, worker));
+    // Every lane settles before any abort, so no part lands after the upload is gone.
+    const lanes = Array.from({ length: Math.min(PART_CONCURRENCY, count) }, () =>
+      worker().catch((err: unknown) => {
+        failed = true;
+        throw err;
+      }),
+    );
+    const failure = (await Promise.allSettled(lanes)).find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
     await client.send(
       new CompleteMultipartUploadCommand({
         ...target,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ObjectStoreError } from '../../src/storage/object-store.js';
 import { S3ObjectStore, type S3StoreOptions } from '../../src/storage/s3-store.js';
@@ -24,8 +24,15 @@ const options = (endpoint: string, extra: Partial<S3StoreOptions> = {}): S3Store
 });
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** A loopback TCP proxy to `target` that cuts the next `cuts` connections once `after` response bytes have passed. */
-async function cuttingProxy(target: string, after: number): Promise<{ endpoint: string; cuts: { left: number }; server: Server }> {
+/**
+ * A loopback TCP proxy to `target` that cuts the next `cuts` connections once `after` bytes
+ * have passed in one direction (responses by default, or requests).
+ */
+async function cuttingProxy(
+  target: string,
+  after: number,
+  direction: 'response' | 'request' = 'response',
+): Promise<{ endpoint: string; cuts: { left: number }; server: Server }> {
   const { hostname, port } = new URL(target);
   const cuts = { left: 0 };
   const sockets = new Set<Socket>();
@@ -33,17 +40,18 @@ async function cuttingProxy(target: string, after: number): Promise<{ endpoint: 
     const upstream = connect(Number(port), hostname);
     sockets.add(client).add(upstream);
     let sent = 0;
-    client.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d: Buffer) => {
+    const [from, to] = direction === 'response' ? [upstream, client] : [client, upstream];
+    to.on('data', (d: Buffer) => from.write(d));
+    from.on('data', (d: Buffer) => {
       sent += d.length;
       if (cuts.left > 0 && sent > after) {
         cuts.left--;
-        client.write(d.subarray(0, d.length - (sent - after)));
+        to.write(d.subarray(0, d.length - (sent - after)));
         client.destroy();
         upstream.destroy();
         return;
       }
-      client.write(d);
+      to.write(d);
     });
     const close = () => (client.destroy(), upstream.destroy());
     client.on('error', close).on('close', close);
@@ -96,6 +104,24 @@ describe.skipIf(moto === null)('S3 store behaviour against moto', () => {
       expect(err).toBeInstanceOf(ObjectStoreError);
       expect((err as Error).message).toMatch(/broke off|ended early/);
     } finally {
+      await viaProxy.close();
+      proxy.server.close();
+    }
+  });
+
+  it('aborts a multipart upload whose part upload fails, leaving no pending upload', async () => {
+    const proxy = await cuttingProxy(moto!, 2 * 1024 * 1024, 'request');
+    const viaProxy = new S3ObjectStore(options(proxy.endpoint, { maxAttempts: 1 }));
+    const raw = new S3Client({ endpoint: moto!, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    try {
+      proxy.cuts.left = 1;
+      await expect(viaProxy.put(bucket, 'aborted', randomBytes(17 * 1024 * 1024))).rejects.toBeInstanceOf(ObjectStoreError);
+      expect(proxy.cuts.left).toBe(0);
+      const pending = await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      expect(pending.Uploads ?? []).toEqual([]);
+      expect(await store.head(bucket, 'aborted')).toBeNull();
+    } finally {
+      raw.destroy();
       await viaProxy.close();
       proxy.server.close();
     }
