@@ -1,0 +1,120 @@
+import { type Insertable, type Kysely, type Selectable, type Transaction, sql } from 'kysely';
+import type { ListParams } from '../domain/list-params.js';
+import { applyFilters, paginate } from './paginate.js';
+import { hasMetadata } from './resource-metadata.js';
+import type { Database, NewVolumeRow, VolumeRow, VolumeUpdate } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Whose rows a query may see: one project, or every project (admin all_tenants). */
+export interface Scope {
+  projectId: string | null;
+}
+
+export type AttachmentRow = Selectable<Database['volume_attachments']>;
+
+/** A live (not deleted) volume visible in `scope`, or undefined. */
+export async function findVolume(db: Db, id: string, scope: Scope): Promise<VolumeRow | undefined> {
+  let q = db.selectFrom('volumes').selectAll().where('id', '=', id).where('deleted', '=', false);
+  if (scope.projectId !== null) q = q.where('project_id', '=', scope.projectId);
+  return q.executeTakeFirst();
+}
+
+export async function insertVolume(db: Db, row: NewVolumeRow): Promise<VolumeRow> {
+  return db.insertInto('volumes').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+/**
+ * The compare-and-set every volume status change goes through:
+ * `UPDATE volumes SET ... WHERE id = $1 AND status = ANY($from) AND NOT deleted RETURNING *`.
+ * undefined = the row was not in an allowed status (or is gone): the caller reports it.
+ */
+export async function casVolume(db: Db, id: string, from: readonly string[], set: VolumeUpdate): Promise<VolumeRow | undefined> {
+  return db
+    .updateTable('volumes')
+    .set({ ...set, updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('deleted', '=', false)
+    .where(sql<boolean>`status = ANY(${sql.val([...from])}::text[])`)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * The delete CAS: status in `from`, not attached, and (unless `withSnapshots`) no live
+ * snapshot, all in the one UPDATE so a concurrent attach or snapshot cannot slip in.
+ */
+export async function casVolumeToDeleting(db: Db, id: string, from: readonly string[], withSnapshots: boolean): Promise<VolumeRow | undefined> {
+  let q = db
+    .updateTable('volumes')
+    .set({ status: 'deleting', previous_status: sql<string>`status`, updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('deleted', '=', false)
+    .where('attach_status', '!=', 'attached')
+    .where(sql<boolean>`status = ANY(${sql.val([...from])}::text[])`);
+  if (!withSnapshots) {
+    q = q.where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('snapshots').select('snapshots.id').whereRef('snapshots.volume_id', '=', 'volumes.id').where('snapshots.deleted', '=', false))),
+    );
+  }
+  return q.returningAll().executeTakeFirst();
+}
+
+/** Updates non-status fields (name, description, readonly flag) of a live volume. */
+export async function updateVolumeFields(db: Db, id: string, set: VolumeUpdate): Promise<VolumeRow | undefined> {
+  return db.updateTable('volumes').set({ ...set, updated_at: sql<Date>`now()` }).where('id', '=', id).where('deleted', '=', false).returningAll().executeTakeFirst();
+}
+
+/** Soft-deletes a volume that is `deleting` (the last step of a delete). */
+export async function softDeleteVolume(db: Db, id: string): Promise<boolean> {
+  const row = await casVolume(db, id, ['deleting'], { deleted: true, deleted_at: sql<Date>`now()` as unknown as Date, status: 'deleted' });
+  return row !== undefined;
+}
+
+const VOLUME_NULLABLE_TEXT = ['display_name', 'display_description', 'snapshot_id', 'source_volid'];
+
+/** One page of volumes for a parsed list request, plus the total when with_count asked for it. */
+export async function listVolumes(
+  db: Db,
+  params: ListParams,
+  scope: Scope,
+  marker: VolumeRow | null,
+  metadataFilter: Record<string, string> | null,
+): Promise<{ rows: VolumeRow[]; total: number | null }> {
+  let base = db.selectFrom('volumes').where('deleted', '=', false);
+  if (scope.projectId !== null) base = base.where('project_id', '=', scope.projectId);
+  if (metadataFilter) base = base.where(hasMetadata('volume_metadata', 'volumes.id', metadataFilter));
+  const rows = await paginate(base.selectAll(), params, marker, VOLUME_NULLABLE_TEXT).execute();
+  let total: number | null = null;
+  if (params.withCount) {
+    const r = await applyFilters(base.select((eb) => eb.fn.countAll<number>().as('n')), params).executeTakeFirstOrThrow();
+    total = Number(r.n);
+  }
+  return { rows, total };
+}
+
+/** Live snapshots of a volume (they block its deletion unless cascade). */
+export async function liveSnapshotsOf(db: Db, volumeId: string): Promise<Array<{ id: string; status: string }>> {
+  return db.selectFrom('snapshots').select(['id', 'status']).where('volume_id', '=', volumeId).where('deleted', '=', false).execute();
+}
+
+/** Attached (not detached) attachments of many volumes. */
+export async function attachmentsFor(db: Db, volumeIds: readonly string[]): Promise<Map<string, AttachmentRow[]>> {
+  const out = new Map<string, AttachmentRow[]>(volumeIds.map((id) => [id, []]));
+  if (volumeIds.length === 0) return out;
+  const rows = await db.selectFrom('volume_attachments').selectAll().where('volume_id', 'in', [...volumeIds]).where('deleted', '=', false).orderBy('attached_at').execute();
+  for (const r of rows) out.get(r.volume_id)?.push(r);
+  return out;
+}
+
+export async function insertAttachment(db: Db, row: Insertable<Database['volume_attachments']>): Promise<void> {
+  await db.insertInto('volume_attachments').values(row).execute();
+}
+
+/** Marks a volume's attachments (or one of them) detached; returns how many changed. */
+export async function detachAttachments(db: Db, volumeId: string, attachmentId?: string): Promise<number> {
+  let q = db.updateTable('volume_attachments').set({ deleted: true, detached_at: sql<Date>`now()` as unknown as Date }).where('volume_id', '=', volumeId).where('deleted', '=', false);
+  if (attachmentId) q = q.where('id', '=', attachmentId);
+  const res = await q.executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
