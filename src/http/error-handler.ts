@@ -31,7 +31,16 @@ function validationFault(err: FastifyError, req: FastifyRequest): HttpFault | nu
   if (!hasZodFastifySchemaValidationErrors(err)) return null;
   const where = err.validationContext;
   const root = where === 'querystring' ? req.query : where === 'params' ? req.params : where === 'headers' ? req.headers : req.body;
-  const issues = err.validation.map((v) => v.params.issue as Parameters<typeof cinderValidationMessage>[0][number]);
+  // fastify-type-provider-zod splits each zod issue into keyword/instancePath/message/params: put it back together.
+  const issues = err.validation.map(
+    (v) =>
+      ({
+        ...v.params,
+        code: v.keyword,
+        message: v.message,
+        path: v.instancePath.split('/').slice(1).filter((p) => p !== ''),
+      }) as unknown as Parameters<typeof cinderValidationMessage>[0][number],
+  );
   return new HttpFault(400, 'badRequest', cinderValidationMessage(issues, root));
 }
 
