@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db, Scope } from './backups-repository.js';
+import { type Db, type Scope, looksLikeUuid } from './backups-repository.js';
 import type { NewVolumeRow, SnapshotRow, SnapshotUpdate, VolumeRow, VolumeUpdate } from './schema.js';
 
 /**
@@ -10,6 +10,7 @@ import type { NewVolumeRow, SnapshotRow, SnapshotUpdate, VolumeRow, VolumeUpdate
 
 /** A live volume visible in `scope`. */
 export async function findVolumeForBackup(db: Db, id: string, scope: Scope): Promise<VolumeRow | undefined> {
+  if (!looksLikeUuid(id)) return undefined;
   let q = db.selectFrom('volumes').selectAll().where('id', '=', id).where('deleted', '=', false);
   if (scope.projectId !== null) q = q.where('project_id', '=', scope.projectId);
   return q.executeTakeFirst();
@@ -17,6 +18,7 @@ export async function findVolumeForBackup(db: Db, id: string, scope: Scope): Pro
 
 /** A live snapshot visible in `scope`. */
 export async function findSnapshotForBackup(db: Db, id: string, scope: Scope): Promise<SnapshotRow | undefined> {
+  if (!looksLikeUuid(id)) return undefined;
   let q = db.selectFrom('snapshots').selectAll().where('id', '=', id).where('deleted', '=', false);
   if (scope.projectId !== null) q = q.where('project_id', '=', scope.projectId);
   return q.executeTakeFirst();

@@ -8,6 +8,11 @@ import type { BackupRow, BackupUpdate, Database, NewBackupRow } from './schema.j
 
 export type Db = Kysely<Database> | Transaction<Database>;
 
+/** Postgres uuid syntax; anything else cannot name a row (and must not reach a uuid column). */
+export function looksLikeUuid(id: string): boolean {
+  return /^\{?[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\}?$/.test(id);
+}
+
 /** Rows a caller may see: its project's, or every project's for admins (scope null). */
 export interface Scope {
   projectId: string | null;
@@ -22,6 +27,7 @@ export async function insertBackup(db: Db, row: NewBackupRow, metadata: Record<s
 
 /** A live (not deleted) backup visible in `scope`, or undefined. */
 export async function findBackup(db: Db, id: string, scope: Scope): Promise<BackupRow | undefined> {
+  if (!looksLikeUuid(id)) return undefined;
   let q = db.selectFrom('backups').selectAll().where('id', '=', id).where('deleted', '=', false);
   if (scope.projectId !== null) q = q.where('project_id', '=', scope.projectId);
   return q.executeTakeFirst();
@@ -29,6 +35,7 @@ export async function findBackup(db: Db, id: string, scope: Scope): Promise<Back
 
 /** Any row with this id, deleted or not (import revives soft-deleted ids). */
 export async function findBackupAnyState(db: Db, id: string): Promise<BackupRow | undefined> {
+  if (!looksLikeUuid(id)) return undefined;
   return db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirst();
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createVolumeFromBackupImpl } from './backup-volume-create.js';
 import { hostname } from 'node:os';
 import { enqueueJob } from '../db/jobs-repository.js';
 import { replaceMetadata } from '../db/resource-metadata.js';
@@ -31,8 +32,8 @@ export interface CreateVolumeInput {
  * Creating a volume from a backup (>= 3.47). The backups module fills this in: it
  * must check the backup, size the volume, and restore into it.
  */
-export async function createVolumeFromBackup(_deps: VolumeServiceDeps, _ctx: RequestContext, _input: CreateVolumeInput): Promise<VolumeRecord> {
-  throw invalid(null, 'Creating a volume from a backup is not available yet.');
+export async function createVolumeFromBackup(deps: VolumeServiceDeps, ctx: RequestContext, input: CreateVolumeInput): Promise<VolumeRecord> {
+  return createVolumeFromBackupImpl(deps, ctx, input);
 }
 
 /**
