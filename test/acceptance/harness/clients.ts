@@ -1,0 +1,132 @@
+import { execFile } from 'node:child_process';
+
+/** Exit code and output of one client run. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The command line, for failure messages. */
+  command: string;
+}
+
+// Debian's clients, never a pyenv shim that may shadow them on PATH.
+export const CINDER = '/usr/bin/cinder';
+export const OPENSTACK = '/usr/bin/openstack';
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  // The clients read OS_* variables: nothing from the caller's shell may leak in.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_') && !k.startsWith('PYTHON')));
+  return { ...env, PYTHONWARNINGS: 'ignore', LC_ALL: 'C.UTF-8' };
+}
+
+/** Runs a client binary with a bounded time; never throws on a non-zero exit. */
+export function runCli(bin: string, args: string[], timeoutMs = 120_000): Promise<CliResult> {
+  const command = [bin, ...args].join(' ');
+  return new Promise((resolve) => {
+    execFile(bin, args, { env: cleanEnv(), timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 124) : 0;
+      resolve({ code, stdout, stderr, command });
+    });
+  });
+}
+
+/** A client bound to one identity: `args` are prepended with the auth options. */
+export interface Client {
+  run(args: string[], mv?: string): Promise<CliResult>;
+  /** Runs and expects exit 0; returns stdout. */
+  ok(args: string[], mv?: string): Promise<string>;
+  /** Runs and expects a non-zero exit; returns stdout + stderr. */
+  fails(args: string[], mv?: string): Promise<string>;
+}
+
+function bind(bin: string, authArgs: string[], mvFlag: string, defaultMv: string | undefined): Client {
+  const run = (args: string[], mv = defaultMv) => runCli(bin, [...authArgs, ...(mv ? [mvFlag, mv] : []), ...args]);
+  return {
+    run,
+    async ok(args, mv) {
+      const r = await run(args, mv);
+      if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.command}\n${r.stdout}\n${r.stderr}`);
+      return r.stdout;
+    },
+    async fails(args, mv) {
+      const r = await run(args, mv);
+      if (r.code === 0) throw new Error(`expected a failure: ${r.command}\n${r.stdout}`);
+      return `${r.stdout}\n${r.stderr}`;
+    },
+  };
+}
+
+/** `cinder` with Cinder's noauth plugin; the endpoint carries the project id. */
+export function cinderNoauth(baseUrl: string, user: string, project: string, mv?: string): Client {
+  const auth = ['--os-auth-type', 'noauth', '--os-user-id', user, '--os-project-id', project, '--os-endpoint', `${baseUrl}/v3/${project}`];
+  return bind(CINDER, auth, '--os-volume-api-version', mv);
+}
+
+/** `openstack` with noauth; it appends the project id to the endpoint itself. */
+export function openstackNoauth(baseUrl: string, user: string, project: string, mv?: string): Client {
+  const auth = ['--os-auth-type', 'noauth', '--os-user-id', user, '--os-project-id', project, '--os-endpoint', `${baseUrl}/v3`];
+  return bind(OPENSTACK, auth, '--os-volume-api-version', mv);
+}
+
+/** `openstack` with password authentication against Keystone (the catalog gives the endpoint). */
+export function openstackPassword(authUrl: string, user: string, password: string, project: string, mv?: string): Client {
+  const auth = [
+    '--os-auth-type', 'password', '--os-auth-url', authUrl, '--os-identity-api-version', '3',
+    '--os-username', user, '--os-password', password, '--os-project-name', project,
+    '--os-user-domain-name', 'Default', '--os-project-domain-name', 'Default', '--os-interface', 'public',
+  ];
+  return bind(OPENSTACK, auth, '--os-volume-api-version', mv);
+}
+
+/**
+ * Parses a prettytable (cinder's and openstack's default output) into rows keyed by header.
+ * Multi-line cells are joined with '\n'.
+ */
+export function parseTable(text: string): Record<string, string>[] {
+  const rows = text.split('\n').filter((l) => l.startsWith('|'));
+  if (rows.length === 0) return [];
+  const cells = (l: string) => l.slice(1, -1).split('|').map((c) => c.trim());
+  const header = cells(rows[0]!);
+  const out: Record<string, string>[] = [];
+  for (const line of rows.slice(1)) {
+    const c = cells(line);
+    const continuation = c[0] === '' && out.length > 0;
+    if (continuation) {
+      const last = out[out.length - 1]!;
+      header.forEach((h, i) => {
+        if (c[i]) last[h] = last[h] ? `${last[h]}\n${c[i]}` : c[i]!;
+      });
+    } else {
+      out.push(Object.fromEntries(header.map((h, i) => [h, c[i] ?? ''])));
+    }
+  }
+  return out;
+}
+
+/** A `| Property | Value |` table (cinder show/create) as an object. */
+export function parseProperties(text: string): Record<string, string> {
+  return Object.fromEntries(parseTable(text).map((r) => [r.Property ?? r.Field ?? '', r.Value ?? '']));
+}
+
+/**
+ * Polls `read` until it returns one of `want`; fails at once on a status in `failOn`, and
+ * after `timeoutMs`. Returns the statuses seen, in order, so tests can assert the path.
+ */
+export async function waitForStatus(
+  read: () => Promise<string>,
+  want: string | string[],
+  opts: { timeoutMs?: number; failOn?: string[]; intervalMs?: number } = {},
+): Promise<string[]> {
+  const wanted = Array.isArray(want) ? want : [want];
+  const failOn = opts.failOn ?? ['error', 'error_restoring', 'error_deleting', 'error_extending'];
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  const seen: string[] = [];
+  for (;;) {
+    const s = await read();
+    if (seen[seen.length - 1] !== s) seen.push(s);
+    if (wanted.includes(s)) return seen;
+    if (failOn.includes(s) && !wanted.includes(s)) throw new Error(`status became ${s}; seen ${seen.join(' -> ')}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${wanted.join('|')}; seen ${seen.join(' -> ')}`);
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 300));
+  }
+}
