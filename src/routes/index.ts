@@ -1,8 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
+import { backupProgressRoutes } from './backup-progress.js';
+import { backupActionRoutes } from './backups-actions.js';
+import { backupsRoutes } from './backups.js';
+import { limitsRoutes } from './limits.js';
+import { quotaSetsRoutes } from './quota-sets.js';
+import { restoreRoutes } from './restore.js';
 
 /** A /v3 resource module: registered twice, with and without /{project_id}. */
 export type ApiRouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void>;
 
 /** Every /v3 resource module, in registration order (one line per module). */
-export const apiRouteModules: ApiRouteModule[] = [];
+export const apiRouteModules: ApiRouteModule[] = [
+  backupsRoutes,
+  backupActionRoutes,
+  restoreRoutes,
+  backupProgressRoutes,
+  limitsRoutes,
+  quotaSetsRoutes,
+];
