@@ -1,0 +1,39 @@
+import type { MachineLimit } from './machine-limit.js';
+import type { Ratio } from './report.js';
+import { median, type Figures } from './stats.js';
+
+/**
+ * The comparisons issue 7 asks for, from the medians of this run: ours vs Cinder's driver on the
+ * same moto, ours vs the machine limit, incremental cost, RSS growth from the smallest to the
+ * largest size. NaN (shown as n/a) where a side was not measured.
+ */
+export function computeRatios(f: Figures, limits: Map<string, MachineLimit[]>, labels: string[]): Ratio[] {
+  const r: Ratio[] = [];
+  for (const label of labels) {
+    const ours = (store: string, codec: string, metric: string): number => f.median(`ours, ${store}, ${codec}, ${label}`, metric);
+    const cinder = (metric: string): number => f.median(`Cinder S3BackupDriver, moto S3, zlib, ${label}`, metric);
+    const limit = median((limits.get(label) ?? []).map((l) => l.limit.mibPerSec));
+    const combined = median((limits.get(label) ?? []).map((l) => l.combined.mibPerSec));
+    r.push(
+      { what: `${label}: full backup, ours zstd / Cinder zlib (moto)`, value: ours('moto S3', 'zstd', 'full backup') / cinder('full backup'), unit: 'x', target: { op: '>=', value: 5 } },
+      { what: `${label}: full backup, ours zlib / Cinder zlib (moto): design alone`, value: ours('moto S3', 'zlib', 'full backup') / cinder('full backup'), unit: 'x' },
+      { what: `${label}: restore, ours zstd / Cinder zlib (moto)`, value: ours('moto S3', 'zstd', 'restore, new sparse volume') / cinder('restore, new volume'), unit: 'x', target: { op: '>=', value: 5 } },
+      { what: `${label}: restore, ours zlib / Cinder zlib (moto)`, value: ours('moto S3', 'zlib', 'restore, new sparse volume') / cinder('restore, new volume'), unit: 'x' },
+      { what: `${label}: incremental after 1%, ours / Cinder time (moto)`, value: ours('moto S3', 'zstd', 'incremental after 1% change') / cinder('incremental after 1% change'), unit: 'x' },
+      { what: `${label}: full backup posix / machine limit (slowest stage)`, value: (100 * ours('posix', 'zstd', 'full backup')) / limit, unit: '%', target: { op: '>=', value: 70 } },
+      { what: `${label}: full backup moto S3 / machine limit (slowest stage)`, value: (100 * ours('moto S3', 'zstd', 'full backup')) / limit, unit: '%', target: { op: '>=', value: 70 } },
+      { what: `${label}: full backup posix / sha256+zstd on the same cores`, value: (100 * ours('posix', 'zstd', 'full backup')) / combined, unit: '%' },
+      { what: `${label}: incremental time / full time (posix)`, value: ours('posix', 'zstd', 'incremental time / full time'), unit: '%', target: { op: '<=', value: 10 } },
+      { what: `${label}: incremental time / full time (moto S3)`, value: ours('moto S3', 'zstd', 'incremental time / full time'), unit: '%', target: { op: '<=', value: 10 } },
+      { what: `${label}: incremental bytes uploaded / volume size`, value: ours('posix', 'zstd', 'incremental uploaded / volume'), unit: '%', target: { op: '<=', value: 2 } },
+      { what: `${label}: peak RSS of a full backup (posix), MiB`, value: ours('posix', 'zstd', 'full backup peak RSS'), unit: 'MiB', target: { op: '<', value: 300 } },
+    );
+  }
+  if (labels.length > 1) {
+    const first = labels[0]!;
+    const last = labels[labels.length - 1]!;
+    const rss = (l: string): number => f.median(`ours, posix, zstd, ${l}`, 'full backup peak RSS');
+    r.push({ what: `peak RSS of a full backup, ${last} / ${first} (posix)`, value: (100 * rss(last)) / rss(first), unit: '%', target: { op: '<=', value: 110 } });
+  }
+  return r;
+}

@@ -1,0 +1,135 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { cinderStatus, installCinder, repoRoot } from './cinder.js';
+import { cinderRun } from './cinder-bench.js';
+import { concurrencyRun } from './concurrency-bench.js';
+import { dataPathRun, type Images } from './data-path.js';
+import type { StoreSpec } from './engine-op.js';
+import { generateImage, makeChangedCopy, parseSize } from './gen-image.js';
+import { measureMachineLimit, type MachineLimit } from './machine-limit.js';
+import { startMoto, type Moto } from './moto.js';
+import { computeRatios } from './ratios.js';
+import { renderMarkdown, renderText } from './report.js';
+import { Figures } from './stats.js';
+import { apiBench } from './api-bench.js';
+
+/**
+ * `npm run bench` (build, then node dist/bench/run.js). Options:
+ *   --sizes 1G,8G   image sizes (default 1G,8G; --smoke: 64M)
+ *   --runs 3        repetitions per figure (default 3; --smoke: 1)
+ *   --smoke         the CI size: finishes in a minute or two, writes bench/out/BENCHMARKS.smoke.md
+ *   --no-cinder --no-s3 --no-api --no-concurrency   leave a part out (reported as a gap)
+ *   --workdir DIR   where images and the posix store go (default $TMPDIR/cbt-bench)
+ *   --out FILE      the markdown report (default BENCHMARKS.md at the repository root)
+ */
+
+const log = (s: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+function parseArgs(argv: string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!.replace(/^--/, '');
+    if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) m.set(k, argv[++i]!);
+    else m.set(k, 'true');
+  }
+  return m;
+}
+
+function makeImages(workdir: string, sizeBytes: number, label: string): Images {
+  const base = join(workdir, `base-${label.replace(' ', '')}.img`);
+  const st = generateImage(base, sizeBytes, 1);
+  log(`  generated ${base} in ${st.seconds.toFixed(1)} s: ${JSON.stringify(st.pages)}`);
+  const changed = [1, 2, 3].map((i) => join(workdir, `changed${i}-${label.replace(' ', '')}.img`)) as [string, string, string];
+  makeChangedCopy(base, changed[0], sizeBytes, 0.01, 2);
+  makeChangedCopy(changed[0], changed[1], sizeBytes, 0.01, 3);
+  makeChangedCopy(changed[1], changed[2], sizeBytes, 0.01, 4);
+  return { sizeBytes, base, changed, label };
+}
+
+const sizeLabel = (b: number): string => (b >= 2 ** 30 ? `${+(b / 2 ** 30).toFixed(2)} GiB` : `${+(b / 2 ** 20).toFixed(1)} MiB`);
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const smoke = args.has('smoke');
+  const sizes = (args.get('sizes') ?? (smoke ? '64M' : '1G,8G')).split(',').map(parseSize);
+  const runs = Number(args.get('runs') ?? (smoke ? 1 : 3));
+  const workdir = args.get('workdir') ?? join(tmpdir(), 'cbt-bench');
+  const out = args.get('out') ?? join(repoRoot(), smoke ? 'bench/out/BENCHMARKS.smoke.md' : 'BENCHMARKS.md');
+  const command = `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
+  const startedAt = new Date();
+  rmSync(workdir, { recursive: true, force: true });
+  mkdirSync(workdir, { recursive: true });
+  const figures = new Figures();
+  const limits = new Map<string, MachineLimit[]>();
+  const gaps: string[] = [];
+  const notes: string[] = [];
+
+  let cinder = cinderStatus();
+  if (!args.has('no-cinder') && !cinder.available) {
+    log('installing python3-cinder (apt) for the side-by-side comparison');
+    cinder = installCinder();
+  }
+  let moto: Moto | null = null;
+  if (!args.has('no-s3')) {
+    try {
+      moto = await startMoto();
+      log(`moto_server at ${moto.endpoint} (pid ${moto.pid})`);
+    } catch (err) {
+      gaps.push(`S3 figures: moto_server could not start (${(err as Error).message})`);
+    }
+  } else gaps.push('S3 figures: left out (--no-s3)');
+  if (args.has('no-cinder')) gaps.push("Cinder's driver: left out (--no-cinder)");
+  else if (!cinder.available) gaps.push(`Cinder's driver: ${cinder.reason}`);
+  else if (!moto) gaps.push("Cinder's driver: needs moto_server");
+
+  const posix: StoreSpec = { kind: 'posix', root: join(workdir, 'store') };
+  const s3: StoreSpec | null = moto ? { kind: 's3', endpoint: moto.endpoint, bucket: 'volumebackups' } : null;
+  try {
+    for (const size of sizes) {
+      const label = sizeLabel(size);
+      log(`${label}: generating images`);
+      const images = makeImages(workdir, size, label);
+      const volumeId = randomUUID();
+      limits.set(label, []);
+      for (let run = 1; run <= runs; run++) {
+        const verify = run === 1;
+        log(`${label} run ${run}/${runs}: machine limit`);
+        limits.get(label)!.push(await measureMachineLimit(images.base, log));
+        log(`${label} run ${run}/${runs}: our engine, posix, zstd`);
+        await dataPathRun({ images, store: posix, storeName: 'posix', compression: 'zstd', workdir, verify }, figures, volumeId);
+        if (s3) {
+          log(`${label} run ${run}/${runs}: our engine, moto S3, zstd`);
+          await dataPathRun({ images, store: s3, storeName: 'moto S3', compression: 'zstd', workdir, verify }, figures, volumeId);
+          log(`${label} run ${run}/${runs}: our engine, moto S3, zlib`);
+          await dataPathRun({ images, store: s3, storeName: 'moto S3', compression: 'zlib', workdir, verify, short: true }, figures, volumeId);
+          if (cinder.available && !args.has('no-cinder')) {
+            log(`${label} run ${run}/${runs}: Cinder's S3BackupDriver, zlib`);
+            await cinderRun(images, moto!.endpoint, 'volumebackups', workdir, figures, verify);
+          }
+          figures.add(`moto_server, ${label}`, 'moto peak RSS so far', 'MiB', moto!.rss().peak / 2 ** 20);
+        }
+      }
+      if (!args.has('keep-images')) for (const f of [images.base, ...images.changed]) rmSync(f, { force: true });
+    }
+    if (args.has('no-concurrency')) gaps.push('8 concurrent backups: left out (--no-concurrency)');
+    else await concurrencyRun({ workdir, store: posix, count: 8, sizeBytes: smoke ? sizes[0]! / 4 : 2 ** 30, runs, figures, log });
+    if (args.has('no-api')) gaps.push('API load: left out (--no-api)');
+    else await apiBench({ smoke, figures, gaps, notes, log, workdir });
+  } finally {
+    await moto?.stop();
+  }
+
+  const report = { command, startedAt, runs, limits, figures, ratios: computeRatios(figures, limits, sizes.map(sizeLabel)), gaps, notes };
+  console.log(renderText(report));
+  mkdirSync(join(out, '..'), { recursive: true });
+  writeFileSync(out, renderMarkdown(report));
+  log(`wrote ${out}`);
+  rmSync(workdir, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
