@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, secretValues } from '../../src/config.js';
+
+const badValue = (env: Record<string, string>): string => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error(`loadConfig(${JSON.stringify(env)}) accepted a bad value`);
+};
+
+describe('config defaults', () => {
+  it("equal DESIGN.md's configuration contract", () => {
+    const c = loadConfig({});
+    // The contract table of ../shared/DESIGN.md, row by row.
+    expect({ HOST: c.HOST, PORT: c.PORT }).toEqual({ HOST: '0.0.0.0', PORT: 8776 });
+    expect(c.DATA_DIR).toBe(resolve('./data'));
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(c.ROLE).toBe('all');
+    expect(c.AUTH_STRATEGY).toBe('noauth');
+    expect(c.NOAUTH_ADMIN_PROJECTS).toBe('*');
+    expect(c.BACKUP_STORE).toBe('posix');
+    expect([c.S3_ENDPOINT, c.S3_REGION, c.S3_ACCESS_KEY_ID, c.S3_SECRET_ACCESS_KEY, c.S3_BUCKET]).toEqual([
+      undefined,
+      'us-east-1',
+      undefined,
+      undefined,
+      'volumebackups',
+    ]);
+    expect(c.BACKUP_COMPRESSION).toBe('zstd');
+    expect([c.BACKUP_OBJECT_SIZE, c.BACKUP_BLOCK_SIZE]).toEqual([33554432, 32768]);
+    expect(c.BACKUP_MAX_OPERATIONS).toBe(4);
+    expect(c.BACKUP_WORKER_THREADS).toBe(availableParallelism());
+    expect(c.LOG_LEVEL).toBe('info');
+  });
+
+  it('keeps the Cinder-derived defaults beyond the table', () => {
+    const c = loadConfig({});
+    expect(c.MAX_REQUEST_BODY_BYTES).toBe(114688);
+    expect(c.OSAPI_MAX_LIMIT).toBe(1000);
+    expect(c.RATE_LIMIT_PER_MINUTE).toBe(0);
+    expect(c.KEYSTONE_URL).toBeUndefined();
+  });
+
+  it('is frozen', () => {
+    expect(Object.isFrozen(loadConfig({}))).toBe(true);
+  });
+
+  it('treats empty strings as unset', () => {
+    const c = loadConfig({ PORT: '', DATABASE_URL: '' });
+    expect(c.PORT).toBe(8776);
+    expect(c.DATABASE_URL).toBeUndefined();
+  });
+
+  it('parses values from strings', () => {
+    const c = loadConfig({ PORT: '9000', S3_FORCE_PATH_STYLE: 'off', STRICT_BACKUP_NAMES: 'Yes', DATABASE_URL: 'postgresql://u:p@h/db' });
+    expect(c).toMatchObject({ PORT: 9000, S3_FORCE_PATH_STYLE: false, STRICT_BACKUP_NAMES: true, DATABASE_URL: 'postgresql://u:p@h/db' });
+  });
+});
+
+describe('bad values stop start-up naming the variable', () => {
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ ROLE: 'both' }, 'ROLE'],
+    [{ AUTH_STRATEGY: 'ldap' }, 'AUTH_STRATEGY'],
+    [{ BACKUP_STORE: 'ftp' }, 'BACKUP_STORE'],
+    [{ BACKUP_COMPRESSION: 'lz4' }, 'BACKUP_COMPRESSION'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ STRICT_BACKUP_NAMES: 'maybe' }, 'STRICT_BACKUP_NAMES'],
+    [{ BACKUP_MAX_OPERATIONS: '0' }, 'BACKUP_MAX_OPERATIONS'],
+    [{ BACKUP_OBJECT_SIZE: '100000' }, 'BACKUP_OBJECT_SIZE'],
+    [{ BACKUP_STORE: 's3' }, 'S3_ENDPOINT'],
+    [{ AUTH_STRATEGY: 'keystone' }, 'KEYSTONE_URL'],
+  ])('%j names %s', (env, name) => {
+    expect(badValue(env)).toMatch(new RegExp(`^invalid configuration:\\n(.*\\n)*\\s*${name}: `));
+  });
+
+  it('names every bad variable at once', () => {
+    const message = badValue({ PORT: 'x', ROLE: 'y' });
+    expect(message).toContain('PORT:');
+    expect(message).toContain('ROLE:');
+  });
+});
+
+describe('.env.example', () => {
+  const text = readFileSync(resolve(import.meta.dirname, '../../.env.example'), 'utf8');
+  const entries = new Map(
+    text
+      .split('\n')
+      .filter((l) => /^[A-Z][A-Z0-9_]*=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
+  );
+
+  it('lists every configuration variable, and nothing else', () => {
+    const missing = CONFIG_VARIABLES.filter((v) => !entries.has(v));
+    expect(missing, `add these to .env.example: ${missing.join(', ')}`).toEqual([]);
+    expect([...entries.keys()].filter((v) => !CONFIG_VARIABLES.includes(v))).toEqual([]);
+  });
+
+  it('gives each variable a one-line comment right above it', () => {
+    const lines = text.split('\n');
+    for (const [i, line] of lines.entries()) {
+      if (/^[A-Z][A-Z0-9_]*=/.test(line)) expect(lines[i - 1], line).toMatch(/^# \S/);
+    }
+  });
+
+  it('states the defaults: loading it as the environment gives the default config', () => {
+    const fromExample = loadConfig(Object.fromEntries(entries));
+    expect(fromExample).toEqual(loadConfig({}));
+  });
+});
+
+describe('secretValues', () => {
+  it('collects the configured secrets, including the database password', () => {
+    const c = loadConfig({ S3_SECRET_ACCESS_KEY: 's3s', KEYSTONE_PASSWORD: 'ksp', NOAUTH_ADMIN_TOKEN: 'tok', DATABASE_URL: 'postgres://u:dbp@h/db' });
+    expect(secretValues(c).sort()).toEqual(['dbp', 'ksp', 's3s', 'tok']);
+  });
+});
