@@ -41,7 +41,7 @@ async function backupThenRestoreError(engine = fx.engine(), mutate: () => Promis
 describe('restore refuses damaged backups with a clear message', () => {
   it('fails on a corrupted stored object (raw: md5 mismatch)', async () => {
     const err = await backupThenRestoreError(fx.engine({ compression: 'none' }), () =>
-      change('-00003', (b) => ((b[100] ^= 0xff), b)),
+      change('-00003', (b) => ((b[100] = b[100]! ^ 0xff), b)),
     );
     expect(err.message).toBe(`${loc.prefix}-00003: md5 mismatch (stored data is corrupt)`);
   });
