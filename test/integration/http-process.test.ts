@@ -1,0 +1,90 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/db/embedded.js';
+
+/**
+ * The service as operators run it: a child process of src/main.ts (through tsx, so the
+ * test needs no prior build; .ci/run repeats the bad-config case on dist/src/main.js).
+ */
+const ROOT = resolve(import.meta.dirname, '../..');
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+function startService(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('S3_') && !k.startsWith('KEYSTONE_') && !k.startsWith('NOAUTH_') && k !== 'DATABASE_URL'),
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...clean, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let text = '';
+  child.stdout!.on('data', (d) => (text += String(d)));
+  child.stderr!.on('data', (d) => (text += String(d)));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, output: () => text, exited };
+}
+
+async function waitForHttp(url: string, ms: number): Promise<Response> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('the service process', () => {
+  it('a bad configuration value stops start-up with exit code 2 and a message naming the variable', async () => {
+    const svc = startService({ PORT: 'abc', ROLE: 'everything' });
+    expect(await svc.exited).toBe(2);
+    expect(svc.output()).toContain('invalid configuration');
+    expect(svc.output()).toMatch(/PORT: must be an integer/);
+    expect(svc.output()).toMatch(/ROLE: /);
+  });
+
+  it('starts on embedded Postgres with no DATABASE_URL, serves GET /, and SIGTERM stops it and its Postgres with exit 0', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cbt-proc-'));
+    dirs.push(dataDir);
+    const port = await freePort();
+    const svc = startService({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port) });
+    const res = await waitForHttp(`http://127.0.0.1:${port}/`, 90_000);
+    expect(res.status).toBe(300);
+    expect(((await res.json()) as { versions: Array<{ version: string }> }).versions[0]!.version).toBe('3.70');
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+
+    const pidFile = join(dataDir, 'postgres', 'postmaster.pid');
+    expect(existsSync(pidFile)).toBe(true);
+    const postgresPid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    expect(alive(postgresPid)).toBe(true);
+
+    svc.child.kill('SIGTERM');
+    expect(await svc.exited).toBe(0);
+    expect(svc.output()).toContain('stopped');
+    expect(alive(postgresPid)).toBe(false);
+    expect(existsSync(pidFile)).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  }, 120_000);
+});
