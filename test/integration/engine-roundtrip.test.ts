@@ -3,6 +3,7 @@ import { open, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeVolumeImage } from '../../bench/volume-image.js';
+import { PosixObjectStore } from '../../src/storage/posix-store.js';
 import { EngineMemoryStore } from '../helpers/engine-memory-store.js';
 import { changeRandomBlocks, engineFixture, sameBytes } from '../helpers/engine-fixtures.js';
 
@@ -147,5 +148,25 @@ describe('engine backup and restore round trip', () => {
     expect(await store.list(inc.container, inc.prefix)).toEqual([`${inc.prefix}_metadata`, `${inc.prefix}_sha256file`]);
     const sha = JSON.parse((await store.get(inc.container, `${inc.prefix}_sha256file`)).toString());
     expect(sha.sha256s).toHaveLength(size / 4096);
+  });
+
+  it('works the same against the real posix store: full + incremental restore identically, delete empties the prefix', async () => {
+    const size = 3 * MiB + 999;
+    const src = join(fx.dir, 'src');
+    await writeVolumeImage(src, size, undefined, 13);
+    const engine = fx.engine({ objectSize: MiB, compression: 'zlib' });
+    const store = new PosixObjectStore(join(fx.dir, 'store'));
+    const full = fx.location();
+    await engine.backup(store, fx.request(src, size, full));
+    await changeRandomBlocks(src, size, 4096, 8);
+    const inc = fx.location();
+    const res = await engine.backup(store, fx.request(src, size, inc, { backupId: 'p', location: full }));
+    expect(res.objectCount).toBeGreaterThan(0);
+    const dst = await newTarget('dst', size);
+    await engine.restore(store, { chain: [full, inc], target: { path: dst, sizeBytes: size }, targetIsNew: true });
+    expect(await sameBytes(src, dst, size)).toBe(true);
+    await engine.deleteBackup(store, inc);
+    expect(await store.list(inc.container, inc.prefix)).toEqual([]);
+    expect((await store.list(full.container, full.prefix)).length).toBe(4 + 2);
   });
 });
