@@ -1,0 +1,28 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { generateOpenApiDocument } from './openapi-document.js';
+
+/** `npm run openapi`: regenerates openapi/openapi.json (commit the result). */
+
+// The package root: the nearest directory above this file with a package.json (works from src/ and dist/src/).
+function packageRoot(): string {
+  let dir = import.meta.dirname;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package.json not found above ' + import.meta.dirname);
+    dir = up;
+  }
+  return dir;
+}
+
+async function run(): Promise<void> {
+  const target = join(packageRoot(), 'openapi', 'openapi.json');
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, await generateOpenApiDocument());
+  process.stdout.write(`wrote ${target}\n`);
+}
+
+run().catch((err) => {
+  process.stderr.write(`openapi generation failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
