@@ -54,6 +54,10 @@ export function createS3Client(o: S3ClientOptions): S3Client {
     retryMode: 'standard',
     requestHandler: {
       requestTimeout: o.timeoutMs,
+      // NOTE: without these the SDK only logs a warning when requestTimeout passes, so a
+      // server that stalls (before headers or mid-body) hangs the operation forever.
+      throwOnRequestTimeout: true,
+      socketTimeout: o.timeoutMs,
       connectionTimeout: Math.min(o.timeoutMs, 10_000),
       httpAgent: new HttpAgent(agentOptions),
       httpsAgent: new HttpsAgent(agentOptions),
