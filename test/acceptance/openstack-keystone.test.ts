@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openstackPassword } from './harness/clients.js';
+import { issueToken, startKeystone, type KeystoneEnv } from './harness/keystone.js';
+import { openstackWorkflow } from './harness/openstack-workflow.js';
+import { startService, type RunningService } from './harness/service.js';
+import { freePort } from '../../src/db/embedded.js';
+
+// The `openstack` client with password authentication through a real Keystone
+// (scripts/keystone/start-keystone.sh); the service runs AUTH_STRATEGY=keystone.
+let ks: KeystoneEnv;
+let svc: RunningService;
+
+describe('openstack client, Keystone password auth', () => {
+  beforeAll(async () => {
+    const port = await freePort();
+    ks = await startKeystone(`http://127.0.0.1:${port}/v3/%(project_id)s`);
+    svc = await startService({
+      PORT: String(port),
+      AUTH_STRATEGY: 'keystone',
+      KEYSTONE_URL: ks.url,
+      KEYSTONE_USERNAME: ks.service.username,
+      KEYSTONE_PASSWORD: ks.service.password,
+      KEYSTONE_PROJECT: ks.service.project,
+      KEYSTONE_CACHE_SECONDS: '60',
+    });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await ks?.stop();
+  });
+
+  const alice = (mv?: string) => openstackPassword(ks.authUrl, 'alice', ks.testPassword, 'cbt-alpha', mv);
+  const rita = (mv?: string) => openstackPassword(ks.authUrl, 'rita', ks.testPassword, 'cbt-alpha', mv);
+  const bob = (mv?: string) => openstackPassword(ks.authUrl, 'bob', ks.testPassword, 'cbt-beta', mv);
+  const admin = (mv?: string) => openstackPassword(ks.authUrl, 'admin', ks.adminPassword, 'admin', mv);
+
+  it('rejects a request without a valid token with 401 and a Cinder fault body', async () => {
+    const res = await fetch(`${svc.url}/v3/${ks.alphaProjectId}/backups`, { headers: { 'x-auth-token': 'not-a-token' } });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({
+      unauthorized: { code: 401, message: 'The request you have made requires authentication.' },
+    });
+  });
+
+  openstackWorkflow(() => ({
+    baseUrl: svc.url,
+    project: ks.alphaProjectId,
+    token: () => issueToken(ks, 'alice', ks.testPassword, 'cbt-alpha'),
+    os: alice,
+    admin,
+  }));
+
+  it("keeps a second project's user from seeing the first project's backups", async () => {
+    const mine = (await alice().ok(['volume', 'backup', 'list', '-f', 'value', '-c', 'ID'])).trim().split('\n').filter(Boolean);
+    expect(mine.length).toBeGreaterThan(0);
+    expect((await bob().ok(['volume', 'backup', 'list', '-f', 'value', '-c', 'ID'])).trim()).toBe('');
+    expect(await bob().fails(['volume', 'backup', 'show', mine[0]!])).toContain(`No volumebackup with a name or ID of '${mine[0]}' exists.`);
+    // --all-projects is an admin power: a member still sees only their own project.
+    expect((await bob().ok(['volume', 'backup', 'list', '--all-projects', '-f', 'value', '-c', 'ID'])).trim()).toBe('');
+  });
+
+  it('lets a reader read but not create', async () => {
+    const mine = (await alice().ok(['volume', 'list', '-f', 'value', '-c', 'ID'])).trim().split('\n').filter(Boolean);
+    expect((await rita().ok(['volume', 'list', '-f', 'value', '-c', 'ID'])).trim().split('\n').filter(Boolean).sort()).toEqual(mine.sort());
+    expect(await rita().fails(['volume', 'create', '--size', '1', 'reader-vol'])).toContain(
+      "Policy doesn't allow volume:create to be performed.",
+    );
+    expect(await rita().fails(['volume', 'backup', 'create', mine[0]!])).toContain(
+      "Policy doesn't allow backup:create to be performed.",
+    );
+  });
+});
