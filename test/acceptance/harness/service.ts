@@ -58,7 +58,7 @@ export async function startService(extraEnv: Record<string, string> = {}): Promi
   const dbUrl = new URL(inject('pgAdminUrl'));
   dbUrl.pathname = `/${dbName}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'cbt-acc-'));
-  const port = await freePort();
+  const port = extraEnv.PORT ? Number(extraEnv.PORT) : await freePort();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/root',
