@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { enqueueJob } from '../db/jobs-repository.js';
 import { metadataFor, replaceMetadata } from '../db/resource-metadata.js';
 import type { Database, SnapshotRow } from '../db/schema.js';
 import { findSnapshot, insertSnapshot, listSnapshots, updateSnapshotFields } from '../db/snapshots-repository.js';
 import type { RequestContext } from './context.js';
-import { invalid, notFound } from './errors.js';
+import { invalid, notFound, overLimit } from './errors.js';
 import { type ListParams, type ListRules, parseListParams } from './list-params.js';
 import { allowed, authorize } from './policy.js';
+import { projectQuotas, quotaUsage } from './quotas.js';
+import { lockProjectQuota } from '../db/quotas-repository.js';
+import type { Config } from '../config.js';
 import { VOLUME_SNAPSHOTTABLE } from './volume-status.js';
 import { type VolumeServiceDeps, getVolumeRow, parseMetadataFilter, readScope, scopeOf } from './volumes.js';
 
@@ -100,12 +103,12 @@ export async function createSnapshot(deps: VolumeServiceDeps, ctx: RequestContex
     const want = inUseOk ? 'available or in-use' : 'available';
     throw invalid('volume', `Volume ${vol.id} status must be ${want}, but current status is: ${vol.status}.`);
   }
-  // QUOTA GAP: reserve snapshots +1 / gigabytes +size through src/domain/quotas.ts when it lands.
   const id = randomUUID();
   const row = await deps.db.transaction().execute(async (trx) => {
     // FOR SHARE: a concurrent volume delete (a CAS UPDATE) waits for us and then sees the snapshot.
     const still = await trx.selectFrom('volumes').select('status').where('id', '=', vol.id).where('deleted', '=', false).forShare().executeTakeFirst();
     if (!still || !okStatuses.includes(still.status)) throw invalid('volume', `Volume ${vol.id} status changed to ${still?.status ?? 'deleted'}; retry.`);
+    await checkSnapshotQuota(trx, deps.config, ctx.projectId, vol.size);
     const inserted = await insertSnapshot(trx, {
       id,
       project_id: ctx.projectId,
@@ -135,4 +138,19 @@ export async function updateSnapshot(db: Kysely<Database>, ctx: RequestContext, 
   const row = await updateSnapshotFields(db, id, patch);
   if (!row) throw notFound('Snapshot', id);
   return (await toSnapshotRecords(db, [row]))[0]!;
+}
+
+/** Quota for one more snapshot of `sizeGb` (snapshots +1, gigabytes +size): 413 overLimit. Inside the insert's transaction. */
+async function checkSnapshotQuota(trx: Transaction<Database>, config: Config, projectId: string, sizeGb: number): Promise<void> {
+  await lockProjectQuota(trx, projectId);
+  const limits = await projectQuotas(trx, config, projectId);
+  const used = await quotaUsage(trx, projectId);
+  if (limits.snapshots >= 0 && used.snapshots + 1 > limits.snapshots) {
+    throw overLimit(`Maximum number of snapshots allowed (${limits.snapshots}) exceeded`);
+  }
+  if (limits.gigabytes >= 0 && used.gigabytes + sizeGb > limits.gigabytes) {
+    throw overLimit(
+      `Requested volume or snapshot exceeds allowed gigabytes quota. Requested ${sizeGb}G, quota is ${limits.gigabytes}G and ${used.gigabytes}G has been consumed.`,
+    );
+  }
 }

@@ -9,6 +9,7 @@ import { GiB } from '../volumes/volume-backend.js';
 import type { RequestContext } from './context.js';
 import { invalid } from './errors.js';
 import { authorize } from './policy.js';
+import { checkVolumeQuota } from './quotas.js';
 import { getSnapshotRow } from './snapshots.js';
 import { VOLUME_CLONEABLE, VOLUME_TRANSITIONS } from './volume-status.js';
 import { type VolumeRecord, type VolumeServiceDeps, getVolumeRow, toRecords } from './volumes.js';
@@ -69,11 +70,11 @@ export async function createVolume(deps: VolumeServiceDeps, ctx: RequestContext,
   }
   const size = input.size ?? sourceSize;
   if (size === null) throw invalid('input received', "Volume size 'None' must be an integer and greater than 0");
-  // QUOTA GAP: src/domain/quotas.ts has not landed; reserve volumes +1 / gigabytes +size here when it does.
 
   const id = randomUUID();
   const copying = input.snapshotId !== null || input.sourceVolid !== null;
   const row = await deps.db.transaction().execute(async (trx) => {
+    await checkVolumeQuota(trx, deps.config, ctx.projectId, size);
     const inserted = await insertVolume(trx, {
       id,
       project_id: ctx.projectId,

@@ -6,6 +6,11 @@ import { backupsRoutes } from './backups.js';
 import { limitsRoutes } from './limits.js';
 import { quotaSetsRoutes } from './quota-sets.js';
 import { restoreRoutes } from './restore.js';
+import { snapshotsRoutes } from './snapshots.js';
+import { volumeDataRoutes } from './volume-data.js';
+import { volumeActionRoutes } from './volumes-actions.js';
+import { metadataRoutes } from './volumes-metadata.js';
+import { volumesRoutes } from './volumes.js';
 
 /** A /v3 resource module: registered twice, with and without /{project_id}. */
 export type ApiRouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void>;
@@ -18,4 +23,10 @@ export const apiRouteModules: ApiRouteModule[] = [
   backupProgressRoutes,
   limitsRoutes,
   quotaSetsRoutes,
+  volumesRoutes,
+  volumeActionRoutes,
+  metadataRoutes('volume'),
+  volumeDataRoutes,
+  snapshotsRoutes,
+  metadataRoutes('snapshot'),
 ];
