@@ -6,7 +6,9 @@ import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './http/auth/auth-plugin.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerMicroversions } from './http/microversion.js';
+import { registerRateLimit } from './http/rate-limit.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes, registerHttpMetrics } from './routes/metrics.js';
 import { apiRouteModules } from './routes/index.js';
 import { rootVersionsRoutes, v3VersionRoutes } from './routes/versions.js';
 
@@ -48,6 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   registerMicroversions(app);
+  registerHttpMetrics(app, deps.metrics);
 
   await app.register(swagger, {
     openapi: {
@@ -66,10 +69,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(rootVersionsRoutes, { publicEndpoint: deps.config.PUBLIC_ENDPOINT });
   await app.register(healthRoutes, { db: deps.db });
+  await app.register(metricsRoutes, { registry: deps.metrics });
 
   await app.register(
     async (v3) => {
       registerAuth(v3, deps.auth);
+      await registerRateLimit(v3, deps.config.RATE_LIMIT_PER_MINUTE);
       await v3.register(v3VersionRoutes, { publicEndpoint: deps.config.PUBLIC_ENDPOINT });
       for (const mod of apiRouteModules) {
         await v3.register(async (scoped) => mod(scoped, deps), { prefix: '/:project_id' });
