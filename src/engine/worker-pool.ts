@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DecodeResult, DecodeTask, EncodeResult, EncodeTask, WorkerReply } from './worker-protocol.js';
 
@@ -23,7 +26,10 @@ function spawnChunkWorker(): Worker {
   const here = import.meta.url;
   if (here.endsWith('.js')) return new Worker(new URL('./chunk-worker.js', here));
   const entry = new URL('./chunk-worker.ts', here).href;
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  // Resolved from this file, not from the worker's cwd; tsx ships its ESM API beside the CJS one.
+  const cjs = createRequire(here).resolve('tsx/esm/api');
+  const api = existsSync(cjs.replace(/\.cjs$/, '.mjs')) ? pathToFileURL(cjs.replace(/\.cjs$/, '.mjs')).href : 'tsx/esm/api';
+  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
   return new Worker(boot, { eval: true });
 }
 
