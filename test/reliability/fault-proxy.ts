@@ -99,7 +99,7 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
       if (kind === 'stall') return stall();
       const up = await forward(target, req, body);
       if (kind === 'error500After') return sendError(res, 500, 'InternalError', 'We encountered an internal error. Please try again.');
-      const headers = { ...up.headers, 'content-length': String(up.body.length) };
+      const headers: Record<string, string | string[]> = { ...up.headers, 'content-length': String(up.body.length) };
       delete headers['transfer-encoding'];
       if ((kind === 'reset' || kind === 'truncate' || kind === 'stallBody') && up.body.length > 1) {
         res.writeHead(up.status, headers);

@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { backupPrefixOf, collectOrphans } from '../../src/domain/orphan-gc.js';
+import { PosixObjectStore } from '../../src/storage/posix-store.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+
+const run = promisify(execFile);
+const container = 'volumebackups';
+let t: TestDatabase;
+let dir: string;
+let store: PosixObjectStore;
+
+const prefixFor = (id: string) => `volume_${randomUUID()}/20261123185700/az_nova_backup_${id}`;
+
+/** A backup row (deleted or not) and, with `objects`, its Cinder objects in the store. */
+async function backup(opts: { deleted?: boolean; objects?: number; status?: string } = {}): Promise<{ id: string; prefix: string; keys: string[] }> {
+  const id = randomUUID();
+  const prefix = prefixFor(id);
+  await t.db
+    .insertInto('backups')
+    .values({ id, project_id: 'p1', user_id: 'u1', volume_id: randomUUID(), status: opts.deleted ? 'deleted' : (opts.status ?? 'available'), size: 1, data_timestamp: new Date(), container, service_metadata: prefix, deleted: opts.deleted ?? false, deleted_at: opts.deleted ? new Date() : null })
+    .execute();
+  const keys = [`${prefix}_metadata`, `${prefix}_sha256file`, ...Array.from({ length: opts.objects ?? 2 }, (_, i) => `${prefix}-${String(i + 1).padStart(5, '0')}`)];
+  for (const k of keys) await store.put(container, k, Buffer.from(k));
+  return { id, prefix, keys };
+}
+
+beforeEach(async () => {
+  t = await createTestDatabase();
+  dir = await mkdtemp(join(tmpdir(), 'rel-gc-'));
+  store = new PosixObjectStore(join(dir, 'backups'), container);
+  await store.ensureContainer(container);
+});
+afterEach(async () => {
+  await store.close();
+  await t.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('orphan object garbage collection', () => {
+  it('reports objects of deleted rows and of no row in a dry run, and removes nothing', async () => {
+    const live = await backup({ objects: 3 });
+    const creating = await backup({ status: 'creating', objects: 1 });
+    const gone = await backup({ deleted: true, objects: 2 });
+    const stray = `${prefixFor(randomUUID())}-00001`;
+    await store.put(container, stray, Buffer.from('x'));
+    await store.put(container, 'not-ours/readme', Buffer.from('x'));
+
+    const [report] = await collectOrphans(t.db, store);
+    expect(report!.orphans.sort()).toEqual([...gone.keys, stray].sort());
+    expect(report!.scanned).toBe(live.keys.length + creating.keys.length + gone.keys.length + 1);
+    expect(report!.byBackupPrefix[gone.prefix]).toBe(gone.keys.length);
+    expect(report!.deleted).toBe(0);
+    expect(await store.list(container, gone.prefix)).toHaveLength(gone.keys.length);
+  });
+
+  it('with delete removes exactly the orphans and keeps every live backup object', async () => {
+    const live = await backup({ objects: 3 });
+    const gone = await backup({ deleted: true, objects: 2 });
+    const [report] = await collectOrphans(t.db, store, { delete: true });
+    expect(report!.deleted).toBe(gone.keys.length);
+    expect(await store.list(container, 'volume_')).toEqual([...live.keys].sort());
+    const [again] = await collectOrphans(t.db, store);
+    expect(again!.orphans).toEqual([]);
+  });
+
+  it('names the backup prefix of each Cinder object name', () => {
+    const id = randomUUID();
+    const p = prefixFor(id);
+    expect(backupPrefixOf(`${p}-00012`)).toBe(p);
+    expect(backupPrefixOf(`${p}_sha256file`)).toBe(p);
+    expect(backupPrefixOf('odd/key')).toBe('odd/key');
+  });
+
+  it('the gc command prints a dry-run report and deletes only with --delete', async () => {
+    const gone = await backup({ deleted: true, objects: 1 });
+    const live = await backup({ objects: 1 });
+    const env = { ...process.env, DATABASE_URL: t.url, DATA_DIR: dir, BACKUP_STORE: 'posix', S3_BUCKET: container, LOG_LEVEL: 'silent' };
+    const tsx = join(process.cwd(), 'node_modules/.bin/tsx');
+    const dry = await run(tsx, ['src/cli/gc.ts'], { env, timeout: 60_000 });
+    const dryReport = JSON.parse(dry.stdout);
+    expect(dryReport).toMatchObject({ mode: 'dry-run', orphans: gone.keys.length });
+    expect(await store.list(container, gone.prefix)).toHaveLength(gone.keys.length);
+    const del = await run(tsx, ['src/cli/gc.ts', '--delete'], { env, timeout: 60_000 });
+    expect(JSON.parse(del.stdout)).toMatchObject({ mode: 'delete', orphans: gone.keys.length });
+    expect(await store.list(container, 'volume_')).toEqual([...live.keys].sort());
+    const bad = await run(tsx, ['src/cli/gc.ts', '--nonsense'], { env, timeout: 60_000 }).catch((e: { code: number }) => e);
+    expect((bad as { code: number }).code).toBe(2);
+  }, 120_000);
+});
