@@ -35,5 +35,13 @@ export function computeRatios(f: Figures, limits: Map<string, MachineLimit[]>, l
     const rss = (l: string): number => f.median(`ours, posix, zstd, ${l}`, 'full backup peak RSS');
     r.push({ what: `peak RSS of a full backup, ${last} / ${first} (posix)`, value: (100 * rss(last)) / rss(first), unit: '%', target: { op: '<=', value: 110 } });
   }
+  const api = [...new Set(f.all().map((x) => x.section))].find((s) => s.startsWith('API, '));
+  if (api) {
+    const d = 'GET /v3/{p}/backups/detail?limit=100';
+    r.push(
+      { what: `${api}: ${d} p99 latency, ms`, value: f.median(api, `${d}: p99 latency`), unit: 'ms', target: { op: '<', value: 20 } },
+      { what: `${api}: ${d} requests/s`, value: f.median(api, `${d}: requests/s (10 connections)`), unit: 'req/s', target: { op: '>=', value: 3000 } },
+    );
+  }
   return r;
 }

@@ -1,4 +1,4 @@
-import { cpus, availableParallelism, totalmem, release } from 'node:os';
+import { cpus, availableParallelism, loadavg, totalmem, release } from 'node:os';
 import type { MachineLimit } from './machine-limit.js';
 import { formatFigure, median, type Figure, type Figures } from './stats.js';
 
@@ -11,7 +11,7 @@ import { formatFigure, median, type Figure, type Figures } from './stats.js';
 export interface Ratio {
   what: string;
   value: number; // a ratio (x) or a fraction (%)
-  unit: 'x' | '%' | 'MiB';
+  unit: 'x' | '%' | 'MiB' | 'ms' | 'req/s';
   target?: { op: '>=' | '<=' | '<'; value: number };
 }
 
@@ -32,6 +32,7 @@ export function machineFacts(): string[] {
     `cores: ${availableParallelism()} (${cpu})`,
     `memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB, kernel ${release()}`,
     `Node ${process.version}`,
+    `load average when the report was written: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine inflates every figure; ours and Cinder's alike)`,
   ];
 }
 

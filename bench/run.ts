@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { cinderStatus, installCinder, repoRoot } from './cinder.js';
@@ -20,8 +20,8 @@ import { apiBench } from './api-bench.js';
  *   --sizes 1G,8G   image sizes (default 1G,8G; --smoke: 64M)
  *   --runs 3        repetitions per figure (default 3; --smoke: 1)
  *   --smoke         the CI size: finishes in a minute or two, writes bench/out/BENCHMARKS.smoke.md
- *   --no-cinder --no-s3 --no-api --no-concurrency   leave a part out (reported as a gap)
- *   --workdir DIR   where images and the posix store go (default $TMPDIR/cbt-bench)
+ *   --no-data --no-cinder --no-s3 --no-api --no-concurrency   leave a part out (reported as a gap)
+ *   --workdir DIR   where images and the posix store go (default $TMPDIR/cbt-bench-<pid>)
  *   --out FILE      the markdown report (default BENCHMARKS.md at the repository root)
  */
 
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const smoke = args.has('smoke');
   const sizes = (args.get('sizes') ?? (smoke ? '64M' : '1G,8G')).split(',').map(parseSize);
   const runs = Number(args.get('runs') ?? (smoke ? 1 : 3));
-  const workdir = args.get('workdir') ?? join(tmpdir(), 'cbt-bench');
+  const workdir = args.get('workdir') ?? join(tmpdir(), `cbt-bench-${process.pid}`);
   const out = args.get('out') ?? join(repoRoot(), smoke ? 'bench/out/BENCHMARKS.smoke.md' : 'BENCHMARKS.md');
   const command = `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
   const startedAt = new Date();
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const figures = new Figures();
   const limits = new Map<string, MachineLimit[]>();
   const gaps: string[] = [];
-  const notes: string[] = [];
+  const notes: string[] = [`load average at the start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`];
 
   let cinder = cinderStatus();
   if (!args.has('no-cinder') && !cinder.available) {
@@ -87,7 +87,8 @@ async function main(): Promise<void> {
   const posix: StoreSpec = { kind: 'posix', root: join(workdir, 'store') };
   const s3: StoreSpec | null = moto ? { kind: 's3', endpoint: moto.endpoint, bucket: 'volumebackups' } : null;
   try {
-    for (const size of sizes) {
+    if (args.has('no-data')) gaps.push('data path: left out (--no-data)');
+    for (const size of args.has('no-data') ? [] : sizes) {
       const label = sizeLabel(size);
       log(`${label}: generating images`);
       const images = makeImages(workdir, size, label);
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
     await moto?.stop();
   }
 
-  const report = { command, startedAt, runs, limits, figures, ratios: computeRatios(figures, limits, sizes.map(sizeLabel)), gaps, notes };
+  const report = { command, startedAt, runs, limits, figures, ratios: computeRatios(figures, limits, args.has('no-data') ? [] : sizes.map(sizeLabel)), gaps, notes };
   console.log(renderText(report));
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, renderMarkdown(report));

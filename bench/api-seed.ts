@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { createDb } from '../src/db/connection.js';
+import { startEmbeddedPostgres } from '../src/db/embedded.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+
+/**
+ * The database behind the API benchmark: a fresh database (on DATABASE_URL's server, else the
+ * machine's 127.0.0.1:5432, else embedded Postgres), migrated, with `projects` x `perProject`
+ * available backups inserted directly through Kysely, plus `volumes` available volumes in the
+ * first project for POST /backups.
+ */
+export interface ApiDatabase {
+  url: string;
+  projects: string[];
+  someBackupId: string;
+  volumeIds: string[];
+  seedSeconds: number;
+  drop(): Promise<void>;
+}
+
+async function reachable(url: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+export async function seedApiDatabase(workdir: string, projects: number, perProject: number, volumes: number): Promise<ApiDatabase> {
+  let admin = process.env.DATABASE_URL;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!admin && (await reachable('postgres://postgres@127.0.0.1:5432/postgres'))) admin = 'postgres://postgres@127.0.0.1:5432/postgres';
+  if (!admin) {
+    const dir = join(workdir, 'pg');
+    mkdirSync(dir, { recursive: true });
+    const e = await startEmbeddedPostgres(dir);
+    admin = e.url;
+    stopEmbedded = () => e.stop();
+  }
+  const name = `cbt_bench_${process.pid}`;
+  const adminClient = new pg.Client({ connectionString: admin });
+  await adminClient.connect();
+  await adminClient.query(`DROP DATABASE IF EXISTS ${name}`);
+  await adminClient.query(`CREATE DATABASE ${name}`);
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  const db = createDb({ url });
+  const t0 = performance.now();
+  const projectIds = Array.from({ length: projects }, () => randomUUID().replace(/-/g, ''));
+  const volumeIds: string[] = [];
+  let someBackupId = '';
+  try {
+    await migrateToLatest(db);
+    const now = Date.now();
+    for (const [p, project] of projectIds.entries()) {
+      const volumeId = randomUUID();
+      const rows = Array.from({ length: perProject }, (_, i) => {
+        const id = randomUUID();
+        if (p === 0 && i === perProject >> 1) someBackupId = id;
+        const at = new Date(now - (perProject - i) * 1000);
+        return {
+          id, project_id: project, user_id: 'bench', volume_id: volumeId, host: 'bench', availability_zone: 'nova',
+          display_name: `backup-${i}`, display_description: null, container: 'volumebackups', parent_id: null,
+          status: 'available', fail_reason: null, service_metadata: `volume_${volumeId}/20261123000000/az_nova_backup_${id}`,
+          service: 'cinder.backup.drivers.s3.S3BackupDriver', size: 1, temp_volume_id: null, temp_snapshot_id: null,
+          snapshot_id: null, data_timestamp: at, restore_volume_id: null, encryption_key_id: null, progress_operation: null,
+          verify_result: null, created_at: at, updated_at: at, deleted_at: null,
+        };
+      });
+      for (let i = 0; i < rows.length; i += 1000) await db.insertInto('backups').values(rows.slice(i, i + 1000)).execute();
+    }
+    const vols = Array.from({ length: volumes }, () => {
+      const id = randomUUID();
+      volumeIds.push(id);
+      return {
+        id, project_id: projectIds[0]!, user_id: 'bench', display_name: null, display_description: null, size: 1, status: 'available',
+        previous_status: null, attach_status: 'detached', migration_status: null, availability_zone: 'nova', host: null,
+        snapshot_id: null, source_volid: null, backup_id: null, created_at: new Date(), updated_at: null, launched_at: null, deleted_at: null,
+      };
+    });
+    if (vols.length) await db.insertInto('volumes').values(vols).execute();
+    await sql`ANALYZE`.execute(db);
+  } finally {
+    await db.destroy();
+  }
+  return {
+    url, projects: projectIds, someBackupId, volumeIds, seedSeconds: (performance.now() - t0) / 1000,
+    async drop() {
+      await adminClient.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+      await adminClient.end();
+      await stopEmbedded?.();
+    },
+  };
+}
