@@ -43,7 +43,8 @@ export interface ListRules {
   reserved?: readonly string[];
 }
 
-const CONTROL_KEYS = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir', 'with_count', 'all_tenants'];
+// with_count is a control key only from 3.45 (added below); before, it is an ordinary filter key.
+const CONTROL_KEYS = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir', 'all_tenants'];
 
 function single(value: unknown): string | undefined {
   if (value === undefined) return undefined;
