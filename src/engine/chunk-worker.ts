@@ -19,12 +19,22 @@ function isZero(b: Buffer): boolean {
   return b.equals(zeroBlock.subarray(0, b.length));
 }
 
-function hashBlocks(data: Buffer, blockSize: number, zeroFlags: Uint8Array | null): string[] {
+const zeroHashes = new Map<number, string>();
+/** sha256 of `length` zero bytes, cached: a zero check (memcmp) is far cheaper than hashing. */
+function zeroHash(length: number): string {
+  let h = zeroHashes.get(length);
+  if (!h) zeroHashes.set(length, (h = createHash('sha256').update(Buffer.alloc(length)).digest('hex')));
+  return h;
+}
+
+/** sha256 (hex) of each block; sets `zeroFlags[i]` to 1 for all-zero blocks. */
+function hashBlocks(data: Buffer, blockSize: number, zeroFlags: Uint8Array): string[] {
   const out: string[] = [];
   for (let off = 0, i = 0; off < data.length; off += blockSize, i++) {
     const block = data.subarray(off, Math.min(off + blockSize, data.length));
-    out.push(createHash('sha256').update(block).digest('hex'));
-    if (zeroFlags) zeroFlags[i] = isZero(block) ? 1 : 0;
+    const zero = isZero(block);
+    zeroFlags[i] = zero ? 1 : 0;
+    out.push(zero ? zeroHash(block.length) : createHash('sha256').update(block).digest('hex'));
   }
   return out;
 }
@@ -72,10 +82,10 @@ function decode(t: DecodeTask, transfer: ArrayBuffer[]): DecodeResult {
   const raw = owned(decompress(t.data, t.compression, t.length));
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const md5 = createHash('md5').update(buf).digest('hex');
-  const zero = t.wantZeroFlags ? new Uint8Array(Math.ceil(t.length / t.blockSize)) : null;
+  const zero = new Uint8Array(Math.ceil(t.length / t.blockSize));
   const sha256s = hashBlocks(buf, t.blockSize, zero);
   transfer.push(raw.buffer as ArrayBuffer);
-  return { kind: 'decode', raw, md5, sha256s, zero };
+  return { kind: 'decode', raw, md5, sha256s, zero: t.wantZeroFlags ? zero : null };
 }
 
 port.on('message', (msg: WorkerRequest) => {
