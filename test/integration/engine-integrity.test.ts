@@ -114,6 +114,23 @@ describe('incremental preconditions, cancellation, progress and delete', () => {
     expect(await store.list(loc.container, loc.prefix)).toEqual([]);
   });
 
+  it('restore reports progress to the total, and stops with OperationCancelledError when asked', async () => {
+    const engine = fx.engine();
+    await engine.backup(store, fx.request(src, size, loc));
+    const dst = join(fx.dir, 'dst');
+    await writeFile(dst, '');
+    await truncate(dst, size);
+    const seen: number[] = [];
+    await engine.restore(store, { chain: [loc], target: { path: dst, sizeBytes: size }, targetIsNew: true }, { onProgress: (d, t) => seen.push(t - d) });
+    expect(seen.at(-1)).toBe(0);
+    let asked = 0;
+    const err = await engine
+      .restore(store, { chain: [loc], target: { path: dst, sizeBytes: size }, targetIsNew: false }, { shouldCancel: async () => ++asked > 2 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OperationCancelledError);
+    expect(asked).toBe(3);
+  });
+
   it('reports progress up to the total and deleteBackup removes everything, twice without error', async () => {
     const engine = fx.engine();
     const seen: Array<[number, number]> = [];
