@@ -123,3 +123,11 @@ describe('secretValues', () => {
     expect(secretValues(c).sort()).toEqual(['dbp', 'ksp', 's3s', 'tok']);
   });
 });
+
+describe('README.md', () => {
+  it('has a configuration table row for every variable', () => {
+    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const missing = CONFIG_VARIABLES.filter((v) => !readme.includes(`| \`${v}\` |`));
+    expect(missing, `add these to README.md's configuration table: ${missing.join(', ')}`).toEqual([]);
+  });
+});
