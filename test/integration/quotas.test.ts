@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, type BackupTestEnv, P1, P2, backupTestEnv, insertBackups, makeVolume } from './backups-fixtures.js';
+
+/** Backup quotas (413 overLimit with Retry-After 0), os-quota-sets show/update/defaults, limits. */
+
+describe('quotas', () => {
+  let env: BackupTestEnv;
+  beforeAll(async () => {
+    env = await backupTestEnv({ QUOTA_BACKUPS: '3', QUOTA_BACKUP_GIGABYTES: '5' });
+  });
+  afterAll(async () => env.close());
+
+  it('the backups count quota refuses the next create with 413 overLimit, Retry-After 0, and nothing written', async () => {
+    await insertBackups(env.t.db, [{ project_id: P1 }, { project_id: P1 }, { project_id: P1, status: 'error' }]);
+    const vol = await makeVolume(env, P1);
+    const r = await env.call('POST', '/backups', P1, { backup: { volume_id: vol } });
+    expect(r.status).toBe(413);
+    expect(r.headers['retry-after']).toBe('0');
+    expect(r.json).toEqual({ overLimit: { code: 413, message: 'Maximum number of backups allowed (3) exceeded', retryAfter: '0' } });
+    const v = await env.t.db.selectFrom('volumes').select('status').where('id', '=', vol).executeTakeFirstOrThrow();
+    expect(v.status).toBe('available');
+    expect(await env.t.db.selectFrom('jobs').select('id').execute()).toEqual([]);
+  });
+
+  it('the backup_gigabytes quota counts the volume size', async () => {
+    const vol = await makeVolume(env, P2, { size: 6 });
+    const r = await env.call('POST', '/backups', P2, { backup: { volume_id: vol } });
+    expect(r.status).toBe(413);
+    expect(r.json.overLimit.message).toBe('Requested backup exceeds allowed Backup gigabytes quota. Requested 6G, quota is 5G and 0G has been consumed.');
+  });
+
+  it('import is counted against the quota too', async () => {
+    const record = Buffer.from(JSON.stringify({ id: '5d5d5d5d-0000-4000-8000-000000000001', size: 1 })).toString('base64');
+    await insertBackups(env.t.db, [{ project_id: ADMIN }, { project_id: ADMIN }, { project_id: ADMIN }]);
+    const r = await env.call('POST', '/backups/import_record', ADMIN, { 'backup-record': { backup_service: 'cinder.backup.drivers.posix', backup_url: record } });
+    expect(r.status).toBe(413);
+  });
+
+  it('os-quota-sets shows limits, usage=true shows in_use, admins update, members may not', async () => {
+    const show = await env.call('GET', `/os-quota-sets/${P1}`, P1);
+    expect(show.status).toBe(200);
+    expect(show.json.quota_set).toMatchObject({ id: P1, backups: 3, backup_gigabytes: 5, volumes: 10, snapshots: 10, gigabytes: 1000, groups: 10, per_volume_gigabytes: -1 });
+    const usage = await env.call('GET', `/os-quota-sets/${P1}?usage=true`, P1);
+    expect(usage.json.quota_set.backups).toEqual({ limit: 3, in_use: 3, reserved: 0 });
+    expect(usage.json.quota_set.backup_gigabytes).toEqual({ limit: 5, in_use: 3, reserved: 0 });
+    expect((await env.call('GET', `/os-quota-sets/${P2}`, P1)).status).toBe(403);
+    expect((await env.call('PUT', `/os-quota-sets/${P1}`, P1, { quota_set: { backups: 50 } })).status).toBe(403);
+    const upd = await env.call('PUT', `/os-quota-sets/${P1}`, ADMIN, { quota_set: { backups: 4, backup_gigabytes: '-1' } });
+    expect(upd.status).toBe(200);
+    expect(upd.json.quota_set).toMatchObject({ backups: 4, backup_gigabytes: -1 });
+    expect((await env.call('PUT', `/os-quota-sets/${P1}`, ADMIN, { quota_set: { backups: -2 } })).status).toBe(400);
+    expect((await env.call('PUT', `/os-quota-sets/${P1}`, ADMIN, { quota_set: { bogus: 1 } })).json.badRequest.message).toBe('Bad key(s) in quota set: bogus');
+    const defaults = await env.call('GET', `/os-quota-sets/${P1}/defaults`, P1);
+    expect(defaults.json.quota_set).toMatchObject({ backups: 3, backup_gigabytes: 5 });
+    // Raised quota: the next create fits.
+    const vol = await makeVolume(env, P1);
+    expect((await env.call('POST', '/backups', P1, { backup: { volume_id: vol } })).status).toBe(202);
+    const limits = await env.call('GET', '/limits', P1);
+    expect(limits.json.limits.absolute).toMatchObject({ maxTotalBackups: 4, maxTotalBackupGigabytes: -1, totalBackupsUsed: 4, totalBackupGigabytesUsed: 4 });
+  });
+
+  it('two concurrent creates cannot both take the last quota slot', async () => {
+    await env.call('PUT', `/os-quota-sets/${P2}`, ADMIN, { quota_set: { backups: 1, backup_gigabytes: -1 } });
+    const [a, b] = [await makeVolume(env, P2), await makeVolume(env, P2)];
+    const results = await Promise.all([a, b].map((v) => env.call('POST', '/backups', P2, { backup: { volume_id: v } })));
+    expect(results.map((r) => r.status).sort()).toEqual([202, 413]);
+  });
+});
