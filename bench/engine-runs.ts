@@ -8,10 +8,10 @@ import type { OpOutput, OpSpec, StoreSpec } from './engine-op.js';
 /** Helpers for running engine operations in child processes (see engine-op.ts). */
 
 /** Runs one operation in a new Node process; its own peak RSS and CPU come back with the result. */
-export function runEngineOp(spec: OpSpec): Promise<OpOutput> {
+export function runEngineOp(spec: OpSpec, nodeArgs: string[] = []): Promise<OpOutput> {
   const script = fileURLToPath(new URL('./engine-op.js', import.meta.url));
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [script, JSON.stringify(spec)], { maxBuffer: 16 * 1024 * 1024, timeout: 4 * 3600_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...nodeArgs, script, JSON.stringify(spec)], { maxBuffer: 16 * 1024 * 1024, timeout: 4 * 3600_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`engine ${spec.op} failed: ${stderr.slice(-2000) || err.message}`));
       resolve(JSON.parse(stdout.trim().split('\n').pop()!) as OpOutput);
     });
@@ -35,13 +35,14 @@ export async function engineBackup(
   path: string,
   sizeBytes: number,
   parent: { backupId: string; location: BackupLocation } | null,
+  nodeArgs: string[] = [],
 ): Promise<{ out: OpOutput; backupId: string; location: BackupLocation }> {
   const backupId = randomUUID();
   const location = newLocation(store, volumeId, backupId);
   const out = await runEngineOp({
     op: 'backup', store, compression,
     requests: [{ backupId, volumeId, name: null, description: null, createdAt: new Date().toISOString(), location, source: { path, sizeBytes }, parent, volumeMeta: null }],
-  });
+  }, nodeArgs);
   return { out, backupId, location };
 }
 

@@ -14,6 +14,8 @@ import { computeRatios } from './ratios.js';
 import { renderMarkdown, renderText } from './report.js';
 import { Figures } from './stats.js';
 import { apiBench } from './api-bench.js';
+import { engineBackup, runEngineOp } from './engine-runs.js';
+import { profileMarkdown, summariseProfiles } from './profile.js';
 
 /**
  * `npm run bench` (build, then node dist/bench/run.js). Options:
@@ -111,6 +113,14 @@ async function main(): Promise<void> {
           }
           figures.add(`moto_server, ${label}`, 'moto peak RSS so far', 'MiB', moto!.rss().peak / 2 ** 20);
         }
+      }
+      if (size === sizes[0] && !args.has('no-profile')) {
+        log(`${label}: CPU profile of one full backup (posix, zstd)`);
+        const dir = join(workdir, 'profile');
+        const b = await engineBackup(posix, 'zstd', volumeId, images.base, size, null, ['--cpu-prof', '--cpu-prof-dir', dir]);
+        await runEngineOp({ op: 'delete', store: posix, compression: 'zstd', locations: [b.location] });
+        notes.push(`CPU profile of one full backup, posix, zstd, ${label} (${(size / 2 ** 20 / b.out.seconds).toFixed(0)} MiB/s while profiled), one line per thread:`);
+        notes.push(...profileMarkdown(summariseProfiles(dir)).map((l) => `  ${l.slice(2)}`));
       }
       if (!args.has('keep-images')) for (const f of [images.base, ...images.changed]) rmSync(f, { force: true });
     }
