@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import type { Kysely } from 'kysely';
+import type { AppDeps } from '../../src/app-deps.js';
 import type { Database, NewBackupRow } from '../../src/db/schema.js';
 import { createBackupJobHandlers } from '../../src/domain/backup-jobs.js';
 import type { BackupManagerDeps } from '../../src/domain/backup-manager.js';
@@ -27,11 +28,11 @@ export interface BackupTestEnv extends TestApp {
  * The app (real Postgres, posix store unless env says s3, file volumes, noauth with ADMIN as
  * the only admin project) plus the backup manager and, when `withWorker`, a running job worker.
  */
-export async function backupTestEnv(env: Record<string, string> = {}, withWorker = false): Promise<BackupTestEnv> {
+export async function backupTestEnv(env: Record<string, string> = {}, withWorker = false, overrides: Partial<AppDeps> = {}): Promise<BackupTestEnv> {
   let worker: JobWorker | null = null;
   const t = await createTestApp(
-    { NOAUTH_ADMIN_PROJECTS: ADMIN, BACKUP_OBJECT_SIZE: String(4 * 1024 * 1024), BACKUP_BLOCK_SIZE: '32768', JOB_POLL_MS: '50', ...env },
-    { wakeJobs: () => worker?.wake() },
+    { NOAUTH_ADMIN_PROJECTS: ADMIN, JOB_POLL_MS: '50', ...env },
+    { wakeJobs: () => worker?.wake(), ...overrides },
   );
   const c = t.config;
   const engine = createBackupEngine({

@@ -37,7 +37,7 @@ describe.each(stores)('backup lifecycle through the API on %s', (_label, envFor)
   const storeEnv = envFor();
   let env: BackupTestEnv;
   beforeAll(async () => {
-    if (storeEnv) env = await backupTestEnv({ BACKUP_OBJECT_SIZE: String(16 * 1024 * 1024), ...storeEnv }, true);
+    if (storeEnv) env = await backupTestEnv(storeEnv, true);
   });
   afterAll(async () => env?.close());
 
