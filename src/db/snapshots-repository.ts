@@ -3,19 +3,20 @@ import type { ListParams } from '../domain/list-params.js';
 import { applyFilters, paginate } from './paginate.js';
 import { hasMetadata } from './resource-metadata.js';
 import type { Database, NewSnapshotRow, SnapshotRow, SnapshotUpdate } from './schema.js';
-import type { Scope } from './volumes-repository.js';
+import { type Scope, isUuid, msNow } from './volumes-repository.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 /** A live (not soft-deleted) snapshot visible in `scope`, or undefined. */
 export async function findSnapshot(db: Db, id: string, scope: Scope): Promise<SnapshotRow | undefined> {
+  if (!isUuid(id)) return undefined; // never let a malformed id reach a uuid cast
   let q = db.selectFrom('snapshots').selectAll().where('id', '=', id).where('deleted', '=', false);
   if (scope.projectId !== null) q = q.where('project_id', '=', scope.projectId);
   return q.executeTakeFirst();
 }
 
 export async function insertSnapshot(db: Db, row: NewSnapshotRow): Promise<SnapshotRow> {
-  return db.insertInto('snapshots').values(row).returningAll().executeTakeFirstOrThrow();
+  return db.insertInto('snapshots').values({ created_at: msNow(), ...row }).returningAll().executeTakeFirstOrThrow();
 }
 
 /**
@@ -25,7 +26,7 @@ export async function insertSnapshot(db: Db, row: NewSnapshotRow): Promise<Snaps
 export async function casSnapshot(db: Db, id: string, from: readonly string[], set: SnapshotUpdate): Promise<SnapshotRow | undefined> {
   return db
     .updateTable('snapshots')
-    .set({ ...set, updated_at: sql<Date>`now()` })
+    .set({ ...set, updated_at: msNow() })
     .where('id', '=', id)
     .where('deleted', '=', false)
     .where(sql<boolean>`status = ANY(${sql.val([...from])}::text[])`)
@@ -40,12 +41,12 @@ export async function setSnapshotProgress(db: Db, id: string, progress: string):
 
 /** Name/description of a live snapshot (no status condition, as Cinder). */
 export async function updateSnapshotFields(db: Db, id: string, set: SnapshotUpdate): Promise<SnapshotRow | undefined> {
-  return db.updateTable('snapshots').set({ ...set, updated_at: sql<Date>`now()` }).where('id', '=', id).where('deleted', '=', false).returningAll().executeTakeFirst();
+  return db.updateTable('snapshots').set({ ...set, updated_at: msNow() }).where('id', '=', id).where('deleted', '=', false).returningAll().executeTakeFirst();
 }
 
 /** Soft-deletes a `deleting` snapshot (its delete job is done). */
 export async function softDeleteSnapshot(db: Db, id: string): Promise<boolean> {
-  const row = await casSnapshot(db, id, ['deleting'], { status: 'deleted', deleted: true, deleted_at: sql<Date>`now()` as unknown as Date });
+  const row = await casSnapshot(db, id, ['deleting'], { status: 'deleted', deleted: true, deleted_at: msNow() });
   return row !== undefined;
 }
 
@@ -53,7 +54,7 @@ export async function softDeleteSnapshot(db: Db, id: string): Promise<boolean> {
 export async function markSnapshotsDeleting(db: Db, volumeId: string): Promise<string[]> {
   const rows = await db
     .updateTable('snapshots')
-    .set({ status: 'deleting', updated_at: sql<Date>`now()` })
+    .set({ status: 'deleting', updated_at: msNow() })
     .where('volume_id', '=', volumeId)
     .where('deleted', '=', false)
     .where('status', 'in', ['available', 'error'])

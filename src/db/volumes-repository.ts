@@ -6,6 +6,20 @@ import type { Database, NewVolumeRow, VolumeRow, VolumeUpdate } from './schema.j
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/**
+ * Timestamps written with millisecond precision. NOTE: keyset pagination passes the
+ * marker row's timestamps back as JS Dates (milliseconds); a microsecond value from
+ * now() would then compare greater than itself and the marker would repeat.
+ */
+export function msNow(): Date {
+  return new Date();
+}
+
+/** Canonical or hyphen-less UUIDs (Cinder accepts both). */
+export function isUuid(id: string): boolean {
+  return /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(id);
+}
+
 /** Whose rows a query may see: one project, or every project (admin all_tenants). */
 export interface Scope {
   projectId: string | null;
@@ -15,13 +29,14 @@ export type AttachmentRow = Selectable<Database['volume_attachments']>;
 
 /** A live (not deleted) volume visible in `scope`, or undefined. */
 export async function findVolume(db: Db, id: string, scope: Scope): Promise<VolumeRow | undefined> {
+  if (!isUuid(id)) return undefined; // never let a malformed id reach a uuid cast
   let q = db.selectFrom('volumes').selectAll().where('id', '=', id).where('deleted', '=', false);
   if (scope.projectId !== null) q = q.where('project_id', '=', scope.projectId);
   return q.executeTakeFirst();
 }
 
 export async function insertVolume(db: Db, row: NewVolumeRow): Promise<VolumeRow> {
-  return db.insertInto('volumes').values(row).returningAll().executeTakeFirstOrThrow();
+  return db.insertInto('volumes').values({ created_at: msNow(), ...row }).returningAll().executeTakeFirstOrThrow();
 }
 
 /**
@@ -32,7 +47,7 @@ export async function insertVolume(db: Db, row: NewVolumeRow): Promise<VolumeRow
 export async function casVolume(db: Db, id: string, from: readonly string[], set: VolumeUpdate): Promise<VolumeRow | undefined> {
   return db
     .updateTable('volumes')
-    .set({ ...set, updated_at: sql<Date>`now()` })
+    .set({ ...set, updated_at: msNow() })
     .where('id', '=', id)
     .where('deleted', '=', false)
     .where(sql<boolean>`status = ANY(${sql.val([...from])}::text[])`)
@@ -47,7 +62,7 @@ export async function casVolume(db: Db, id: string, from: readonly string[], set
 export async function casVolumeToDeleting(db: Db, id: string, from: readonly string[], withSnapshots: boolean): Promise<VolumeRow | undefined> {
   let q = db
     .updateTable('volumes')
-    .set({ status: 'deleting', previous_status: sql<string>`status`, updated_at: sql<Date>`now()` })
+    .set({ status: 'deleting', previous_status: sql<string>`status`, updated_at: msNow() })
     .where('id', '=', id)
     .where('deleted', '=', false)
     .where('attach_status', '!=', 'attached')
@@ -62,12 +77,12 @@ export async function casVolumeToDeleting(db: Db, id: string, from: readonly str
 
 /** Updates non-status fields (name, description, readonly flag) of a live volume. */
 export async function updateVolumeFields(db: Db, id: string, set: VolumeUpdate): Promise<VolumeRow | undefined> {
-  return db.updateTable('volumes').set({ ...set, updated_at: sql<Date>`now()` }).where('id', '=', id).where('deleted', '=', false).returningAll().executeTakeFirst();
+  return db.updateTable('volumes').set({ ...set, updated_at: msNow() }).where('id', '=', id).where('deleted', '=', false).returningAll().executeTakeFirst();
 }
 
 /** Soft-deletes a volume that is `deleting` (the last step of a delete). */
 export async function softDeleteVolume(db: Db, id: string): Promise<boolean> {
-  const row = await casVolume(db, id, ['deleting'], { deleted: true, deleted_at: sql<Date>`now()` as unknown as Date, status: 'deleted' });
+  const row = await casVolume(db, id, ['deleting'], { deleted: true, deleted_at: msNow(), status: 'deleted' });
   return row !== undefined;
 }
 
@@ -113,7 +128,7 @@ export async function insertAttachment(db: Db, row: Insertable<Database['volume_
 
 /** Marks a volume's attachments (or one of them) detached; returns how many changed. */
 export async function detachAttachments(db: Db, volumeId: string, attachmentId?: string): Promise<number> {
-  let q = db.updateTable('volume_attachments').set({ deleted: true, detached_at: sql<Date>`now()` as unknown as Date }).where('volume_id', '=', volumeId).where('deleted', '=', false);
+  let q = db.updateTable('volume_attachments').set({ deleted: true, detached_at: msNow() }).where('volume_id', '=', volumeId).where('deleted', '=', false);
   if (attachmentId) q = q.where('id', '=', attachmentId);
   const res = await q.executeTakeFirst();
   return Number(res.numUpdatedRows);
