@@ -20,7 +20,7 @@ afterAll(async () => t?.close());
 
 const url = `/v3/${PROJECT}/test-probe`;
 const token = { 'x-auth-token': `u1:${PROJECT}` };
-const post = (payload: string, contentType: string | undefined = 'application/json') =>
+const post = (payload: string, contentType: string | null = 'application/json') =>
   t.app.inject({ method: 'POST', url, payload, headers: contentType ? { ...token, 'content-type': contentType } : token });
 
 function expectFault(res: { statusCode: number; json(): unknown; headers: Record<string, unknown> }, status: number, name: string, message?: string | RegExp): void {
@@ -75,7 +75,17 @@ describe('Cinder fault bodies', () => {
     expectFault(await post('<probe/>', 'text/xml'), 415, 'badMediaType');
   });
 
-  it('a body over MAX_REQUEST_BODY_BYTES is 413 overLimit', async () => {
+  it('a body without Content-Type is ignored, as in Cinder: the route sees no body', async () => {
+    const res = await post(JSON.stringify({ probe: { name: 'a', size: 1 } }), null);
+    expectFault(res, 400, 'badRequest', /^Invalid input for field\/attribute body\. Value: None\./);
+  });
+
+  it('a body over MAX_REQUEST_BODY_BYTES is 413 overLimit, with or without a known content type', async () => {
+    expectFault(await post('x'.repeat(3000), 'text/plain'), 413, 'overLimit');
+    expectFault(await post('x'.repeat(3000), null), 413, 'overLimit');
+  });
+
+  it('a JSON body over MAX_REQUEST_BODY_BYTES is 413 overLimit', async () => {
     const res = await post(JSON.stringify({ probe: { name: 'x'.repeat(3000), size: 1 } }));
     expectFault(res, 413, 'overLimit', 'Request is too large.');
   });
