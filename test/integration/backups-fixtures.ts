@@ -138,3 +138,21 @@ export async function insertBackups(db: Kysely<Database>, rows: Array<Partial<Ne
   for (let i = 0; i < values.length; i += 500) await db.insertInto('backups').values(values.slice(i, i + 500)).execute();
   return values.map((v) => v.id);
 }
+
+/** A JobContext for calling handlers directly (no worker). */
+export function jobCtx(): import('../../src/engine/job-worker.js').JobContext {
+  return { signal: new AbortController().signal, heartbeat: async () => {}, log: pino({ level: 'silent' }) };
+}
+
+/** Runs the newest job of `kind` for `resourceId` through its handler, as attempt `attempts`. */
+export async function runJob(env: BackupTestEnv, kind: string, resourceId: string, attempts = 1): Promise<void> {
+  const job = await env.t.db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('kind', '=', kind)
+    .where('resource_id', '=', resourceId)
+    .orderBy('id', 'desc')
+    .executeTakeFirstOrThrow();
+  await env.t.db.updateTable('jobs').set({ status: 'done' }).where('id', '=', job.id).execute();
+  await createBackupJobHandlers(env.manager)[kind]!({ ...job, attempts }, jobCtx());
+}

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ObjectStore } from '../../src/storage/object-store.js';
+import { ADMIN, type BackupTestEnv, P1, backupTestEnv, makeSnapshot, makeVolume, runJob } from './backups-fixtures.js';
+
+/** The manager's job handlers, called directly on real Postgres and the posix store. */
+
+describe('backup manager jobs', () => {
+  let env: BackupTestEnv;
+  let afterPut: ((key: string) => Promise<void>) | null = null;
+  beforeAll(async () => {
+    env = await backupTestEnv({ BACKUP_OBJECT_SIZE: String(8 * 1024 * 1024), QUOTA_BACKUPS: '-1', QUOTA_VOLUMES: '-1' });
+    // A store that lets a test act between two object writes (a concurrent admin action).
+    const real = env.deps.store;
+    const hooked: ObjectStore = Object.create(real);
+    hooked.put = async (c, k, body, o) => {
+      await real.put(c, k, body, o);
+      if (afterPut) await afterPut(k);
+    };
+    env.manager.store = hooked;
+  });
+  afterAll(async () => env.close());
+
+  const backupRow = (id: string) => env.t.db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const volumeRow = (id: string) => env.t.db.selectFrom('volumes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const scribble = async (vol: string) => {
+    const fh = await open(env.deps.volumes.volumePath(vol), 'r+');
+    await fh.write(randomBytes(3 * 1024 * 1024), 0, undefined, 0);
+    await fh.close();
+  };
+  const create = async (backup: Record<string, unknown>) => {
+    const r = await env.call('POST', '/backups', P1, { backup });
+    expect(r.status).toBe(202);
+    return r.json.backup.id as string;
+  };
+
+  it('a backup from a snapshot reads the snapshot and gives the snapshot back as available', async () => {
+    const vol = await makeVolume(env, P1);
+    await scribble(vol);
+    const snap = await makeSnapshot(env, P1, vol);
+    const id = await create({ volume_id: vol, snapshot_id: snap });
+    await runJob(env, 'backup', id);
+    const b = await backupRow(id);
+    expect(b).toMatchObject({ status: 'available', snapshot_id: snap, service: env.deps.store.serviceName });
+    expect(b.object_count).toBeGreaterThan(0);
+    expect((await env.t.db.selectFrom('snapshots').select('status').where('id', '=', snap).executeTakeFirstOrThrow()).status).toBe('available');
+  });
+
+  it('a forced backup of an in-use volume goes through a temporary snapshot that is removed afterwards', async () => {
+    const vol = await makeVolume(env, P1, { status: 'in-use' });
+    await scribble(vol);
+    const id = await create({ volume_id: vol, force: true });
+    let tempSeen: string | null = null;
+    afterPut = async () => {
+      tempSeen ??= (await backupRow(id)).temp_snapshot_id;
+    };
+    await runJob(env, 'backup', id);
+    afterPut = null;
+    const b = await backupRow(id);
+    expect(b.status).toBe('available');
+    expect(tempSeen).toMatch(/^[0-9a-f-]{36}$/);
+    expect(b.temp_snapshot_id).toBeNull();
+    expect(existsSync(env.deps.volumes.snapshotPath(tempSeen!))).toBe(false);
+    expect(await volumeRow(vol)).toMatchObject({ status: 'in-use', previous_status: 'backing-up' });
+  });
+
+  it('force delete during a running backup stops it, removes what it wrote and soft-deletes the row', async () => {
+    const vol = await makeVolume(env, P1);
+    await scribble(vol);
+    const id = await create({ volume_id: vol });
+    afterPut = async () => {
+      afterPut = null;
+      expect((await env.call('POST', `/backups/${id}/action`, ADMIN, { 'os-force_delete': {} })).status).toBe(202);
+    };
+    await runJob(env, 'backup', id);
+    const b = await backupRow(id);
+    expect(b).toMatchObject({ status: 'deleted', deleted: true });
+    expect(await env.deps.store.list(b.container!, b.service_metadata!)).toEqual([]);
+    expect((await volumeRow(vol)).status).toBe('available');
+  });
+
+  it('reset to error during a running backup stops it: the reset is not overwritten (quirk 6 fixed)', async () => {
+    const vol = await makeVolume(env, P1);
+    await scribble(vol);
+    const id = await create({ volume_id: vol });
+    afterPut = async () => {
+      afterPut = null;
+      await env.call('POST', `/backups/${id}/action`, ADMIN, { 'os-reset_status': { status: 'error' } });
+    };
+    await runJob(env, 'backup', id);
+    const b = await backupRow(id);
+    expect(b.status).toBe('error');
+    expect(await env.deps.store.list(b.container!, b.service_metadata!)).toEqual([]);
+    expect((await volumeRow(vol)).status).toBe('available');
+  });
+
+  it('a backup asking for an availability zone without a backup service fails like Cinder, the volume gets its status back', async () => {
+    const vol = await makeVolume(env, P1);
+    const r = await env.call('POST', '/backups', P1, { backup: { volume_id: vol, availability_zone: 'elsewhere' } }, '3.51');
+    await runJob(env, 'backup', r.json.backup.id);
+    expect(await backupRow(r.json.backup.id)).toMatchObject({ status: 'error', fail_reason: 'Service not found for creating backup.' });
+    expect(await volumeRow(vol)).toMatchObject({ status: 'available', previous_status: 'error_backing-up' });
+  });
+
+  it('verify records ok; after one object is corrupted it records mismatch and a fail_reason, visible through progress', async () => {
+    const vol = await makeVolume(env, P1);
+    await scribble(vol);
+    const id = await create({ volume_id: vol });
+    await runJob(env, 'backup', id);
+    expect((await env.call('POST', `/backups/${id}/action`, P1, { 'os-verify': {} })).status).toBe(202);
+    await runJob(env, 'verify', id);
+    let p = (await env.call('GET', `/backups/${id}/progress`, P1)).json.progress;
+    expect(p).toMatchObject({ operation: 'verify', verify_result: 'ok', fail_reason: null, percent: 100 });
+    expect(p.verified_at).not.toBeNull();
+    const b = await backupRow(id);
+    const key = `${b.service_metadata}-00001`;
+    const data = await env.deps.store.get(b.container!, key);
+    data[data.length >> 1] ^= 0xff;
+    await env.deps.store.put(b.container!, key, data);
+    await env.call('POST', `/backups/${id}/action`, P1, { 'os-verify': null });
+    await runJob(env, 'verify', id);
+    p = (await env.call('GET', `/backups/${id}/progress`, P1)).json.progress;
+    expect(p.verify_result).toBe('mismatch');
+    expect(p.fail_reason).toBeTruthy();
+    expect(p.status).toBe('available');
+
+    // A restore of the corrupted backup fails: target error_restoring, backup available with the reason.
+    const target = await makeVolume(env, P1);
+    await env.call('POST', `/backups/${id}/restore`, P1, { restore: { volume_id: target } });
+    await runJob(env, 'restore', id);
+    expect((await volumeRow(target)).status).toBe('error_restoring');
+    const after = await backupRow(id);
+    expect(after.status).toBe('available');
+    expect(after.fail_reason).toBeTruthy();
+  });
+
+  it('deleting an incremental decrements the parent counter; the delete job removes every object', async () => {
+    const vol = await makeVolume(env, P1);
+    await scribble(vol);
+    const full = await create({ volume_id: vol });
+    await runJob(env, 'backup', full);
+    const inc = await create({ volume_id: vol, incremental: true });
+    await runJob(env, 'backup', inc);
+    expect((await backupRow(full)).num_dependent_backups).toBe(1);
+    const incRow = await backupRow(inc);
+    expect((await env.call('DELETE', `/backups/${inc}`, P1)).status).toBe(202);
+    await runJob(env, 'delete_backup', inc);
+    expect((await backupRow(inc)).deleted).toBe(true);
+    expect((await backupRow(full)).num_dependent_backups).toBe(0);
+    expect(await env.deps.store.list(incRow.container!, incRow.service_metadata!)).toEqual([]);
+  });
+});
