@@ -29,9 +29,11 @@ async function main(): Promise<void> {
   const app =
     config.ROLE === 'worker'
       ? null
-      : await buildApp({ ...services, logger: { level: config.LOG_LEVEL } });
+      : await buildApp({ ...services, wakeJobs: () => services.wakeJobs?.(), logger: { level: config.LOG_LEVEL } });
   let worker: JobWorker | null = null;
   if (config.ROLE !== 'api') {
+    const settled = await services.recover();
+    if (settled.length) logger.warn({ settled }, 'settled work left by a stopped process');
     worker = startJobWorker({
       db: services.db,
       owner,
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
       pollMs: config.JOB_POLL_MS,
       logger: logger.child({ role: 'worker' }),
     });
+    services.wakeJobs = () => worker?.wake();
   }
   if (app) {
     await app.listen({ host: config.HOST, port: config.PORT });

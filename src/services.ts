@@ -13,6 +13,10 @@ import type { JobHandler } from './engine/job-worker.js';
 import type { AuthStrategy } from './http/auth/auth-strategy.js';
 import { createKeystoneStrategy, keystoneOptionsFromConfig } from './http/auth/keystone-strategy.js';
 import { createNoauthStrategy } from './http/auth/noauth-strategy.js';
+import { createBackupJobHandlers } from './domain/backup-jobs.js';
+import { recoverStuckBackups } from './domain/backup-recovery.js';
+import { snapshotJobHandlers } from './domain/snapshots-jobs.js';
+import { volumeJobHandlers } from './domain/volumes-jobs.js';
 import { createObjectStore } from './storage/create-store.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { FileVolumeBackend } from './volumes/file-backend.js';
@@ -27,6 +31,10 @@ export interface Services {
   auth: AuthStrategy;
   metrics: Registry;
   jobHandlers: Record<string, JobHandler>;
+  /** Set by main once the job worker runs: routes call it after enqueueing. */
+  wakeJobs?: () => void;
+  /** Settles work left by a dead process (Cinder's start-up cleanup, reference §10.1). */
+  recover(): Promise<Array<{ id: string; action: string }>>;
   close(): Promise<void>;
 }
 
@@ -69,8 +77,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     config.AUTH_STRATEGY === 'keystone'
       ? createKeystoneStrategy(keystoneOptionsFromConfig(config))
       : createNoauthStrategy({ adminProjects: config.NOAUTH_ADMIN_PROJECTS, adminToken: config.NOAUTH_ADMIN_TOKEN, memberRoles: config.NOAUTH_ROLES });
-  const jobHandlers: Record<string, JobHandler> = {};
-  return {
+  const services: Services = {
     config,
     db,
     store,
@@ -78,7 +85,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     engine,
     auth,
     metrics,
-    jobHandlers,
+    jobHandlers: {},
+    recover: () => recoverStuckBackups(services),
     async close() {
       await engine.close();
       await store.close();
@@ -87,4 +95,12 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       await embedded?.stop();
     },
   };
+  // Handlers get the services object itself, so wakeJobs set later by main reaches them.
+  const volumeDeps = { db, volumes, config, wakeJobs: () => services.wakeJobs?.() };
+  services.jobHandlers = {
+    ...volumeJobHandlers(volumeDeps),
+    ...snapshotJobHandlers(volumeDeps),
+    ...createBackupJobHandlers(services),
+  };
+  return services;
 }

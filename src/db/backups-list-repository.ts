@@ -47,7 +47,7 @@ export async function listBackups(
   params: ListParams,
   markerRow: BackupRow | null,
 ): Promise<{ rows: BackupRow[]; total: number | null }> {
-  const rows = params.limit === 0 ? [] : await paginate(base(db, scope).selectAll(), params, markerRow, NULLABLE_TEXT).execute();
+  const rows = params.limit === 0 ? [] : await paginate(base(db, scope).selectAll(), params, markerRow && { table: 'backups', row: markerRow }, NULLABLE_TEXT).execute();
   let total: number | null = null;
   if (params.withCount) {
     const r = await applyFilters(base(db, scope).select(sql<number>`count(*)`.as('n')), params).executeTakeFirstOrThrow();

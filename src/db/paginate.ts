@@ -3,22 +3,24 @@ import type { ListParams } from '../domain/list-params.js';
 
 /**
  * Applies a parsed list request to a query: filters, keyset pagination after the
- * marker row on the sort columns (created_at, id last), offset and limit.
+ * marker row (of `marker.table`) on the sort columns (created_at, id last), offset and limit.
  * Nullable text columns sort as '' so that keyset comparisons never meet NULL.
  */
 export function paginate<DB, TB extends keyof DB, O>(
   qb: SelectQueryBuilder<DB, TB, O>,
   params: ListParams,
-  markerRow: Record<string, unknown> | null,
+  marker: { table: string; row: { id: string } } | null,
   nullableTextColumns: readonly string[] = [],
 ): SelectQueryBuilder<DB, TB, O> {
   const expr = (column: string) =>
     nullableTextColumns.includes(column) ? sql`coalesce(${sql.ref(column)}, '')` : sql.ref(column);
   let q = applyFilters(qb, params);
-  if (markerRow) {
+  if (marker) {
+    // The marker's values are read in SQL, not sent back from JS: a JS Date would drop
+    // the microseconds of now() and the marker row would reappear on the next page.
     const value = (column: string) => {
-      const v = markerRow[column];
-      return nullableTextColumns.includes(column) ? (v ?? '') : v;
+      const own = sql`(SELECT ${sql.ref(column)} FROM ${sql.table(marker.table)} WHERE id = ${marker.row.id})`;
+      return nullableTextColumns.includes(column) ? sql`coalesce(${own}, '')` : own;
     };
     // (c1 > v1) OR (c1 = v1 AND c2 > v2) OR ... with < for descending keys.
     const branches = params.sort.map((key, i) => {

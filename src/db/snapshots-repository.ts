@@ -76,7 +76,7 @@ export async function listSnapshots(
   let base = db.selectFrom('snapshots').where('deleted', '=', false);
   if (scope.projectId !== null) base = base.where('project_id', '=', scope.projectId);
   if (metadataFilter) base = base.where(hasMetadata('snapshot_metadata', 'snapshots.id', metadataFilter));
-  const rows = await paginate(base.selectAll(), params, marker, SNAPSHOT_NULLABLE_TEXT).execute();
+  const rows = await paginate(base.selectAll(), params, marker && { table: 'snapshots', row: marker }, SNAPSHOT_NULLABLE_TEXT).execute();
   let total: number | null = null;
   if (params.withCount) {
     const r = await applyFilters(base.select((eb) => eb.fn.countAll<number>().as('n')), params).executeTakeFirstOrThrow();

@@ -99,7 +99,7 @@ export async function listVolumes(
   let base = db.selectFrom('volumes').where('deleted', '=', false);
   if (scope.projectId !== null) base = base.where('project_id', '=', scope.projectId);
   if (metadataFilter) base = base.where(hasMetadata('volume_metadata', 'volumes.id', metadataFilter));
-  const rows = await paginate(base.selectAll(), params, marker, VOLUME_NULLABLE_TEXT).execute();
+  const rows = await paginate(base.selectAll(), params, marker && { table: 'volumes', row: marker }, VOLUME_NULLABLE_TEXT).execute();
   let total: number | null = null;
   if (params.withCount) {
     const r = await applyFilters(base.select((eb) => eb.fn.countAll<number>().as('n')), params).executeTakeFirstOrThrow();
