@@ -47,3 +47,13 @@ export async function within<T>(ms: number, what: string, p: Promise<T>): Promis
 export function report(suite: string, figures: Record<string, unknown>): void {
   process.stdout.write(`[reliability] ${suite}: ${JSON.stringify(figures)}\n`);
 }
+
+/** A seeded random pause of 0..maxMs, to shuffle the interleaving of racing requests. */
+export function seededRandomDelay(seed: number, maxMs: number): () => Promise<void> {
+  let s = seed >>> 0 || 1;
+  return async () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const ms = (s / 2 ** 32) * maxMs;
+    if (ms >= 1) await new Promise((r) => setTimeout(r, ms));
+  };
+}
