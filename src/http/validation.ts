@@ -29,12 +29,21 @@ function show(value: unknown): string {
   }
 }
 
-function reason(issue: Issue): string {
+// zod 4 leaves `input` out of issues unless asked: a missing key is read from the validated root.
+function isMissing(issue: Issue, root: unknown): boolean {
+  if (issue.code !== 'invalid_type' || issue.path.length === 0) return false;
+  const parent = valueAt(root, issue.path.slice(0, -1));
+  return parent !== null && typeof parent === 'object' && !Array.isArray(parent) && valueAt(parent, issue.path.slice(-1)) === undefined;
+}
+
+function reason(issue: Issue, root: unknown, missing: boolean): string {
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => `'${k}'`).join(', ');
     return `Additional properties are not allowed (${keys} ${issue.keys.length > 1 ? 'were' : 'was'} unexpected)`;
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `'${String(issue.path.at(-1))}' is a required property`;
+  if (missing) return `'${String(issue.path.at(-1))}' is a required property`;
+  // jsonschema's wording, as Cinder shows it: "1 is not of type 'string'".
+  if (issue.code === 'invalid_type') return `${show(valueAt(root, issue.path))} is not of type '${issue.expected}'`;
   return issue.message;
 }
 
@@ -42,14 +51,11 @@ function reason(issue: Issue): string {
 export function cinderValidationMessage(issues: readonly Issue[], root: unknown): string {
   const issue = issues[0];
   if (!issue) return 'Invalid input received.';
-  const path = issue.path;
-  if (issue.code === 'unrecognized_keys' || (issue.code === 'invalid_type' && issue.input === undefined && path.length > 0)) {
-    const parentPath = issue.code === 'unrecognized_keys' ? path : path.slice(0, -1);
-    const field = parentPath.length ? String(parentPath.at(-1)) : 'body';
-    return `Invalid input for field/attribute ${field}. Value: ${show(valueAt(root, parentPath))}. ${reason(issue)}`;
-  }
-  const field = path.length ? String(path.at(-1)) : 'body';
-  return `Invalid input for field/attribute ${field}. Value: ${show(valueAt(root, path))}. ${reason(issue)}`;
+  const missing = isMissing(issue, root);
+  // Cinder names the object that lacks (or has an extra) key, and shows that object.
+  const fieldPath = issue.code === 'unrecognized_keys' ? issue.path : missing ? issue.path.slice(0, -1) : issue.path;
+  const field = fieldPath.length ? String(fieldPath.at(-1)) : 'body';
+  return `Invalid input for field/attribute ${field}. Value: ${show(valueAt(root, fieldPath))}. ${reason(issue, root, missing)}`;
 }
 
 /** Parses with a zod schema, throwing a 400 Cinder fault on failure. */
