@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError } from '../domain/errors.js';
 import { HttpFault, STATUS_OF_KIND, faultBody } from './faults.js';
+import { MIN_VERSION } from './microversion.js';
 import { cinderValidationMessage } from './validation.js';
 
 /** Every error leaves as a Cinder fault body; 5xx details are logged, never sent. */
@@ -61,6 +62,21 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return sendFault(reply, 500, 'The server has either erred or is incapable of performing the requested operation.');
   });
   app.setNotFoundHandler((_req, reply) => sendFault(reply, 404, 'The resource could not be found.'));
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors raised while routing, before any hook runs
+ * (a malformed %-escape, an over-long path parameter). Answered as Cinder faults with the
+ * headers the hooks would have set.
+ */
+export function frameworkErrorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-openstack-request-id', req.id);
+  reply.header('x-compute-request-id', req.id);
+  reply.header('Vary', 'OpenStack-API-Version');
+  reply.header('OpenStack-API-Version', `volume ${MIN_VERSION}`);
+  req.log.info({ code: error.code }, error.message);
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') sendFault(reply, 404, 'The resource could not be found.');
+  else sendFault(reply, 400, 'Malformed request url');
 }
 
 /** Connection-level database failures (Postgres restarting, backend killed) become 503, not 500. */

@@ -62,6 +62,24 @@ describe('Cinder fault bodies', () => {
     expectFault(await t.app.inject({ method: 'GET', url: '/nothing-here' }), 404, 'itemNotFound');
   });
 
+  it('a malformed %-escape in the URL is 400 badRequest, not the framework\'s own body', async () => {
+    expectFault(await t.app.inject({ method: 'GET', url: '/v3/%zz', headers: token }), 400, 'badRequest', 'Malformed request url');
+  });
+
+  it('an over-long path parameter is 404 itemNotFound', async () => {
+    expectFault(await t.app.inject({ method: 'GET', url: `/v3/${'a'.repeat(600)}/test-probe`, headers: token }), 404, 'itemNotFound');
+  });
+
+  it('a body that is not an object is 400 naming the body and its type', async () => {
+    expectFault(await post('"abc"'), 400, 'badRequest', "Invalid input for field/attribute body. Value: abc. abc is not of type 'object'");
+    expectFault(await post('null'), 400, 'badRequest', /^Invalid input for field\/attribute body\. Value: None\. /);
+  });
+
+  it('a property of the wrong type is 400 "is not of type"', async () => {
+    const res = await post(JSON.stringify({ probe: { name: 5, size: 1 } }));
+    expectFault(res, 400, 'badRequest', "Invalid input for field/attribute name. Value: 5. 5 is not of type 'string'");
+  });
+
   it('bad JSON is 400 "Malformed request body"', async () => {
     expectFault(await post('{"probe": '), 400, 'badRequest', 'Malformed request body');
   });
