@@ -51,3 +51,26 @@ describe('planFinalMap', () => {
     expect(planFinalMap([layer('f', '', [])])).toEqual([]);
   });
 });
+
+describe('planFinalMap against a byte-by-byte painter', () => {
+  it('picks, for every byte, the newest layer (later-listed object within a layer) that holds it', async () => {
+    const fc = await import('fast-check');
+    const blocks = 24;
+    const extent = fc.tuple(fc.nat(blocks - 1), fc.integer({ min: 1, max: 6 }));
+    fc.assert(
+      fc.property(fc.array(fc.array(extent, { maxLength: 5 }), { maxLength: 4 }), (incs) => {
+        const hashes = 'x'.repeat(blocks);
+        const chain = [layer('full', hashes, [[0, 10 * bs], [10 * bs, 14 * bs]])];
+        incs.forEach((objs, i) => chain.push(layer(`i${i}`, hashes, objs.map(([b, n]) => [b * bs, Math.min(n, blocks - b) * bs]))));
+        const painted: string[] = [];
+        for (const l of chain) for (const o of l.objects) for (let p = o.offset; p < o.offset + o.length; p++) painted[p] = o.name;
+        const planned: string[] = [];
+        const plan = planFinalMap(chain);
+        for (const p of plan) for (const [s, e] of p.ranges) for (let x = s; x < e; x++) planned[x] = p.entry.name;
+        expect(planned).toEqual(painted);
+        expect(new Set(plan.map((p) => p.entry.name)).size).toBe(plan.length); // each object at most once
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
