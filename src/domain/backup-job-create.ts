@@ -20,19 +20,23 @@ import {
   volumeMetaString,
 } from './backup-manager.js';
 import { BACKUP_TRANSITIONS } from './backup-status.js';
+import { withVolumeFrozen } from './volume-fence.js';
 
-/** Picks the file to read: the snapshot, a temporary snapshot of an in-use volume, or the volume. */
-async function prepareSource(deps: BackupManagerDeps, row: BackupRow): Promise<string> {
-  if (row.snapshot_id) return deps.volumes.snapshotPath(row.snapshot_id);
+/**
+ * Picks the file to read: the snapshot, a temporary snapshot of an in-use volume, or the
+ * volume itself (`frozen`: read under the volume's fence, so no data write lands mid-backup).
+ */
+async function prepareSource(deps: BackupManagerDeps, row: BackupRow): Promise<{ path: string; frozen: boolean }> {
+  if (row.snapshot_id) return { path: deps.volumes.snapshotPath(row.snapshot_id), frozen: false };
   const volume = await findVolumeForBackup(deps.db, row.volume_id, { projectId: null });
   if (!volume || volume.status !== 'backing-up') throw new BackupJobFailure(`Volume ${row.volume_id} is not backing-up.`);
-  if (volume.previous_status !== 'in-use') return deps.volumes.volumePath(row.volume_id);
+  if (volume.previous_status !== 'in-use') return { path: deps.volumes.volumePath(row.volume_id), frozen: true };
   // Crash-consistent copy of an attached volume; recorded before it exists so recovery can remove it.
   const tempId = randomUUID();
   await updateBackupFields(deps.db, row.id, { temp_snapshot_id: tempId });
   row.temp_snapshot_id = tempId;
-  await deps.volumes.createSnapshot(tempId, row.volume_id);
-  return deps.volumes.snapshotPath(tempId);
+  await withVolumeFrozen(deps.db, row.volume_id, () => deps.volumes.createSnapshot(tempId, row.volume_id));
+  return { path: deps.volumes.snapshotPath(tempId), frozen: false };
 }
 
 /** The backup was force-deleted or reset while it ran: objects are gone (engine), settle the rest. */
@@ -61,36 +65,38 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
   const hooks = progressHooks(deps.db, row.id, ctx.log, stillCreating);
   try {
     if (row.availability_zone !== deps.config.AVAILABILITY_ZONE) throw new BackupJobFailure('Service not found for creating backup.');
-    const path = await prepareSource(deps, row);
+    const { path, frozen } = await prepareSource(deps, row);
     const container = row.container ?? deps.store.defaultContainer;
     const prefix = objectPrefix(row.volume_id, deps.config.AVAILABILITY_ZONE, row.id, new Date());
-    row = (await updateBackupFields(deps.db, row.id, { container, service_metadata: prefix, service: deps.store.serviceName, host: BACKUP_HOST })) ?? row;
+    const cur: BackupRow = (await updateBackupFields(deps.db, row.id, { container, service_metadata: prefix, service: deps.store.serviceName, host: BACKUP_HOST })) ?? row;
+    row = cur;
     await deps.store.ensureContainer(container);
-    const parentRow = row.parent_id ? await findBackupAnyState(deps.db, row.parent_id) : undefined;
+    const parentRow = cur.parent_id ? await findBackupAnyState(deps.db, cur.parent_id) : undefined;
     const parentLoc = parentRow ? locationOf(parentRow) : null;
-    if (row.parent_id && !parentLoc) throw new BackupJobFailure(`Parent backup ${row.parent_id} has no stored data.`);
-    const volume = await findVolumeForBackup(deps.db, row.volume_id, { projectId: null });
+    if (cur.parent_id && !parentLoc) throw new BackupJobFailure(`Parent backup ${cur.parent_id} has no stored data.`);
+    const volume = await findVolumeForBackup(deps.db, cur.volume_id, { projectId: null });
     const volumeMeta = volume ? volumeMetaString(volume, await volumeUserMetadata(deps.db, volume.id)) : null;
-    const sizeBytes = row.size * GiB;
-    await startProgress(deps.db, row.id, 'backup', sizeBytes);
-    const result = await deps.engine.backup(
+    const sizeBytes = cur.size * GiB;
+    await startProgress(deps.db, cur.id, 'backup', sizeBytes);
+    const copy = () => deps.engine.backup(
       deps.store,
       {
-        backupId: row.id,
-        volumeId: row.volume_id,
-        name: row.display_name,
-        description: row.display_description,
-        createdAt: row.created_at,
+        backupId: cur.id,
+        volumeId: cur.volume_id,
+        name: cur.display_name,
+        description: cur.display_description,
+        createdAt: cur.created_at,
         location: { container, prefix },
         source: { path, sizeBytes },
-        parent: parentLoc && row.parent_id ? { backupId: row.parent_id, location: parentLoc } : null,
+        parent: parentLoc && cur.parent_id ? { backupId: cur.parent_id, location: parentLoc } : null,
         volumeMeta,
       },
       hooks,
     );
+    const result = frozen ? await withVolumeFrozen(deps.db, cur.volume_id, copy) : await copy();
     await hooks.flush();
     const finished = await deps.db.transaction().execute(async (trx) => {
-      const done = await transitionBackup(trx, row!.id, BACKUP_TRANSITIONS.finishBackup, {
+      const done = await transitionBackup(trx, cur.id, BACKUP_TRANSITIONS.finishBackup, {
         status: 'available',
         object_count: result.objectCount,
         stored_bytes: Math.max(1, result.storedBytes),
@@ -99,7 +105,7 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
       });
       if (!done) return undefined;
       if (done.parent_id) await adjustDependents(trx, done.parent_id, 1);
-      await releaseBackupSource(trx as never, done, true);
+      await releaseBackupSource(trx, done, true);
       return done;
     });
     if (!finished) {
@@ -116,6 +122,7 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     ctx.log.warn({ err }, 'backup failed');
     const failed = await transitionBackup(deps.db, row.id, BACKUP_TRANSITIONS.finishBackup, { status: 'error', fail_reason: reasonOf(err) });
     if (failed) await releaseBackupSource(deps.db, failed, false);
+    else await settleCancelled(deps, row); // force-deleted or reset while failing: settle as a cancel
     await removeTemporaries(deps, row).catch((e) => ctx.log.warn({ err: e }, 'temporary snapshot not removed'));
   }
 }

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { adjustDependents, saveProgress, softDeleteBackup, transitionBackup, updateBackupFields } from '../db/backups-repository.js';
+import { type Db, adjustDependents, saveProgress, softDeleteBackup, transitionBackup, updateBackupFields } from '../db/backups-repository.js';
 import { transitionSnapshotStatus, transitionVolumeStatus } from '../db/backup-sources-repository.js';
 import type { BackupRow, Database } from '../db/schema.js';
 import type { BackupEngine, BackupLocation, ProgressHooks } from '../engine/engine-api.js';
@@ -74,7 +74,7 @@ export function progressHooks(
  * Gives the backup's source back: volume backing-up -> previous status (previous_status
  * becomes backing-up, or error_backing-up after a failure), or snapshot backing-up -> available.
  */
-export async function releaseBackupSource(db: Kysely<Database>, row: BackupRow, ok: boolean): Promise<void> {
+export async function releaseBackupSource(db: Db, row: BackupRow, ok: boolean): Promise<void> {
   if (row.snapshot_id) {
     await transitionSnapshotStatus(db, row.snapshot_id, ['backing-up'], { status: 'available' });
     return;

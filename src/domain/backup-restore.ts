@@ -9,6 +9,7 @@ import { type BackupApiDeps, getBackupFor, scopeOf } from './backups.js';
 import type { RequestContext } from './context.js';
 import { invalid, notFound } from './errors.js';
 import { checkVolumeQuota } from './quotas.js';
+import { VOLUME_HOST } from './volumes-create.js';
 
 /** What the restore job reads from its payload. */
 export interface RestoreJobPayload {
@@ -79,7 +80,7 @@ export async function restoreBackup(
       attach_status: 'detached',
       migration_status: null,
       availability_zone: deps.config.AVAILABILITY_ZONE,
-      host: null,
+      host: VOLUME_HOST,
       snapshot_id: null,
       source_volid: null,
       backup_id: null,
