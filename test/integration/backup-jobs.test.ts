@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { ADMIN, type BackupTestEnv, P1, backupTestEnv, makeSnapshot, makeVolume, runJob } from './backups-fixtures.js';
@@ -10,6 +10,7 @@ import { ADMIN, type BackupTestEnv, P1, backupTestEnv, makeSnapshot, makeVolume,
 describe('backup manager jobs', () => {
   let env: BackupTestEnv;
   let afterPut: ((key: string) => Promise<void>) | null = null;
+  let afterGet: ((key: string) => Promise<void>) | null = null;
   beforeAll(async () => {
     env = await backupTestEnv({ BACKUP_OBJECT_SIZE: String(8 * 1024 * 1024), QUOTA_BACKUPS: '-1', QUOTA_VOLUMES: '-1' });
     // A store that lets a test act between two object writes (a concurrent admin action).
@@ -18,6 +19,11 @@ describe('backup manager jobs', () => {
     hooked.put = async (c, k, body, o) => {
       await real.put(c, k, body, o);
       if (afterPut) await afterPut(k);
+    };
+    hooked.get = async (c, k, range) => {
+      const data = await real.get(c, k, range);
+      if (afterGet) await afterGet(k);
+      return data;
     };
     env.manager.store = hooked;
   });
@@ -150,5 +156,41 @@ describe('backup manager jobs', () => {
     expect((await backupRow(inc)).deleted).toBe(true);
     expect((await backupRow(full)).num_dependent_backups).toBe(0);
     expect(await env.deps.store.list(incRow.container!, incRow.service_metadata!)).toEqual([]);
+  });
+
+  it('reset of a restoring backup cancels the restore at the next object: the volume ends in error, the reset stands', async () => {
+    const vol = await makeVolume(env, P1);
+    await scribble(vol);
+    const id = await create({ volume_id: vol });
+    await runJob(env, 'backup', id);
+    const target = await makeVolume(env, P1);
+    expect((await env.call('POST', `/backups/${id}/restore`, P1, { restore: { volume_id: target } })).status).toBe(202);
+    afterGet = async () => {
+      afterGet = null;
+      await env.call('POST', `/backups/${id}/action`, ADMIN, { 'os-reset_status': { status: 'error' } });
+    };
+    await runJob(env, 'restore', id);
+    afterGet = null;
+    expect((await volumeRow(target)).status).toBe('error');
+    expect((await backupRow(id)).status).toBe('error');
+  });
+
+  it('a volume created from a backup (3.47) is filled by the restore job and becomes available with the same bytes', async () => {
+    const vol = await makeVolume(env, P1);
+    await scribble(vol);
+    const id = await create({ volume_id: vol });
+    await runJob(env, 'backup', id);
+    const r = await env.call('POST', '/volumes', P1, { volume: { size: null, backup_id: id, name: 'from-backup' } }, '3.47');
+    expect(r.status).toBe(202);
+    const newVol = r.json.volume.id as string;
+    expect((await volumeRow(newVol)).status).toBe('creating');
+    await runJob(env, 'restore', id);
+    const row = await volumeRow(newVol);
+    expect(row).toMatchObject({ status: 'available', size: 1, display_name: 'from-backup', backup_id: id });
+    expect(row.launched_at).not.toBeNull();
+    expect((await backupRow(id)).status).toBe('available');
+    const [src, dst] = await Promise.all([readFile(env.deps.volumes.volumePath(vol)), readFile(env.deps.volumes.volumePath(newVol))]);
+    expect(dst.length).toBe(src.length);
+    expect(dst.equals(src)).toBe(true);
   });
 });
