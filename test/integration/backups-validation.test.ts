@@ -136,3 +136,24 @@ describe('backup request validation', () => {
     );
   }, 120_000);
 });
+
+describe('strict backup names (STRICT_BACKUP_NAMES=true)', () => {
+  let env: BackupTestEnv;
+  beforeAll(async () => {
+    env = await backupTestEnv({ STRICT_BACKUP_NAMES: 'true' });
+  });
+  afterAll(async () => env.close());
+
+  it('create and update refuse names outside 1-64 letters, digits, _ and -, or starting with auto', async () => {
+    const vol = await makeVolume(env, P1);
+    for (const name of ['auto_daily', 'has space', 'x'.repeat(65), 'dots.not.allowed']) {
+      const r = await env.call('POST', '/backups', P1, { backup: { volume_id: vol, name } });
+      expect(r.status, name).toBe(400);
+      expect(r.json.badRequest.message).toContain('Invalid input for field/attribute name.');
+    }
+    const ok = await env.call('POST', '/backups', P1, { backup: { volume_id: vol, name: 'backup1' } });
+    expect(ok.status).toBe(202);
+    const upd = await env.call('PUT', `/backups/${ok.json.backup.id}`, P1, { backup: { name: 'autoX' } }, '3.9');
+    expect(upd.status).toBe(400);
+  });
+});
