@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/db/embedded.js';
 import { seedApiDatabase } from './api-seed.js';
 import { repoRoot } from './cinder.js';
@@ -65,7 +66,8 @@ export async function apiBench(o: ApiBenchOptions): Promise<void> {
     ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ROLE: 'api', LOG_LEVEL: 'warn',
     BACKUP_STORE: 'posix', QUOTA_BACKUPS: '-1', QUOTA_BACKUP_GIGABYTES: '-1', AUTH_STRATEGY: 'noauth',
   };
-  const service = spawn(process.execPath, [join(repoRoot(), 'dist/src/main.js')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // The service built alongside this module (dist/src/main.js next to dist/bench/).
+  const service = spawn(process.execPath, [fileURLToPath(new URL('../src/main.js', import.meta.url))], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   service.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const base = `http://127.0.0.1:${port}`;
