@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { countVolumeBackups, insertBackup, newestAvailableBackup } from '../db/backups-repository.js';
-import { findSnapshotForBackup, findVolumeForBackup, transitionSnapshotStatus, transitionVolumeStatus } from '../db/backup-sources-repository.js';
+import { casSnapshot, findSnapshot } from '../db/snapshots-repository.js';
+import { casVolume, findVolume } from '../db/volumes-repository.js';
 import { enqueueJob } from '../db/jobs-repository.js';
 import type { SnapshotRow, VolumeRow } from '../db/schema.js';
 import { checkBackupName } from './backup-names.js';
@@ -50,12 +51,12 @@ function checkSnapshot(snapshot: SnapshotRow, volume: VolumeRow): void {
 export async function createBackup(deps: BackupApiDeps, ctx: RequestContext, input: CreateBackupInput): Promise<BackupView> {
   const { db, config } = deps;
   checkBackupName(config, input.name);
-  const volume = await findVolumeForBackup(db, input.volumeId, scopeOf(ctx));
+  const volume = await findVolume(db, input.volumeId, scopeOf(ctx));
   if (!volume) throw notFound('Volume', input.volumeId);
   authorize(ctx, 'backup:create', volume.project_id);
   let snapshot: SnapshotRow | null = null;
   if (input.snapshotId) {
-    snapshot = (await findSnapshotForBackup(db, input.snapshotId, scopeOf(ctx))) ?? null;
+    snapshot = (await findSnapshot(db, input.snapshotId, scopeOf(ctx))) ?? null;
     if (!snapshot) throw notFound('Snapshot', input.snapshotId);
     checkSnapshot(snapshot, volume);
   } else {
@@ -103,12 +104,12 @@ export async function createBackup(deps: BackupApiDeps, ctx: RequestContext, inp
       input.metadata,
     );
     if (snapshot) {
-      const moved = await transitionSnapshotStatus(trx, snapshot.id, ['available'], { status: 'backing-up' });
+      const moved = await casSnapshot(trx, snapshot.id, ['available'], { status: 'backing-up' });
       if (!moved) throw invalid('snapshot', 'Snapshot to be backed up must be available.');
     } else {
       const sources = input.force ? VOLUME_BACKUP_SOURCES : (['available'] as const);
       // previous_status = the status this update replaces (SET sees the old row).
-      const moved = await transitionVolumeStatus(trx, volume.id, sources, { status: 'backing-up', previous_status: sql<string>`status` as unknown as string });
+      const moved = await casVolume(trx, volume.id, sources, { status: 'backing-up', previous_status: sql<string>`status` as unknown as string });
       if (!moved) throw invalid('volume', volumeStatusMessage('changed concurrently'));
     }
     await enqueueJob(trx, { kind: 'backup', resourceId: id });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { adjustDependents, findBackupAnyState, startProgress, transitionBackup, updateBackupFields } from '../db/backups-repository.js';
-import { findVolumeForBackup, volumeUserMetadata } from '../db/backup-sources-repository.js';
+import { metadataOf } from '../db/resource-metadata.js';
+import { findVolume } from '../db/volumes-repository.js';
 import type { BackupRow, JobRow } from '../db/schema.js';
 import { OperationCancelledError } from '../engine/engine-api.js';
 import type { JobContext } from '../engine/job-worker.js';
@@ -28,7 +29,7 @@ import { withVolumeFrozen } from './volume-fence.js';
  */
 async function prepareSource(deps: BackupManagerDeps, row: BackupRow): Promise<{ path: string; frozen: boolean }> {
   if (row.snapshot_id) return { path: deps.volumes.snapshotPath(row.snapshot_id), frozen: false };
-  const volume = await findVolumeForBackup(deps.db, row.volume_id, { projectId: null });
+  const volume = await findVolume(deps.db, row.volume_id, { projectId: null });
   if (!volume || volume.status !== 'backing-up') throw new BackupJobFailure(`Volume ${row.volume_id} is not backing-up.`);
   if (volume.previous_status !== 'in-use') return { path: deps.volumes.volumePath(row.volume_id), frozen: true };
   // Crash-consistent copy of an attached volume; recorded before it exists so recovery can remove it.
@@ -74,8 +75,8 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     const parentRow = cur.parent_id ? await findBackupAnyState(deps.db, cur.parent_id) : undefined;
     const parentLoc = parentRow ? locationOf(parentRow) : null;
     if (cur.parent_id && !parentLoc) throw new BackupJobFailure(`Parent backup ${cur.parent_id} has no stored data.`);
-    const volume = await findVolumeForBackup(deps.db, cur.volume_id, { projectId: null });
-    const volumeMeta = volume ? volumeMetaString(volume, await volumeUserMetadata(deps.db, volume.id)) : null;
+    const volume = await findVolume(deps.db, cur.volume_id, { projectId: null });
+    const volumeMeta = volume ? volumeMetaString(volume, await metadataOf(deps.db, 'volume_metadata', volume.id)) : null;
     const sizeBytes = cur.size * GiB;
     await startProgress(deps.db, cur.id, 'backup', sizeBytes);
     const copy = () => deps.engine.backup(

@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { backupChain, findBackupAnyState, startProgress, transitionBackup } from '../db/backups-repository.js';
-import { findVolumeForBackup, renameVolume, replaceVolumeUserMetadata, transitionVolumeStatus } from '../db/backup-sources-repository.js';
-import type { Db } from '../db/backups-repository.js';
-import type { JobRow } from '../db/schema.js';
+import { replaceMetadata } from '../db/resource-metadata.js';
+import { casVolume, findVolume, updateVolumeFields } from '../db/volumes-repository.js';
+import type { Kysely } from 'kysely';
+import type { Database, JobRow } from '../db/schema.js';
 import type { BackupLocation } from '../engine/engine-api.js';
 import { OperationCancelledError } from '../engine/engine-api.js';
 import type { JobContext } from '../engine/job-worker.js';
@@ -18,7 +19,7 @@ export const RESTORE_TARGET_STATUSES = ['restoring-backup', 'creating'] as const
  * Applies a backup's volume_meta to the restored volume as Cinder does (§9.7): user metadata
  * replaces the target's; name and description only when the target is unnamed or auto-named.
  */
-export async function applyVolumeMeta(db: Db, volumeId: string, volumeMeta: string | null): Promise<void> {
+export async function applyVolumeMeta(db: Kysely<Database>, volumeId: string, volumeMeta: string | null): Promise<void> {
   if (!volumeMeta) return;
   let meta: Record<string, unknown>;
   try {
@@ -30,13 +31,16 @@ export async function applyVolumeMeta(db: Db, volumeId: string, volumeMeta: stri
   const user = meta['volume-metadata'];
   if (user && typeof user === 'object') {
     const entries = Object.entries(user as Record<string, unknown>).map(([k, v]) => [k, String(v)] as const);
-    await replaceVolumeUserMetadata(db, volumeId, Object.fromEntries(entries));
+    await db.transaction().execute((trx) => replaceMetadata(trx, 'volume_metadata', volumeId, Object.fromEntries(entries)));
   }
   const base = meta['volume-base-metadata'] as Record<string, unknown> | undefined;
-  const target = await findVolumeForBackup(db, volumeId, { projectId: null });
+  const target = await findVolume(db, volumeId, { projectId: null });
   if (base && target && (!target.display_name || target.display_name.startsWith('restore_backup_'))) {
     const str = (v: unknown) => (typeof v === 'string' ? v : null);
-    await renameVolume(db, volumeId, str(base.display_name) ?? target.display_name, str(base.display_description) ?? target.display_description);
+    await updateVolumeFields(db, volumeId, {
+      display_name: str(base.display_name) ?? target.display_name,
+      display_description: str(base.display_description) ?? target.display_description,
+    });
   }
 }
 
@@ -53,13 +57,13 @@ function failedTargetStatus(previous: string): string {
 export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: JobContext): Promise<void> {
   const payload = job.payload as unknown as RestoreJobPayload;
   const backup = await findBackupAnyState(deps.db, job.resource_id);
-  const target = await findVolumeForBackup(deps.db, payload.volumeId, { projectId: null });
+  const target = await findVolume(deps.db, payload.volumeId, { projectId: null });
   if (!target) {
     if (backup) await transitionBackup(deps.db, backup.id, BACKUP_TRANSITIONS.finishRestore, { status: 'available', fail_reason: 'Restore target volume is gone.' });
     return;
   }
   const targetStatus = target.status;
-  const failTarget = (status = failedTargetStatus(targetStatus)) => transitionVolumeStatus(deps.db, target.id, RESTORE_TARGET_STATUSES, { status });
+  const failTarget = (status = failedTargetStatus(targetStatus)) => casVolume(deps.db, target.id, RESTORE_TARGET_STATUSES, { status });
   if (!backup || backup.deleted || backup.status !== 'restoring') {
     await failTarget('error'); // cancelled before it started (reset or force delete)
     return;
@@ -92,7 +96,7 @@ export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: J
         progress_bytes_done: sizeBytes,
         progress_updated_at: sql<Date>`now()` as unknown as Date,
       });
-      await transitionVolumeStatus(trx, target.id, RESTORE_TARGET_STATUSES, {
+      await casVolume(trx, target.id, RESTORE_TARGET_STATUSES, {
         status: 'available',
         ...(targetStatus === 'creating' ? { launched_at: sql<Date>`now()` as unknown as Date } : {}),
       });

@@ -3,7 +3,8 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { type Db, adjustDependents, saveProgress, softDeleteBackup, transitionBackup, updateBackupFields } from '../db/backups-repository.js';
-import { transitionSnapshotStatus, transitionVolumeStatus } from '../db/backup-sources-repository.js';
+import { casSnapshot } from '../db/snapshots-repository.js';
+import { casVolume } from '../db/volumes-repository.js';
 import type { BackupRow, Database } from '../db/schema.js';
 import type { BackupEngine, BackupLocation, ProgressHooks } from '../engine/engine-api.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -76,10 +77,10 @@ export function progressHooks(
  */
 export async function releaseBackupSource(db: Db, row: BackupRow, ok: boolean): Promise<void> {
   if (row.snapshot_id) {
-    await transitionSnapshotStatus(db, row.snapshot_id, ['backing-up'], { status: 'available' });
+    await casSnapshot(db, row.snapshot_id, ['backing-up'], { status: 'available' });
     return;
   }
-  await transitionVolumeStatus(db, row.volume_id, ['backing-up'], {
+  await casVolume(db, row.volume_id, ['backing-up'], {
     status: sql<string>`coalesce(previous_status, 'available')` as unknown as string,
     previous_status: ok ? 'backing-up' : 'error_backing-up',
   });

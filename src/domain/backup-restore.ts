@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { transitionBackup } from '../db/backups-repository.js';
-import { findVolumeForBackup, insertVolumeRow, transitionVolumeStatus } from '../db/backup-sources-repository.js';
+import { findVolume, insertVolume, casVolume } from '../db/volumes-repository.js';
 import { enqueueJob } from '../db/jobs-repository.js';
 import type { Db } from '../db/backups-repository.js';
 import type { BackupRow } from '../db/schema.js';
@@ -42,7 +42,7 @@ export async function restoreBackup(
   const backup = await getBackupFor(deps, ctx, id, 'backup:restore');
   if (backup.status !== 'available') throw backupNotAvailable();
   if (input.volumeId) {
-    const volume = await findVolumeForBackup(deps.db, input.volumeId, scopeOf(ctx));
+    const volume = await findVolume(deps.db, input.volumeId, scopeOf(ctx));
     if (!volume) throw notFound('Volume', input.volumeId);
     if (volume.status !== 'available') throw invalid('volume', 'Volume to be restored to must be available');
     if (volume.size < backup.size) {
@@ -52,7 +52,7 @@ export async function restoreBackup(
       if (!(await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.restore, { status: 'restoring', restore_volume_id: volume.id }))) {
         throw backupNotAvailable();
       }
-      if (!(await transitionVolumeStatus(trx, volume.id, ['available'], { status: 'restoring-backup' }))) {
+      if (!(await casVolume(trx, volume.id, ['available'], { status: 'restoring-backup' }))) {
         throw invalid('volume', 'Volume to be restored to must be available');
       }
       const payload: RestoreJobPayload = { volumeId: volume.id, targetIsNew: false, createTarget: false };
@@ -68,7 +68,7 @@ export async function restoreBackup(
       throw backupNotAvailable();
     }
     await checkVolumeQuota(trx, deps.config, ctx.projectId, backup.size);
-    await insertVolumeRow(trx, {
+    await insertVolume(trx, {
       id: volumeId,
       project_id: ctx.projectId,
       user_id: ctx.userId,
