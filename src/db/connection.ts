@@ -22,5 +22,11 @@ export function createDb(options: DbOptions): Kysely<Database> {
     idleTimeoutMillis: 30000,
   });
   pool.on('error', (err) => options.onPoolError?.(err));
+  // NOTE: pg-pool listens for errors only on idle clients. A backend killed (Postgres restart,
+  // pg_terminate_backend) while a client is checked out between two queries (in a transaction,
+  // or Kysely holding it) emits 'error' on the client with no listener: an uncaught exception
+  // that kills the process. This listener keeps the process up; the dead client fails its next
+  // query (a 503) and pg-pool discards it on release because it is no longer queryable.
+  pool.on('connect', (client) => client.on('error', (err) => options.onPoolError?.(err)));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
