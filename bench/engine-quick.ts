@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
@@ -29,26 +29,31 @@ async function runOne(image: string, size: number, storeKind: string, compressio
     backupId: prefix, volumeId: 'v', name: null, description: null, createdAt: new Date(),
     location: { container: 'volumebackups', prefix }, source: { path: image, sizeBytes: size }, parent, volumeMeta: null,
   });
-  const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+  // CPU seconds (all threads) per step too: on a shared, loaded machine wall time says little.
+  const cpu: Record<string, number> = {};
+  const timed = async <T>(fn: () => Promise<T>, step: string): Promise<[T, number]> => {
     const t = performance.now();
+    const c = process.cpuUsage();
     const r = await fn();
+    const used = process.cpuUsage(c);
+    cpu[step] = +((used.user + used.system) / 1e6).toFixed(2);
     return [r, (performance.now() - t) / 1000];
   };
   // Sampled, because ru_maxrss of a child starts at its parent's RSS at fork time on Linux.
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
   try {
-    const [full, tFull] = await timed(() => engine.backup(store, req('full', null)));
+    const [full, tFull] = await timed(() => engine.backup(store, req('full', null)), 'backup');
     // 1 % of 32 KiB blocks changed at random, then an incremental.
     const fh = await open(image, 'r+');
     for (let i = 0; i < size / (32 * 1024) / 100; i++) await fh.write(randomBytes(32 * 1024), 0, 32 * 1024, Math.floor(Math.random() * (size / (32 * 1024))) * 32 * 1024);
     await fh.close();
-    const [inc, tInc] = await timed(() => engine.backup(store, req('inc', { backupId: 'full', location: { container: 'volumebackups', prefix: 'full' } })));
+    const [inc, tInc] = await timed(() => engine.backup(store, req('inc', { backupId: 'full', location: { container: 'volumebackups', prefix: 'full' } })), 'incremental');
     const target = join(dir, 'restored');
     await writeFile(target, '');
     await truncate(target, size);
     const chain = [{ container: 'volumebackups', prefix: 'full' }, { container: 'volumebackups', prefix: 'inc' }];
-    const [, tRestore] = await timed(() => engine.restore(store, { chain, target: { path: target, sizeBytes: size }, targetIsNew: true }));
+    const [, tRestore] = await timed(() => engine.restore(store, { chain, target: { path: target, sizeBytes: size }, targetIsNew: true }), 'restore');
     clearInterval(sampler);
     const peakRssMiB = Math.round(peakRss / MiB); // before the check below reads files
     const same = (await sha256(image)) === (await sha256(target));
@@ -57,7 +62,7 @@ async function runOne(image: string, size: number, storeKind: string, compressio
       store: storeKind, compression,
       backupMiBs: +(mib / tFull).toFixed(1), incrementalMiBs: +(mib / tInc).toFixed(1), restoreMiBs: +(mib / tRestore).toFixed(1),
       storedMiB: +(full.storedBytes / MiB).toFixed(1), incStoredMiB: +(inc.storedBytes / MiB).toFixed(1), incObjects: inc.objectCount,
-      peakRssMiB, restoredIdentical: same,
+      peakRssMiB, cpuSeconds: cpu, loadAvg: +loadavg()[0]!.toFixed(1), restoredIdentical: same,
     }));
   } finally {
     clearInterval(sampler);
