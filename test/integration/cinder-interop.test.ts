@@ -157,7 +157,9 @@ if (moto) {
   });
 }
 
-describe.skipIf(!cinder.available)('live interoperability with Cinder\'s own driver', () => {
+// Each live test starts 2-4 Python processes that import Cinder (about 3 s each on an idle
+// machine, several times that on a busy one): a larger budget than the suite's 60 s default.
+describe.skipIf(!cinder.available)('live interoperability with Cinder\'s own driver', { timeout: 300_000 }, () => {
   const SIZE = 3 * OBJECT_SIZE + 12_345; // several objects and an odd tail
   const VOL = '7e57ab1e-0000-4000-8000-00000000cafe';
   let base: string;
