@@ -22,6 +22,7 @@ import { profileMarkdown, summariseProfiles } from './profile.js';
  *   --sizes 1G,8G   image sizes (default 1G,8G; --smoke: 64M)
  *   --runs 3        repetitions per figure (default 3; --smoke: 1); a list gives one count per size: 3,1
  *   --concurrency-runs N   repetitions of the 8-concurrent-backups figure (default: the first --runs)
+ *   --short-above 1G   larger sizes run only full backup + restore into a new volume (RSS, MiB/s)
  *   --s3-max-size 1G   larger sizes run only the posix scenario (no moto, no Cinder): reported as a gap
  *   --smoke         the CI size: finishes in a minute or two, writes bench/out/BENCHMARKS.smoke.md
  *   --no-data --no-cinder --no-s3 --no-api --no-concurrency   leave a part out (reported as a gap)
@@ -41,10 +42,11 @@ function parseArgs(argv: string[]): Map<string, string> {
   return m;
 }
 
-function makeImages(workdir: string, sizeBytes: number, label: string): Images {
+function makeImages(workdir: string, sizeBytes: number, label: string, baseOnly: boolean): Images {
   const base = join(workdir, `base-${label.replace(' ', '')}.img`);
   const st = generateImage(base, sizeBytes, 1);
   log(`  generated ${base} in ${st.seconds.toFixed(1)} s: ${JSON.stringify(st.pages)}`);
+  if (baseOnly) return { sizeBytes, base, changed: [base, base, base], label };
   const changed = [1, 2, 3].map((i) => join(workdir, `changed${i}-${label.replace(' ', '')}.img`)) as [string, string, string];
   makeChangedCopy(base, changed[0], sizeBytes, 0.01, 2);
   makeChangedCopy(changed[0], changed[1], sizeBytes, 0.01, 3);
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
   const sizes = (args.get('sizes') ?? (smoke ? '64M' : '1G,8G')).split(',').map(parseSize);
   const runList = (args.get('runs') ?? (smoke ? '1' : '3')).split(',').map(Number);
   const runsFor = (i: number): number => runList[Math.min(i, runList.length - 1)]!;
+  const shortAbove = args.has('short-above') ? parseSize(args.get('short-above')!) : Infinity;
   const s3MaxSize = args.has('s3-max-size') ? parseSize(args.get('s3-max-size')!) : Infinity;
   const workdir = args.get('workdir') ?? join(tmpdir(), `cbt-bench-${process.pid}`);
   const out = args.get('out') ?? join(repoRoot(), smoke ? 'bench/out/BENCHMARKS.smoke.md' : 'BENCHMARKS.md');
@@ -100,7 +103,9 @@ async function main(): Promise<void> {
       const s3 = size <= s3MaxSize ? s3All : null;
       if (s3All && !s3) gaps.push(`${label}: S3 and Cinder figures left out (--s3-max-size ${args.get('s3-max-size')})`);
       log(`${label}: generating images`);
-      const images = makeImages(workdir, size, label);
+      const short = size > shortAbove;
+      if (short) gaps.push(`${label}: only full backup and restore into a new volume (--short-above ${args.get('short-above')})`);
+      const images = makeImages(workdir, size, label, short);
       const volumeId = randomUUID();
       limits.set(label, []);
       for (let run = 1; run <= runs; run++) {
@@ -108,7 +113,7 @@ async function main(): Promise<void> {
         log(`${label} run ${run}/${runs}: machine limit`);
         limits.get(label)!.push(await measureMachineLimit(images.base, log));
         log(`${label} run ${run}/${runs}: our engine, posix, zstd`);
-        await dataPathRun({ images, store: posix, storeName: 'posix', compression: 'zstd', workdir, verify }, figures, volumeId);
+        await dataPathRun({ images, store: posix, storeName: 'posix', compression: 'zstd', workdir, verify, short }, figures, volumeId);
         if (s3) {
           log(`${label} run ${run}/${runs}: our engine, moto S3, zstd`);
           await dataPathRun({ images, store: s3, storeName: 'moto S3', compression: 'zstd', workdir, verify }, figures, volumeId);
