@@ -30,3 +30,13 @@ export function createDb(options: DbOptions): Kysely<Database> {
   pool.on('connect', (client) => client.on('error', (err) => options.onPoolError?.(err)));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
+
+/**
+ * True for connection-level database failures (backend killed, Postgres restarting or
+ * unreachable), as opposed to errors in a query: the work may simply be tried again.
+ */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (typeof e?.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08001', '08003'].includes(e.code)) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(String(e?.message ?? ''));
+}

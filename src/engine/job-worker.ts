@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { isConnectionError } from '../db/connection.js';
 import { claimJob, finishJob, releaseJob, renewLease } from '../db/jobs-repository.js';
 import type { Database, JobRow } from '../db/schema.js';
 
@@ -66,6 +67,14 @@ export function startJobWorker(opts: JobWorkerOptions): JobWorker {
         await finishJob(opts.db, job.id, opts.owner, 'done');
         log.info('job done');
       } catch (err) {
+        if (isConnectionError(err)) {
+          // NOTE: the database went away under the handler, so it could not settle its resource
+          // either; failing the job would leave the resource busy forever. Requeue it: the next
+          // claim (attempts > 1) re-runs or recovers it. If even this fails, the lease expires.
+          log.warn({ err }, 'job interrupted by a database failure; requeued');
+          await releaseJob(opts.db, job.id, opts.owner).catch(() => {});
+          return;
+        }
         log.error({ err }, 'job failed');
         await finishJob(opts.db, job.id, opts.owner, 'failed', err instanceof Error ? err.message : String(err)).catch(() => {});
       } finally {
