@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { backupChain, findBackupAnyState, startProgress, transitionBackup } from '../db/backups-repository.js';
-import { replaceMetadata } from '../db/resource-metadata.js';
+import { mergeMetadata, replaceMetadata } from '../db/resource-metadata.js';
 import { casVolume, findVolume, updateVolumeFields } from '../db/volumes-repository.js';
 import type { Kysely } from 'kysely';
 import type { Database, JobRow } from '../db/schema.js';
@@ -90,6 +90,8 @@ export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: J
     const result = await deps.engine.restore(deps.store, { chain, target: { path: deps.volumes.volumePath(target.id), sizeBytes }, targetIsNew: payload.targetIsNew }, hooks);
     await hooks.flush();
     await applyVolumeMeta(deps.db, target.id, result.volumeMeta);
+    // Cinder marks a volume restored from another volume's backup with src_backup_id (§10.6).
+    if (backup.volume_id !== target.id) await mergeMetadata(deps.db, 'volume_metadata', target.id, { src_backup_id: backup.id });
     await deps.db.transaction().execute(async (trx) => {
       await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.finishRestore, {
         status: 'available',

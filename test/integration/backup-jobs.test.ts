@@ -123,7 +123,8 @@ describe('backup manager jobs', () => {
     const b = await backupRow(id);
     const key = `${b.service_metadata}-00001`;
     const data = await env.deps.store.get(b.container!, key);
-    data[data.length >> 1] ^= 0xff;
+    const mid = data.length >> 1;
+    data[mid] = data[mid]! ^ 0xff;
     await env.deps.store.put(b.container!, key, data);
     await env.call('POST', `/backups/${id}/action`, P1, { 'os-verify': null });
     await runJob(env, 'verify', id);

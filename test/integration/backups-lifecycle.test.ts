@@ -97,7 +97,7 @@ describe.each(stores)('backup lifecycle through the API on %s', (_label, envFor)
       expect(target.status).toBe('available');
       expect(target.display_name).toBe('db01'); // volume_meta applied to an auto-named target
       const meta = await env.t.db.selectFrom('volume_metadata').selectAll().where('volume_id', '=', target.id).execute();
-      expect(meta.map((m) => [m.key, m.value])).toEqual([['tier', 'gold']]);
+      expect(Object.fromEntries(meta.map((m) => [m.key, m.value]))).toEqual({ tier: 'gold', src_backup_id: id });
       const got = await readFile(env.deps.volumes.volumePath(target.id));
       expect(got.length).toBe(expected.length);
       expect(got.equals(expected)).toBe(true);

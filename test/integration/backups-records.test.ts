@@ -14,7 +14,7 @@ describe('backup export and import records', () => {
   let a: BackupTestEnv;
   let b: BackupTestEnv;
   const moto = inject('motoEndpoint');
-  const s3 = moto ? { BACKUP_STORE: 's3', S3_ENDPOINT: moto, S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', S3_BUCKET: `rec${Date.now()}` } : {};
+  const s3: Record<string, string> = moto ? { BACKUP_STORE: 's3', S3_ENDPOINT: moto, S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', S3_BUCKET: `rec${Date.now()}` } : {};
   beforeAll(async () => {
     a = await backupTestEnv(s3, true);
     // B shares only the store (the same bucket, or A's posix directory), never the database.
