@@ -91,6 +91,7 @@ export async function verifyBackup(deps: BackupApiDeps, ctx: RequestContext, id:
     const moved = await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.verify, {
       progress_operation: 'verify',
       progress_bytes_done: 0,
+      progress_bytes_total: 0,
       progress_started_at: sql<Date>`now()` as unknown as Date,
       verify_result: 'pending',
     });
