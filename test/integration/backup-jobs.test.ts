@@ -194,4 +194,18 @@ describe('backup manager jobs', () => {
     expect(dst.length).toBe(src.length);
     expect(dst.equals(src)).toBe(true);
   });
+
+  it('an incremental after the volume grew fails like Cinder: error, "Volume size increased since the last backup"', async () => {
+    const vol = await makeVolume(env, P1);
+    await scribble(vol);
+    const full = await create({ volume_id: vol });
+    await runJob(env, 'backup', full);
+    await env.deps.volumes.extendVolume(vol, 2 * 1024 ** 3);
+    await env.t.db.updateTable('volumes').set({ size: 2 }).where('id', '=', vol).execute();
+    const inc = await create({ volume_id: vol, incremental: true });
+    await runJob(env, 'backup', inc);
+    expect(await backupRow(inc)).toMatchObject({ status: 'error', fail_reason: 'Volume size increased since the last backup. Do a full backup.' });
+    expect(await volumeRow(vol)).toMatchObject({ status: 'available', previous_status: 'error_backing-up' });
+    expect((await backupRow(full)).num_dependent_backups).toBe(0);
+  });
 });
