@@ -65,4 +65,11 @@ describe('quotas', () => {
     const results = await Promise.all([a, b].map((v) => env.call('POST', '/backups', P2, { backup: { volume_id: v } })));
     expect(results.map((r) => r.status).sort()).toEqual([202, 413]);
   });
+
+  it('limits: admins read another project with project_id from 3.39; members and older versions get their own', async () => {
+    await env.call('PUT', `/os-quota-sets/${P2}`, ADMIN, { quota_set: { backups: 7 } });
+    expect((await env.call('GET', `/limits?project_id=${P2}`, ADMIN, undefined, '3.39')).json.limits.absolute.maxTotalBackups).toBe(7);
+    expect((await env.call('GET', `/limits?project_id=${P2}`, ADMIN, undefined, '3.38')).json.limits.absolute.maxTotalBackups).toBe(3);
+    expect((await env.call('GET', `/limits?project_id=${P2}`, P1, undefined, '3.39')).json.limits.absolute.maxTotalBackups).toBe(4);
+  });
 });
