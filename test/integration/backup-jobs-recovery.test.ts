@@ -7,7 +7,7 @@ import { type BackupTestEnv, P1, backupTestEnv, insertBackups, makeSnapshot, mak
 
 /** The recovery table (reference §10.1), one test per row, plus the start-up sweep and the lease-expiry path. */
 
-describe('backup recovery after a dead worker', () => {
+describe('backup recovery after a dead worker', { timeout: 180_000 }, () => {
   let env: BackupTestEnv;
   beforeAll(async () => {
     env = await backupTestEnv();

@@ -7,7 +7,8 @@ import { ADMIN, type BackupTestEnv, P1, backupTestEnv, makeSnapshot, makeVolume,
 
 /** The manager's job handlers, called directly on real Postgres and the posix store. */
 
-describe('backup manager jobs', () => {
+// Each test backs up or copies 1 GiB volumes: minutes on a loaded 2-core machine.
+describe('backup manager jobs', { timeout: 240_000 }, () => {
   let env: BackupTestEnv;
   let afterPut: ((key: string) => Promise<void>) | null = null;
   let afterGet: ((key: string) => Promise<void>) | null = null;

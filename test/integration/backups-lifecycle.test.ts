@@ -116,5 +116,5 @@ describe.each(stores)('backup lifecycle through the API on %s', (_label, envFor)
     // Every object of both backups is gone from the store.
     const left = await env.deps.store.list(env.deps.store.defaultContainer, `volume_${vol}/`);
     expect(left).toEqual([]);
-  }, 240_000);
+  }, 480_000);
 });

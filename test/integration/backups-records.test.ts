@@ -10,7 +10,7 @@ import { ADMIN, type BackupTestEnv, P1, backupTestEnv, makeVolume } from './back
  * tempest's flow (change the id, import next to the original); bad imports end in error.
  */
 
-describe('backup export and import records', () => {
+describe('backup export and import records', { timeout: 240_000 }, () => {
   let a: BackupTestEnv;
   let b: BackupTestEnv;
   const moto = inject('motoEndpoint');
@@ -71,7 +71,7 @@ describe('backup export and import records', () => {
     });
     expect(twinImp.status).toBe(201);
     expect((await a.waitBackup(twin.id, ADMIN, (x) => x.status !== 'creating')).status).toBe('available');
-  }, 120_000);
+  }, 360_000);
 
   it('an import whose objects are not in the store ends in error with a fail_reason', async () => {
     const record = { id: '9a9a9a9a-0000-4000-8000-000000000009', size: 1, display_name: null, display_description: null, container: b.deps.store.defaultContainer, service_metadata: 'volume_x/20260101000000/az_nova_backup_none', object_count: 1 };
