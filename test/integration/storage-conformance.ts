@@ -23,7 +23,8 @@ export function describeObjectStore(name: string, make: () => ConformanceTarget 
   const target = make();
   describe.skipIf(target === null)(`ObjectStore conformance: ${name}`, () => {
     const { store, container, multipartThreshold } = target ?? ({} as ConformanceTarget);
-    const large = randomBytes(multipartThreshold * 2 + 12345);
+    // A skipped block is still collected: size nothing when there is no target.
+    const large = target ? randomBytes(multipartThreshold * 2 + 12345) : Buffer.alloc(0);
 
     beforeAll(async () => {
       await store.ensureContainer(container);
