@@ -93,6 +93,17 @@ async function main(): Promise<void> {
   else if (!cinder.available) gaps.push(`Cinder's driver: ${cinder.reason}`);
   else if (!moto) gaps.push("Cinder's driver: needs moto_server");
 
+  // The report is rewritten after every stage, so an interrupted run still leaves its figures.
+  const runsText = sizes.map((sz, i) => `${sizeLabel(sz)} x${runsFor(i)}`).join(', ');
+  const labels = args.has('no-data') ? [] : sizes.map(sizeLabel);
+  const writeReport = (final: boolean): void => {
+    const pending = final ? [] : ['this report was written part-way through the run; later stages are missing'];
+    const report = { command, startedAt, runs: runsText, limits, figures, ratios: computeRatios(figures, limits, labels), gaps: [...gaps, ...pending], notes };
+    if (final) console.log(renderText(report));
+    mkdirSync(join(out, '..'), { recursive: true });
+    writeFileSync(out, renderMarkdown(report));
+  };
+
   const posix: StoreSpec = { kind: 'posix', root: join(workdir, 'store') };
   const s3All: StoreSpec | null = moto ? { kind: 's3', endpoint: moto.endpoint, bucket: 'volumebackups' } : null;
   try {
@@ -135,20 +146,17 @@ async function main(): Promise<void> {
         notes.push(...profileMarkdown(summariseProfiles(dir)).map((l) => `  ${l.slice(2)}`));
       }
       if (!args.has('keep-images')) for (const f of [images.base, ...images.changed]) rmSync(f, { force: true });
+      writeReport(false);
     }
     if (args.has('no-concurrency')) gaps.push('8 concurrent backups: left out (--no-concurrency)');
     else await concurrencyRun({ workdir, store: posix, count: 8, sizeBytes: smoke ? sizes[0]! / 4 : 2 ** 30, runs: Number(args.get('concurrency-runs') ?? runList[0]), figures, log });
+    writeReport(false);
     if (args.has('no-api')) gaps.push('API load: left out (--no-api)');
     else await apiBench({ smoke, figures, gaps, notes, log, workdir });
   } finally {
     await moto?.stop();
   }
-
-  const runsText = sizes.map((sz, i) => `${sizeLabel(sz)} x${runsFor(i)}`).join(', ');
-  const report = { command, startedAt, runs: runsText, limits, figures, ratios: computeRatios(figures, limits, args.has('no-data') ? [] : sizes.map(sizeLabel)), gaps, notes };
-  console.log(renderText(report));
-  mkdirSync(join(out, '..'), { recursive: true });
-  writeFileSync(out, renderMarkdown(report));
+  writeReport(true);
   log(`wrote ${out}`);
   rmSync(workdir, { recursive: true, force: true });
 }
