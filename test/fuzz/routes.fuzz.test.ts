@@ -24,7 +24,7 @@ const figures = { cases: 0, byStatus: {} as Record<number, number>, rejectedChec
 beforeAll(async () => {
   w = await startApiWorld();
   // No job runs during the fuzz: the database changes only through the requests themselves.
-  await w.env.worker?.stop();
+  await w.stopWorkers();
   setKnownStrings([...w.p1Ids, P1, P2]);
   const doc = w.env.app.swagger() as { paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> } }>> };
   routes = Object.entries(doc.paths).flatMap(([path, ops]) =>

@@ -1,5 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import pino from 'pino';
 import { expect } from 'vitest';
+import { snapshotJobHandlers } from '../../src/domain/snapshots-jobs.js';
+import { volumeJobHandlers } from '../../src/domain/volumes-jobs.js';
+import { startJobWorker } from '../../src/engine/job-worker.js';
 import { type BackupTestEnv, P1, backupTestEnv, makeSnapshot, makeVolume } from '../integration/backups-fixtures.js';
 
 /**
@@ -14,6 +19,8 @@ export interface ApiWorld {
   backupId: string;
   /** Every id P1 owns: none may ever appear in another project's answer. */
   p1Ids: string[];
+  /** Stops every job worker (then only requests change the database). */
+  stopWorkers(): Promise<void>;
 }
 
 /** Writes `data` at `offset` of a file. */
@@ -38,12 +45,24 @@ export async function backupVia(env: BackupTestEnv, project: string, volumeId: s
 /** Starts the world (small objects so backups are quick). */
 export async function startApiWorld(env: Record<string, string> = {}): Promise<ApiWorld> {
   const e = await backupTestEnv({ BACKUP_OBJECT_SIZE: String(1024 * 1024), QUOTA_BACKUPS: '-1', QUOTA_VOLUMES: '-1', QUOTA_SNAPSHOTS: '-1', ...env }, true);
+  // The fixture's worker runs backup jobs only; volume and snapshot jobs get one of their own.
+  const deps = { db: e.t.db, volumes: e.deps.volumes, config: e.config };
+  const volumeWorker = startJobWorker({ db: e.t.db, owner: `world:${randomUUID()}`, handlers: { ...volumeJobHandlers(deps), ...snapshotJobHandlers(deps) }, maxConcurrent: 2, leaseSeconds: 30, pollMs: 50, logger: pino({ level: 'silent' }), shutdownGraceMs: 2000 });
+  const close = e.close;
+  e.close = async () => {
+    await volumeWorker.stop();
+    await close();
+  };
   const volumeId = await makeVolume(e, P1, { size: 1, name: 'p1-secret-volume' });
   await writeAt(e.deps.volumes.volumePath(volumeId), 0, Buffer.alloc(256 * 1024, 0x5a));
   await e.t.db.insertInto('volume_metadata').values({ volume_id: volumeId, key: 'p1key', value: 'p1value' }).execute();
   const snapshotId = await makeSnapshot(e, P1, volumeId);
   const backupId = await backupVia(e, P1, volumeId);
-  return { env: e, volumeId, snapshotId, backupId, p1Ids: [volumeId, snapshotId, backupId] };
+  const stopWorkers = async () => {
+    await e.worker?.stop();
+    await volumeWorker.stop();
+  };
+  return { env: e, volumeId, snapshotId, backupId, p1Ids: [volumeId, snapshotId, backupId], stopWorkers };
 }
 
 /** Row counts and the newest change of every resource table: unchanged means nothing was written. */
