@@ -4,7 +4,7 @@ import { insertVolume } from '../db/volumes-repository.js';
 import { checkBackupForNewVolume, startRestoreIntoNewVolume } from './backup-restore.js';
 import type { RequestContext } from './context.js';
 import { invalid } from './errors.js';
-import { checkVolumeQuota } from './quotas.js';
+import { checkNewVolumeQuota } from './quotas.js';
 import type { CreateVolumeInput } from './volumes-create.js';
 import { VOLUME_HOST } from './volumes-create.js';
 import { type VolumeRecord, type VolumeServiceDeps, toRecords } from './volumes.js';
@@ -21,7 +21,7 @@ export async function createVolumeFromBackupImpl(deps: VolumeServiceDeps, ctx: R
   if (az !== deps.config.AVAILABILITY_ZONE) throw invalid('input received', `Availability zone '${az}' is invalid.`);
   const id = randomUUID();
   const row = await deps.db.transaction().execute(async (trx) => {
-    await checkVolumeQuota(trx, deps.config, ctx.projectId, sizeGb);
+    await checkNewVolumeQuota(trx, deps.config, ctx.projectId, sizeGb);
     const inserted = await insertVolume(trx, {
       id,
       project_id: ctx.projectId,

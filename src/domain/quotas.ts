@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/backups-repository.js';
 import { lockProjectQuota, projectUsage, quotaOverrides, setQuota } from '../db/quotas-repository.js';
-import { invalid, overLimit } from './errors.js';
+import { type DomainError, invalid, overLimit } from './errors.js';
 
 /** Quotas (reference §11): defaults from QUOTA_*, per-project overrides, usage from live rows. */
 
@@ -46,6 +46,30 @@ export async function updateQuotas(db: Db, projectId: string, values: Partial<Re
 
 const exceeds = (limit: number, used: number, add: number) => limit >= 0 && used + add > limit;
 
+/** Cinder's quota exception classes (cinder/exception.py, QuotaError subclasses). */
+export type QuotaException =
+  | 'BackupLimitExceeded'
+  | 'VolumeBackupSizeExceedsAvailableQuota'
+  | 'VolumeLimitExceeded'
+  | 'VolumeSizeExceedsAvailableQuota'
+  | 'SnapshotLimitExceeded';
+
+/**
+ * 413 for a Cinder quota exception as clients print it. QuotaError is `safe`, so Cinder's
+ * FaultWrapper (cinder/api/middleware/fault.py) answers "<ExceptionClass>: <message>"; found
+ * by the acceptance suite (`cinder create 5001` printed the message without
+ * "VolumeSizeExceedsAvailableQuota: "). Only the restore API catches the exception itself
+ * and answers with the bare message (checkVolumeQuota).
+ */
+export function quotaExceeded(exception: QuotaException, message: string): DomainError {
+  return overLimit(`${exception}: ${message}`);
+}
+
+/** The gigabytes message shared by VolumeSizeExceedsAvailableQuota and its backup twin. */
+export function gigabytesMessage(what: 'volume or snapshot' | 'backup', name: string, requested: number, quota: number, consumed: number): string {
+  return `Requested ${what} exceeds allowed ${name} quota. Requested ${requested}G, quota is ${quota}G and ${consumed}G has been consumed.`;
+}
+
 /**
  * Checks that one more backup of `sizeGb` fits the project's quotas, holding the project's
  * quota lock until the transaction ends. Throws 413 overLimit (Retry-After 0).
@@ -56,26 +80,40 @@ export async function checkBackupQuota(trx: Db, config: Config, projectId: strin
   const limits = await projectQuotas(trx, config, projectId);
   const used = await quotaUsage(trx, projectId);
   if (exceeds(limits.backups, used.backups, 1)) {
-    throw overLimit(`Maximum number of backups allowed (${limits.backups}) exceeded`);
+    throw quotaExceeded('BackupLimitExceeded', `Maximum number of backups allowed (${limits.backups}) exceeded`);
   }
   if (exceeds(limits.backup_gigabytes, used.backup_gigabytes, sizeGb)) {
-    throw overLimit(
-      `Requested backup exceeds allowed Backup gigabytes quota. Requested ${sizeGb}G, quota is ${limits.backup_gigabytes}G and ${used.backup_gigabytes}G has been consumed.`,
+    throw quotaExceeded(
+      'VolumeBackupSizeExceedsAvailableQuota',
+      gigabytesMessage('backup', 'Backup gigabytes', sizeGb, limits.backup_gigabytes, used.backup_gigabytes),
     );
   }
 }
 
-/** Same for one more volume of `sizeGb` (restore into a new volume). */
-export async function checkVolumeQuota(trx: Db, config: Config, projectId: string, sizeGb: number): Promise<void> {
+async function volumeQuotaFailure(trx: Db, config: Config, projectId: string, sizeGb: number): Promise<[QuotaException, string] | null> {
   await lockProjectQuota(trx, projectId);
   const limits = await projectQuotas(trx, config, projectId);
   const used = await quotaUsage(trx, projectId);
   if (exceeds(limits.volumes, used.volumes, 1)) {
-    throw overLimit(`Maximum number of volumes allowed (${limits.volumes}) exceeded for quota 'volumes'.`);
+    return ['VolumeLimitExceeded', `Maximum number of volumes allowed (${limits.volumes}) exceeded for quota 'volumes'.`];
   }
   if (exceeds(limits.gigabytes, used.gigabytes, sizeGb)) {
-    throw overLimit(
-      `Requested volume or snapshot exceeds allowed gigabytes quota. Requested ${sizeGb}G, quota is ${limits.gigabytes}G and ${used.gigabytes}G has been consumed.`,
-    );
+    return ['VolumeSizeExceedsAvailableQuota', gigabytesMessage('volume or snapshot', 'gigabytes', sizeGb, limits.gigabytes, used.gigabytes)];
   }
+  return null;
+}
+
+/**
+ * One more volume of `sizeGb` for a restore into a new volume: Cinder's restore API catches
+ * VolumeSizeExceedsAvailableQuota/VolumeLimitExceeded and answers 413 with the bare message.
+ */
+export async function checkVolumeQuota(trx: Db, config: Config, projectId: string, sizeGb: number): Promise<void> {
+  const failure = await volumeQuotaFailure(trx, config, projectId, sizeGb);
+  if (failure) throw overLimit(failure[1]);
+}
+
+/** One more volume of `sizeGb` (volume create, also from a backup): "<ExceptionClass>: <message>". */
+export async function checkNewVolumeQuota(trx: Db, config: Config, projectId: string, sizeGb: number): Promise<void> {
+  const failure = await volumeQuotaFailure(trx, config, projectId, sizeGb);
+  if (failure) throw quotaExceeded(...failure);
 }

@@ -5,10 +5,10 @@ import { metadataFor, replaceMetadata } from '../db/resource-metadata.js';
 import type { Database, SnapshotRow } from '../db/schema.js';
 import { findSnapshot, insertSnapshot, listSnapshots, updateSnapshotFields } from '../db/snapshots-repository.js';
 import type { RequestContext } from './context.js';
-import { invalid, notFound, overLimit } from './errors.js';
+import { invalid, notFound } from './errors.js';
 import { type ListParams, type ListRules, parseListParams } from './list-params.js';
 import { allowed, authorize } from './policy.js';
-import { projectQuotas, quotaUsage } from './quotas.js';
+import { gigabytesMessage, projectQuotas, quotaExceeded, quotaUsage } from './quotas.js';
 import { lockProjectQuota } from '../db/quotas-repository.js';
 import type { Config } from '../config.js';
 import { VOLUME_SNAPSHOTTABLE } from './volume-status.js';
@@ -146,11 +146,9 @@ async function checkSnapshotQuota(trx: Transaction<Database>, config: Config, pr
   const limits = await projectQuotas(trx, config, projectId);
   const used = await quotaUsage(trx, projectId);
   if (limits.snapshots >= 0 && used.snapshots + 1 > limits.snapshots) {
-    throw overLimit(`Maximum number of snapshots allowed (${limits.snapshots}) exceeded`);
+    throw quotaExceeded('SnapshotLimitExceeded', `Maximum number of snapshots allowed (${limits.snapshots}) exceeded`);
   }
   if (limits.gigabytes >= 0 && used.gigabytes + sizeGb > limits.gigabytes) {
-    throw overLimit(
-      `Requested volume or snapshot exceeds allowed gigabytes quota. Requested ${sizeGb}G, quota is ${limits.gigabytes}G and ${used.gigabytes}G has been consumed.`,
-    );
+    throw quotaExceeded('VolumeSizeExceedsAvailableQuota', gigabytesMessage('volume or snapshot', 'gigabytes', sizeGb, limits.gigabytes, used.gigabytes));
   }
 }

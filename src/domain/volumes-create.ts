@@ -9,7 +9,7 @@ import { GiB } from '../volumes/volume-backend.js';
 import type { RequestContext } from './context.js';
 import { invalid } from './errors.js';
 import { authorize } from './policy.js';
-import { checkVolumeQuota } from './quotas.js';
+import { checkNewVolumeQuota } from './quotas.js';
 import { getSnapshotRow } from './snapshots.js';
 import { VOLUME_CLONEABLE, VOLUME_TRANSITIONS } from './volume-status.js';
 import { type VolumeRecord, type VolumeServiceDeps, getVolumeRow, toRecords } from './volumes.js';
@@ -74,7 +74,7 @@ export async function createVolume(deps: VolumeServiceDeps, ctx: RequestContext,
   const id = randomUUID();
   const copying = input.snapshotId !== null || input.sourceVolid !== null;
   const row = await deps.db.transaction().execute(async (trx) => {
-    await checkVolumeQuota(trx, deps.config, ctx.projectId, size);
+    await checkNewVolumeQuota(trx, deps.config, ctx.projectId, size);
     const inserted = await insertVolume(trx, {
       id,
       project_id: ctx.projectId,
