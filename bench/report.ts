@@ -18,7 +18,7 @@ export interface Ratio {
 export interface ReportInput {
   command: string;
   startedAt: Date;
-  runs: number;
+  runs: string; // e.g. "1 GiB x3, 8 GiB x1"
   limits: Map<string, MachineLimit[]>; // by size label, one per run
   figures: Figures;
   ratios: Ratio[];
@@ -84,7 +84,7 @@ export function renderMarkdown(r: ReportInput): string {
   return [
     '# Benchmarks',
     '',
-    `Run ${r.startedAt.toISOString()} with \`${r.command}\` (${r.runs} run${r.runs > 1 ? 's' : ''} per figure; median, min–max in parentheses).`,
+    `Run ${r.startedAt.toISOString()} with \`${r.command}\` (runs per size: ${r.runs}; each figure is the median, min–max in parentheses).`,
     '',
     ...machineFacts().map((f) => `- ${f}`),
     '',
