@@ -90,7 +90,15 @@ describe('the service process', () => {
     dirs.push(dataDir);
     const port = await freePort();
     const svc = startService({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port) });
-    const res = await waitForHttp(`http://127.0.0.1:${port}/`, 90_000);
+    // Embedded initdb + start under a loaded CI machine can take a while; a child that died says why.
+    const res = await Promise.race([
+      waitForHttp(`http://127.0.0.1:${port}/`, 150_000),
+      svc.exited.then((code) => {
+        throw new Error(`service exited with ${code} before answering:\n${svc.output().slice(-3000)}`);
+      }),
+    ]).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- service output ---\n${svc.output().slice(-3000)}`);
+    });
     expect(res.status).toBe(300);
     expect(((await res.json()) as { versions: Array<{ version: string }> }).versions[0]!.version).toBe('3.70');
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
@@ -106,5 +114,5 @@ describe('the service process', () => {
     expect(alive(postgresPid)).toBe(false);
     expect(existsSync(pidFile)).toBe(false);
     await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
-  }, 120_000);
+  }, 200_000);
 });
