@@ -117,3 +117,17 @@ export async function checkNewVolumeQuota(trx: Db, config: Config, projectId: st
   const failure = await volumeQuotaFailure(trx, config, projectId, sizeGb);
   if (failure) throw quotaExceeded(...failure);
 }
+
+/**
+ * os-extend of a volume by `addGb`: only the project's gigabytes grow (413
+ * VolumeSizeExceedsAvailableQuota, as Cinder's extend). Call in the transaction that
+ * starts the extend, so the project's quota lock covers both.
+ */
+export async function checkExtendQuota(trx: Db, config: Config, projectId: string, addGb: number): Promise<void> {
+  await lockProjectQuota(trx, projectId);
+  const limits = await projectQuotas(trx, config, projectId);
+  const used = await quotaUsage(trx, projectId);
+  if (exceeds(limits.gigabytes, used.gigabytes, addGb)) {
+    throw quotaExceeded('VolumeSizeExceedsAvailableQuota', gigabytesMessage('volume or snapshot', 'gigabytes', addGb, limits.gigabytes, used.gigabytes));
+  }
+}

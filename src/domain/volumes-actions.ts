@@ -5,6 +5,7 @@ import { casVolume, detachAttachments, insertAttachment, updateVolumeFields } fr
 import { GiB } from '../volumes/volume-backend.js';
 import type { RequestContext } from './context.js';
 import { invalid } from './errors.js';
+import { checkExtendQuota } from './quotas.js';
 import { authorize } from './policy.js';
 import { VOLUME_STATUSES, VOLUME_TRANSITIONS } from './volume-status.js';
 import { withVolumeWriteFence } from './volume-fence.js';
@@ -27,9 +28,11 @@ export async function extendVolume(deps: VolumeServiceDeps, ctx: RequestContext,
   if (newSize <= vol.size) {
     throw invalid('input received', `New size for extend must be greater than current size. (current: ${vol.size}, extended: ${newSize}).`);
   }
-  // QUOTA GAP: gigabytes += newSize - size through src/domain/quotas.ts when it lands.
   await withVolumeWriteFence(deps.db, id, async () => {
-    const row = await casVolume(deps.db, id, t.from, { status: t.to, previous_status: sql<string>`status` as unknown as string });
+    const row = await deps.db.transaction().execute(async (trx) => {
+      await checkExtendQuota(trx, deps.config, vol.project_id, newSize - vol.size);
+      return casVolume(trx, id, t.from, { status: t.to, previous_status: sql<string>`status` as unknown as string });
+    });
     if (!row) throw invalid('volume', `Volume ${id} status changed concurrently; it can no longer be extended.`);
     const back = row.previous_status ?? 'available';
     try {
