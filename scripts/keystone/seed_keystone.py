@@ -6,8 +6,10 @@ validate other users' tokens), the volume service in the catalog as `volumev3` a
 `block-storage`, and test projects and users:
   alice (member) and rita (reader) in project `cbt-alpha`; bob (member) in `cbt-beta`.
 Prints `export NAME=value` lines for the caller.
+With IMAGE_ENDPOINT set, an `image` service (glance) is registered there too: OSC 6.0's
+`volume create` builds the image client and fails without one in the catalog.
 Environment: OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME (admin), TEST_PASSWORD,
-VOLUME_ENDPOINT.
+VOLUME_ENDPOINT, IMAGE_ENDPOINT (optional).
 """
 import os
 
@@ -20,7 +22,8 @@ auth = v3.Password(auth_url=env["OS_AUTH_URL"], username=env["OS_USERNAME"], pas
                    project_name=env["OS_PROJECT_NAME"], user_domain_id="default", project_domain_id="default")
 ks = client.Client(session=session.Session(auth=auth, timeout=30))
 password = env["TEST_PASSWORD"]
-endpoint = env["VOLUME_ENDPOINT"]
+volume_endpoint = env["VOLUME_ENDPOINT"]
+image_endpoint = env.get("IMAGE_ENDPOINT", "")
 
 
 def one(items):
@@ -55,8 +58,8 @@ def _rule_exists(prior, implied):
         return False
 
 
-def service_with_endpoint(type_, name):
-    svc = one(ks.services.list(type=type_)) or ks.services.create(name, type=type_, description="Block Storage")
+def service_with_endpoint(type_, name, endpoint, description="Block Storage"):
+    svc = one(ks.services.list(type=type_)) or ks.services.create(name, type=type_, description=description)
     for interface in ("public", "internal", "admin"):
         current = [e for e in ks.endpoints.list(service=svc, interface=interface)]
         if current and current[0].url == endpoint:
@@ -82,8 +85,10 @@ grant(member, alice, alpha)
 grant(reader, rita, alpha)
 grant(member, bob, beta)
 
-service_with_endpoint("volumev3", "cinderv3")
-service_with_endpoint("block-storage", "block-storage")
+service_with_endpoint("volumev3", "cinderv3", volume_endpoint)
+service_with_endpoint("block-storage", "block-storage", volume_endpoint)
+if image_endpoint:
+    service_with_endpoint("image", "glance", image_endpoint, "Image (version discovery stub)")
 
 admin_project = project("admin")
 lines = {

@@ -4,8 +4,9 @@
 # bootstrapped with keystone-manage, then seeded with the service user, test projects and
 # users, and the volume service in the catalog (types volumev3 and block-storage).
 #
-# Usage: scripts/keystone/start-keystone.sh [VOLUME_ENDPOINT]
+# Usage: scripts/keystone/start-keystone.sh [VOLUME_ENDPOINT [IMAGE_ENDPOINT]]
 #   VOLUME_ENDPOINT   default http://127.0.0.1:8776/v3/%(project_id)s
+#   IMAGE_ENDPOINT    optional: registered as the `image` service (OSC's `volume create` needs one)
 # Environment:
 #   KEYSTONE_DIR      state directory (default /tmp/cbt-keystone)
 #   KEYSTONE_PORT     loopback port (default 5000)
@@ -19,6 +20,7 @@
 set -euo pipefail
 
 VOLUME_ENDPOINT="${1:-http://127.0.0.1:8776/v3/%(project_id)s}"
+IMAGE_ENDPOINT="${2:-}"
 DIR="${KEYSTONE_DIR:-/tmp/cbt-keystone}"
 PORT="${KEYSTONE_PORT:-5000}"
 ADMIN_PASSWORD="${KEYSTONE_ADMIN_PASSWORD:-admin-secret}"
@@ -121,7 +123,7 @@ fi
 
 # Seed (idempotent): roles, service user, test projects/users, catalog entries.
 OS_AUTH_URL="$URL/v3" OS_USERNAME=admin OS_PASSWORD="$ADMIN_PASSWORD" OS_PROJECT_NAME=admin \
-  TEST_PASSWORD="$TEST_PASSWORD" VOLUME_ENDPOINT="$VOLUME_ENDPOINT" \
+  TEST_PASSWORD="$TEST_PASSWORD" VOLUME_ENDPOINT="$VOLUME_ENDPOINT" IMAGE_ENDPOINT="$IMAGE_ENDPOINT" \
   "$PY" "$HERE/seed_keystone.py" >"$DIR/env.tmp"
 {
   cat <<EOF

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cinderNoauth, parseProperties, parseTable, waitForStatus, type Client } from './harness/clients.js';
-import { putVolumeData, sha256, testPattern, volumeDataSha256 } from './harness/data.js';
+import { PATTERN_BYTES, apiStatus, putVolumeData, sha256, testPattern, volumeDataSha256, type ResourceKind } from './harness/data.js';
 import { startService, type RunningService } from './harness/service.js';
 
 // The `cinder` client (python3-cinderclient 9.1) against the service in noauth mode.
@@ -9,8 +9,7 @@ import { startService, type RunningService } from './harness/service.js';
 const project = randomUUID().replaceAll('-', '');
 const user = randomUUID().replaceAll('-', '');
 const token = `${user}:${project}`;
-const MiB = 1024 * 1024;
-const pattern = testPattern(3 * MiB);
+const pattern = testPattern(PATTERN_BYTES);
 const patternSha = sha256(pattern);
 
 let svc: RunningService;
@@ -21,6 +20,14 @@ const show = async (kind: 'show' | 'snapshot-show' | 'backup-show', id: string, 
   parseProperties(await cinder(mv).ok([kind, id]));
 const status = (kind: 'show' | 'snapshot-show' | 'backup-show', id: string) => async () => (await show(kind, id)).status!;
 const created = (out: string) => parseProperties(out).id!;
+type ShowCmd = 'show' | 'snapshot-show' | 'backup-show';
+const collection: Record<ShowCmd, ResourceKind> = { show: 'volumes', 'snapshot-show': 'snapshots', 'backup-show': 'backups' };
+const poll = (kind: ShowCmd, id: string) => () => apiStatus(svc.url, project, collection[kind], id, token);
+/** Waits through `cinder <kind>` (first and last read) and the API in between. */
+const waitFor = (kind: ShowCmd, id: string, want: string | string[], opts: { failOn?: string[] } = {}) =>
+  waitForStatus(status(kind, id), want, { ...opts, poll: poll(kind, id) });
+const gone = (kind: ShowCmd, id: string) => async () => ((await cinder().run([kind, id])).code === 0 ? 'present' : 'gone');
+const waitGone = (kind: ShowCmd, id: string) => waitForStatus(gone(kind, id), 'gone', { poll: poll(kind, id) });
 
 describe('cinder client, noauth', () => {
   beforeAll(async () => {
@@ -37,11 +44,11 @@ describe('cinder client, noauth', () => {
 
   it('creates, lists, shows, renames and extends a volume, and writes data into it', async () => {
     ids.vol = created(await cinder().ok(['create', '--name', 'acc-vol', '--description', 'source', '1']));
-    await waitForStatus(status('show', ids.vol), 'available');
+    await waitFor('show', ids.vol, 'available');
     expect(parseTable(await cinder().ok(['list'])).map((r) => r.ID)).toContain(ids.vol);
     await cinder().ok(['rename', ids.vol, 'acc-vol-renamed']);
     await cinder().ok(['extend', ids.vol, '2']);
-    await waitForStatus(status('show', ids.vol), 'available', { failOn: ['error', 'error_extending'] });
+    await waitFor('show', ids.vol, 'available', { failOn: ['error', 'error_extending'] });
     const v = await show('show', ids.vol);
     expect(v).toMatchObject({ name: 'acc-vol-renamed', size: '2', status: 'available' });
     await putVolumeData(svc.url, project, ids.vol, token, pattern);
@@ -50,7 +57,7 @@ describe('cinder client, noauth', () => {
 
   it('creates a snapshot, lists it with filters, sets/unsets metadata, renames it', async () => {
     ids.snap = created(await cinder().ok(['snapshot-create', '--name', 'acc-snap', ids.vol]));
-    await waitForStatus(status('snapshot-show', ids.snap), 'available');
+    await waitFor('snapshot-show', ids.snap, 'available');
     const byVolume = parseTable(await cinder().ok(['snapshot-list', '--volume-id', ids.vol, '--status', 'available']));
     expect(byVolume.map((r) => r.ID)).toEqual([ids.snap]);
     expect(parseTable(await cinder().ok(['snapshot-list', '--name', 'no-such-name']))).toEqual([]);
@@ -65,43 +72,43 @@ describe('cinder client, noauth', () => {
 
   it('backs up a volume at 3.0 (full, with name and description), then incrementally', async () => {
     ids.full = created(await cinder('3.0').ok(['backup-create', '--name', 'acc-full', '--description', 'first', ids.vol]));
-    const seen = await waitForStatus(status('backup-show', ids.full), 'available');
+    const seen = await waitFor('backup-show', ids.full, 'available');
     expect(seen[0]).toMatch(/creating|available/);
     const b = await show('backup-show', ids.full);
     expect(b).toMatchObject({ name: 'acc-full', description: 'first', is_incremental: 'False', size: '2', volume_id: ids.vol });
     ids.inc = created(await cinder('3.0').ok(['backup-create', '--incremental', '--name', 'acc-inc', ids.vol]));
-    await waitForStatus(status('backup-show', ids.inc), 'available');
+    await waitFor('backup-show', ids.inc, 'available');
     expect((await show('backup-show', ids.inc)).is_incremental).toBe('True');
     expect((await show('backup-show', ids.full)).has_dependent_backups).toBe('True');
   });
 
   it('backs up a snapshot, into a named container, with metadata (3.43) and an availability zone (3.51)', async () => {
     ids.fromSnap = created(await cinder('3.0').ok(['backup-create', '--snapshot-id', ids.snap, '--name', 'acc-snapb', ids.vol]));
-    await waitForStatus(status('backup-show', ids.fromSnap), 'available');
+    await waitFor('backup-show', ids.fromSnap, 'available');
     expect((await show('backup-show', ids.fromSnap)).snapshot_id).toBe(ids.snap);
     const container = `acc-container-${project.slice(0, 8)}`;
     ids.cont = created(await cinder('3.9').ok(['backup-create', '--container', container, ids.vol]));
-    await waitForStatus(status('backup-show', ids.cont), 'available');
+    await waitFor('backup-show', ids.cont, 'available');
     expect((await show('backup-show', ids.cont)).container).toBe(container);
     ids.meta = created(await cinder('3.43').ok(['backup-create', '--metadata', 'env=ci', ids.vol]));
-    await waitForStatus(status('backup-show', ids.meta), 'available');
+    await waitFor('backup-show', ids.meta, 'available');
     expect((await show('backup-show', ids.meta, '3.43')).metadata).toContain("'env': 'ci'");
     ids.az = created(await cinder('3.51').ok(['backup-create', '--availability-zone', 'nova', '--name', 'acc-az', ids.vol]));
-    await waitForStatus(status('backup-show', ids.az), 'available');
+    await waitFor('backup-show', ids.az, 'available');
     expect((await show('backup-show', ids.az, '3.51')).availability_zone).toBe('nova');
   });
 
   it('refuses an in-use volume without --force and backs it up with --force; snapshots it with --force', async () => {
     ids.used = created(await cinder().ok(['create', '--name', 'acc-used', '1']));
-    await waitForStatus(status('show', ids.used), 'available');
+    await waitFor('show', ids.used, 'available');
     await cinder().ok(['reset-state', '--state', 'in-use', '--attach-status', 'attached', ids.used]);
     const out = await cinder().fails(['backup-create', ids.used]);
     expect(out).toContain('Invalid volume: Backing up an in-use volume must use the force flag.');
     ids.forced = created(await cinder().ok(['backup-create', '--force', '--name', 'acc-forced', ids.used]));
-    await waitForStatus(status('backup-show', ids.forced), 'available');
+    await waitFor('backup-show', ids.forced, 'available');
     expect((await show('show', ids.used)).status).toBe('in-use');
     ids.forcedSnap = created(await cinder('3.0').ok(['snapshot-create', '--force', 'True', '--name', 'acc-fsnap', ids.used]));
-    await waitForStatus(status('snapshot-show', ids.forcedSnap), 'available');
+    await waitFor('snapshot-show', ids.forcedSnap, 'available');
   });
 
   it('lists backups with --all-tenants, --status, --volume-id, --limit/--marker, --sort and --with-count (3.45)', async () => {
@@ -128,37 +135,37 @@ describe('cinder client, noauth', () => {
 
   it('restores into an existing volume and into a new named volume, with the written bytes', async () => {
     ids.target = created(await cinder().ok(['create', '--name', 'acc-target', '2']));
-    await waitForStatus(status('show', ids.target), 'available');
+    await waitFor('show', ids.target, 'available');
     await cinder().ok(['backup-restore', '--volume', ids.target, ids.inc]);
-    await waitForStatus(status('backup-show', ids.inc), 'available', { failOn: ['error'] });
-    await waitForStatus(status('show', ids.target), 'available', { failOn: ['error', 'error_restoring'] });
+    await waitFor('backup-show', ids.inc, 'available', { failOn: ['error'] });
+    await waitFor('show', ids.target, 'available', { failOn: ['error', 'error_restoring'] });
     expect(await volumeDataSha256(svc.url, project, ids.target, token, pattern.length)).toBe(patternSha);
     const out = parseProperties(await cinder().ok(['backup-restore', '--name', 'acc-restored', ids.full]));
     expect(out.volume_name).toBe('acc-restored');
-    await waitForStatus(status('show', out.volume_id!), 'available', { failOn: ['error', 'error_restoring'] });
+    await waitFor('show', out.volume_id!, 'available', { failOn: ['error', 'error_restoring'] });
     expect(await volumeDataSha256(svc.url, project, out.volume_id!, token, pattern.length)).toBe(patternSha);
   });
 
   it('creates a volume from a backup (3.47)', async () => {
     const id = created(await cinder('3.47').ok(['create', '--backup-id', ids.fromSnap, '--name', 'acc-from-backup', '2']));
-    await waitForStatus(status('show', id), 'available', { failOn: ['error', 'error_restoring'] });
+    await waitFor('show', id, 'available', { failOn: ['error', 'error_restoring'] });
     expect(await volumeDataSha256(svc.url, project, id, token, pattern.length)).toBe(patternSha);
   });
 
-  it('exports a backup record and imports it under a new id (latest)', async () => {
-    const rec = parseProperties(await cinder('3.latest').ok(['backup-export', ids.meta]));
+  it('exports a backup record and imports it under a new id (3.70, the newest both speak)', async () => {
+    const rec = parseProperties(await cinder('3.70').ok(['backup-export', ids.meta]));
     expect(rec.backup_service).toMatch(/^cinder\.backup\.drivers/);
     const decoded = JSON.parse(Buffer.from(rec.backup_url!, 'base64').toString('utf8')) as Record<string, unknown>;
     const newId = randomUUID();
     const url = Buffer.from(JSON.stringify({ ...decoded, id: newId })).toString('base64');
-    await cinder('3.latest').ok(['backup-import', rec.backup_service!, url]);
-    await waitForStatus(status('backup-show', newId), 'available');
+    await cinder('3.70').ok(['backup-import', rec.backup_service!, url]);
+    await waitFor('backup-show', newId, 'available');
     ids.imported = newId;
   });
 
   it('prints Cinder\'s messages for refused requests and exits non-zero', async () => {
     const small = created(await cinder().ok(['create', '--name', 'acc-small', '1']));
-    await waitForStatus(status('show', small), 'available');
+    await waitFor('show', small, 'available');
     expect(await cinder().fails(['backup-restore', '--volume', small, ids.full])).toContain(
       'Invalid volume: volume size 1 is too small to restore backup of size 2.',
     );
@@ -169,7 +176,7 @@ describe('cinder client, noauth', () => {
       /VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota\. Requested 5001G, quota is 5000G and \d+G has been consumed\./,
     );
     const huge = created(await cinder().ok(['create', '--name', 'acc-huge', '1500']));
-    await waitForStatus(status('show', huge), 'available');
+    await waitFor('show', huge, 'available');
     expect(await cinder().fails(['backup-create', huge])).toMatch(
       /VolumeBackupSizeExceedsAvailableQuota: Requested backup exceeds allowed Backup gigabytes quota\. Requested 1500G, quota is 1000G and \d+G has been consumed\./,
     );
@@ -177,22 +184,22 @@ describe('cinder client, noauth', () => {
 
   it('resets a backup state, force-deletes and deletes backups', async () => {
     await cinder().ok(['backup-reset-state', '--state', 'error', ids.az]);
-    await waitForStatus(status('backup-show', ids.az), 'error', { failOn: [] });
+    await waitFor('backup-show', ids.az, 'error', { failOn: [] });
     await cinder().ok(['backup-delete', ids.az]);
     await cinder().ok(['backup-delete', '--force', ids.cont]);
     await cinder().ok(['backup-delete', ids.inc]);
     await cinder().ok(['backup-delete', ids.imported]);
     for (const id of [ids.az, ids.cont, ids.inc, ids.imported]) {
-      await waitForStatus(async () => ((await cinder().run(['backup-show', id])).code === 0 ? 'present' : 'gone'), 'gone');
+      await waitGone('backup-show', id);
     }
     await cinder().ok(['backup-delete', ids.full]);
-    await waitForStatus(async () => ((await cinder().run(['backup-show', ids.full])).code === 0 ? 'present' : 'gone'), 'gone');
+    await waitGone('backup-show', ids.full);
   });
 
   it('deletes snapshots and volumes', async () => {
     await cinder().ok(['snapshot-delete', ids.snap]);
-    await waitForStatus(async () => ((await cinder().run(['snapshot-show', ids.snap])).code === 0 ? 'present' : 'gone'), 'gone');
+    await waitGone('snapshot-show', ids.snap);
     await cinder().ok(['delete', ids.target]);
-    await waitForStatus(async () => ((await cinder().run(['show', ids.target])).code === 0 ? 'present' : 'gone'), 'gone');
+    await waitGone('show', ids.target);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openstackPassword } from './harness/clients.js';
+import { cinderPassword, openstackPassword } from './harness/clients.js';
+import { startGlanceStub, type GlanceStub } from './harness/glance-stub.js';
 import { issueToken, startKeystone, type KeystoneEnv } from './harness/keystone.js';
 import { openstackWorkflow } from './harness/openstack-workflow.js';
 import { startService, type RunningService } from './harness/service.js';
@@ -9,11 +10,13 @@ import { freePort } from '../../src/db/embedded.js';
 // (scripts/keystone/start-keystone.sh); the service runs AUTH_STRATEGY=keystone.
 let ks: KeystoneEnv;
 let svc: RunningService;
+let glance: GlanceStub;
 
 describe('openstack client, Keystone password auth', () => {
   beforeAll(async () => {
     const port = await freePort();
-    ks = await startKeystone(`http://127.0.0.1:${port}/v3/%(project_id)s`);
+    glance = await startGlanceStub();
+    ks = await startKeystone(`http://127.0.0.1:${port}/v3/%(project_id)s`, glance.url);
     svc = await startService({
       PORT: String(port),
       AUTH_STRATEGY: 'keystone',
@@ -27,6 +30,7 @@ describe('openstack client, Keystone password auth', () => {
   afterAll(async () => {
     await svc?.stop();
     await ks?.stop();
+    await glance?.close();
   });
 
   const alice = (mv?: string) => openstackPassword(ks.authUrl, 'alice', ks.testPassword, 'cbt-alpha', mv);
@@ -48,6 +52,7 @@ describe('openstack client, Keystone password auth', () => {
     token: () => issueToken(ks, 'alice', ks.testPassword, 'cbt-alpha'),
     os: alice,
     admin,
+    cinder: (mv?: string) => cinderPassword(ks.authUrl, 'alice', ks.testPassword, 'cbt-alpha', mv),
   }));
 
   it("keeps a second project's user from seeing the first project's backups", async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openstackNoauth, parseTable } from './harness/clients.js';
+import { cinderNoauth, openstackNoauth, parseTable } from './harness/clients.js';
 import { openstackWorkflow } from './harness/openstack-workflow.js';
 import { startService, type RunningService } from './harness/service.js';
 
@@ -27,5 +27,6 @@ describe('openstack client, noauth', () => {
     token: async () => `${user}:${project}`,
     os: (mv?: string) => openstackNoauth(svc.url, user, project, mv),
     admin: (mv?: string) => openstackNoauth(svc.url, user, project, mv),
+    cinder: (mv?: string) => cinderNoauth(svc.url, user, project, mv),
   }));
 });

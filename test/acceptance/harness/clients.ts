@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Exit code and output of one client run. */
 export interface CliResult {
@@ -13,17 +16,17 @@ export interface CliResult {
 export const CINDER = '/usr/bin/cinder';
 export const OPENSTACK = '/usr/bin/openstack';
 
-function cleanEnv(): NodeJS.ProcessEnv {
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   // The clients read OS_* variables: nothing from the caller's shell may leak in.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_') && !k.startsWith('PYTHON')));
-  return { ...env, PYTHONWARNINGS: 'ignore', LC_ALL: 'C.UTF-8' };
+  return { ...env, PYTHONWARNINGS: 'ignore', LC_ALL: 'C.UTF-8', ...extra };
 }
 
 /** Runs a client binary with a bounded time; never throws on a non-zero exit. */
-export function runCli(bin: string, args: string[], timeoutMs = 120_000): Promise<CliResult> {
+export function runCli(bin: string, args: string[], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<CliResult> {
   const command = [bin, ...args].join(' ');
   return new Promise((resolve) => {
-    execFile(bin, args, { env: cleanEnv(), timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(bin, args, { env: cleanEnv(env), timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 124) : 0;
       resolve({ code, stdout, stderr, command });
     });
@@ -39,8 +42,8 @@ export interface Client {
   fails(args: string[], mv?: string): Promise<string>;
 }
 
-function bind(bin: string, authArgs: string[], mvFlag: string, defaultMv: string | undefined): Client {
-  const run = (args: string[], mv = defaultMv) => runCli(bin, [...authArgs, ...(mv ? [mvFlag, mv] : []), ...args]);
+function bind(bin: string, authArgs: string[], mvFlag: string, defaultMv: string | undefined, env: Record<string, string> = {}): Client {
+  const run = (args: string[], mv = defaultMv) => runCli(bin, [...authArgs, ...(mv ? [mvFlag, mv] : []), ...args], undefined, env);
   return {
     run,
     async ok(args, mv) {
@@ -62,10 +65,43 @@ export function cinderNoauth(baseUrl: string, user: string, project: string, mv?
   return bind(CINDER, auth, '--os-volume-api-version', mv);
 }
 
+/**
+ * A clouds.yaml whose one cloud declares that there is no image service. OSC 6.0's
+ * `volume create` always builds the image client (openstackclient/volume/v2/volume.py), and
+ * with cinderclient's noauth plugin the SDK cannot build it at all: without an endpoint it
+ * finds "no supported versions", and with `image_endpoint_override` discovery fails on the
+ * plugin (CinderNoAuthPlugin skips BaseAuthPlugin.__init__, so `_discovery_cache` is
+ * missing). `has_image: false` gives the SDK's disabled-service shim, which fails only when
+ * used (`--image`). The README documents the same file for noauth users.
+ */
+export const NOAUTH_CLOUD = 'cinder-noauth';
+let noauthCloudsFile: string | undefined;
+function noauthCloudsYaml(): string {
+  if (!noauthCloudsFile) {
+    const dir = join(tmpdir(), `cbt-osc-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    noauthCloudsFile = join(dir, 'clouds.yaml');
+    writeFileSync(noauthCloudsFile, `clouds:\n  ${NOAUTH_CLOUD}:\n    has_image: false\n`);
+  }
+  return noauthCloudsFile;
+}
+
 /** `openstack` with noauth; it appends the project id to the endpoint itself. */
 export function openstackNoauth(baseUrl: string, user: string, project: string, mv?: string): Client {
-  const auth = ['--os-auth-type', 'noauth', '--os-user-id', user, '--os-project-id', project, '--os-endpoint', `${baseUrl}/v3`];
-  return bind(OPENSTACK, auth, '--os-volume-api-version', mv);
+  const auth = [
+    '--os-cloud', NOAUTH_CLOUD,
+    '--os-auth-type', 'noauth', '--os-user-id', user, '--os-project-id', project, '--os-endpoint', `${baseUrl}/v3`,
+  ];
+  return bind(OPENSTACK, auth, '--os-volume-api-version', mv, { OS_CLIENT_CONFIG_FILE: noauthCloudsYaml() });
+}
+
+/** `cinder` with password authentication against Keystone (the catalog's volumev3 endpoint). */
+export function cinderPassword(authUrl: string, user: string, password: string, project: string, mv?: string): Client {
+  const auth = [
+    '--os-auth-url', authUrl, '--os-username', user, '--os-password', password, '--os-project-name', project,
+    '--os-user-domain-name', 'Default', '--os-project-domain-name', 'Default', '--os-endpoint-type', 'public',
+  ];
+  return bind(CINDER, auth, '--os-volume-api-version', mv);
 }
 
 /** `openstack` with password authentication against Keystone (the catalog gives the endpoint). */
@@ -109,24 +145,41 @@ export function parseProperties(text: string): Record<string, string> {
 }
 
 /**
- * Polls `read` until it returns one of `want`; fails at once on a status in `failOn`, and
- * after `timeoutMs`. Returns the statuses seen, in order, so tests can assert the path.
+ * Waits until the resource shows one of `want`; fails at once on a status in `failOn`, and
+ * after `timeoutMs`. `read` is the client's own view (`show`); it is used for the first and the
+ * last read, so the client prints the statuses the test relies on. `poll` (a direct API read,
+ * see apiStatus) serves the reads in between when given, because each client run costs a
+ * Python start-up. Returns the statuses seen, in order, so tests can assert the path.
  */
 export async function waitForStatus(
   read: () => Promise<string>,
   want: string | string[],
-  opts: { timeoutMs?: number; failOn?: string[]; intervalMs?: number } = {},
+  opts: { timeoutMs?: number; failOn?: string[]; intervalMs?: number; poll?: () => Promise<string> } = {},
 ): Promise<string[]> {
   const wanted = Array.isArray(want) ? want : [want];
   const failOn = opts.failOn ?? ['error', 'error_restoring', 'error_deleting', 'error_extending'];
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   const seen: string[] = [];
-  for (;;) {
-    const s = await read();
+  const note = (s: string) => {
     if (seen[seen.length - 1] !== s) seen.push(s);
-    if (wanted.includes(s)) return seen;
     if (failOn.includes(s) && !wanted.includes(s)) throw new Error(`status became ${s}; seen ${seen.join(' -> ')}`);
+  };
+  let s = await read();
+  let fromClient = true;
+  note(s);
+  for (;;) {
+    if (wanted.includes(s)) {
+      if (fromClient) return seen;
+      // Reached through the API: the client must show it too.
+      s = await read();
+      fromClient = true;
+      note(s);
+      continue;
+    }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${wanted.join('|')}; seen ${seen.join(' -> ')}`);
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 300));
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? (opts.poll ? 100 : 300)));
+    s = await (opts.poll ?? read)();
+    fromClient = !opts.poll;
+    note(s);
   }
 }

@@ -1,5 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 
+const MiB = 1024 * 1024;
+/**
+ * The bytes each workflow writes: three backup objects' worth at the suite's BACKUP_OBJECT_SIZE
+ * (16 MiB, see service.ts), with the zero run crossing the first object boundary.
+ */
+export const PATTERN_BYTES = 40 * MiB;
+
 /** Known bytes for a volume: seeded-random, with a zero run so sparse handling is exercised. */
 export function testPattern(bytes: number): Buffer {
   const buf = randomBytes(bytes);
@@ -35,4 +42,26 @@ export async function volumeDataSha256(baseUrl: string, project: string, volumeI
   if (res.status !== 206 && res.status !== 200) throw new Error(`GET data of ${volumeId}: ${res.status} ${await res.text()}`);
   const body = Buffer.from(await res.arrayBuffer());
   return sha256(res.status === 200 ? body.subarray(0, length) : body);
+}
+
+/** The collection a resource lives in, for apiStatus. */
+export type ResourceKind = 'volumes' | 'snapshots' | 'backups';
+
+/**
+ * The resource's status straight from the API (GET /v3/{project}/{kind}/{id}), or 'gone' on
+ * 404: the cheap read between two client reads while waiting (a client run costs a Python
+ * start-up, 1-5 s on two cores; this costs milliseconds).
+ */
+export async function apiStatus(baseUrl: string, project: string, kind: ResourceKind, id: string, token: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/v3/${project}/${kind}/${id}`, {
+    headers: { 'x-auth-token': token },
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (res.status === 404) {
+    await res.body?.cancel();
+    return 'gone';
+  }
+  if (res.status !== 200) throw new Error(`GET ${kind}/${id}: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as Record<string, { status?: string }>;
+  return String(Object.values(body)[0]?.status);
 }

@@ -72,8 +72,9 @@ export async function startService(extraEnv: Record<string, string> = {}): Promi
     S3_ACCESS_KEY_ID: 'acceptance',
     S3_SECRET_ACCESS_KEY: 'acceptance-secret',
     S3_BUCKET: `acc-${suffix}`,
-    // Small objects so that a few MiB of test data spans several chunks.
-    BACKUP_OBJECT_SIZE: String(1024 * 1024),
+    // Objects small enough that the written pattern (data.ts PATTERN_BYTES) spans three, large
+    // enough that a 2 GiB volume is 128 objects: every object costs moto a PUT (1 MiB: 2048, ~1 min a backup).
+    BACKUP_OBJECT_SIZE: String(16 * 1024 * 1024),
     BACKUP_BLOCK_SIZE: String(32 * 1024),
     QUOTA_VOLUMES: '100',
     QUOTA_SNAPSHOTS: '100',
@@ -92,6 +93,11 @@ export async function startService(extraEnv: Record<string, string> = {}): Promi
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const logTail = () => lines.slice(-60).join('\n');
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    // Every later step would only say "connection refused": say why once, with the log.
+    if (!stopping) console.error(`the service exited unexpectedly (code ${code}, signal ${signal}); last log lines:\n${logTail()}`);
+  });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForRoot(url, child, 60_000, logTail);
@@ -104,6 +110,7 @@ export async function startService(extraEnv: Record<string, string> = {}): Promi
     url,
     logTail,
     async stop() {
+      stopping = true;
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
