@@ -11,7 +11,10 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 900_000,
     pool: 'forks',
-    // Each file starts its own service; the clients are CPU-bound Python on two cores.
-    fileParallelism: false,
+    // Each file starts its own service on its own database and bucket, so the three files run
+    // side by side: a step alternates between a client (one core of Python) and the service's
+    // job, so one file alone leaves much of two cores idle.
+    fileParallelism: true,
+    maxWorkers: 3,
   },
 });

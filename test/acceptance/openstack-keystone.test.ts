@@ -74,4 +74,9 @@ describe('openstack client, Keystone password auth', () => {
       "Policy doesn't allow backup:create to be performed.",
     );
   });
+
+  it('needed nothing from the image service but version discovery (OSC builds the image client for volume create)', () => {
+    expect(glance.requests.length).toBeGreaterThan(0);
+    expect(glance.requests.filter((r) => !/^GET \/(v2\/?)?$/.test(r))).toEqual([]);
+  });
 });
