@@ -23,11 +23,14 @@ const created = (out: string) => parseProperties(out).id!;
 type ShowCmd = 'show' | 'snapshot-show' | 'backup-show';
 const collection: Record<ShowCmd, ResourceKind> = { show: 'volumes', 'snapshot-show': 'snapshots', 'backup-show': 'backups' };
 const poll = (kind: ShowCmd, id: string) => () => apiStatus(svc.url, project, collection[kind], id, token);
-/** Waits through `cinder <kind>` (first and last read) and the API in between. */
-const waitFor = (kind: ShowCmd, id: string, want: string | string[], opts: { failOn?: string[] } = {}) =>
-  waitForStatus(status(kind, id), want, { ...opts, poll: poll(kind, id) });
+/**
+ * Waits through `cinder <kind>` (first and last read) and the API in between; `via` is the only
+ * status allowed on the way (default: `creating`, for a create).
+ */
+const waitFor = (kind: ShowCmd, id: string, want: string | string[], opts: { failOn?: string[]; via?: string[] } = {}) =>
+  waitForStatus(status(kind, id), want, { via: ['creating'], ...opts, poll: poll(kind, id) });
 const gone = (kind: ShowCmd, id: string) => async () => ((await cinder().run([kind, id])).code === 0 ? 'present' : 'gone');
-const waitGone = (kind: ShowCmd, id: string) => waitForStatus(gone(kind, id), 'gone', { poll: poll(kind, id) });
+const waitGone = (kind: ShowCmd, id: string) => waitForStatus(gone(kind, id), 'gone', { poll: poll(kind, id), via: ['present', 'deleting'] });
 
 describe('cinder client, noauth', () => {
   beforeAll(async () => {
@@ -48,7 +51,7 @@ describe('cinder client, noauth', () => {
     expect(parseTable(await cinder().ok(['list'])).map((r) => r.ID)).toContain(ids.vol);
     await cinder().ok(['rename', ids.vol, 'acc-vol-renamed']);
     await cinder().ok(['extend', ids.vol, '2']);
-    await waitFor('show', ids.vol, 'available', { failOn: ['error', 'error_extending'] });
+    await waitFor('show', ids.vol, 'available', { failOn: ['error', 'error_extending'], via: ['extending'] });
     const v = await show('show', ids.vol);
     expect(v).toMatchObject({ name: 'acc-vol-renamed', size: '2', status: 'available' });
     await putVolumeData(svc.url, project, ids.vol, token, pattern);
@@ -137,18 +140,18 @@ describe('cinder client, noauth', () => {
     ids.target = created(await cinder().ok(['create', '--name', 'acc-target', '2']));
     await waitFor('show', ids.target, 'available');
     await cinder().ok(['backup-restore', '--volume', ids.target, ids.inc]);
-    await waitFor('backup-show', ids.inc, 'available', { failOn: ['error'] });
-    await waitFor('show', ids.target, 'available', { failOn: ['error', 'error_restoring'] });
+    await waitFor('backup-show', ids.inc, 'available', { failOn: ['error'], via: ['restoring'] });
+    await waitFor('show', ids.target, 'available', { failOn: ['error', 'error_restoring'], via: ['restoring-backup'] });
     expect(await volumeDataSha256(svc.url, project, ids.target, token, pattern.length)).toBe(patternSha);
     const out = parseProperties(await cinder().ok(['backup-restore', '--name', 'acc-restored', ids.full]));
     expect(out.volume_name).toBe('acc-restored');
-    await waitFor('show', out.volume_id!, 'available', { failOn: ['error', 'error_restoring'] });
+    await waitFor('show', out.volume_id!, 'available', { failOn: ['error', 'error_restoring'], via: ['restoring-backup'] });
     expect(await volumeDataSha256(svc.url, project, out.volume_id!, token, pattern.length)).toBe(patternSha);
   });
 
   it('creates a volume from a backup (3.47)', async () => {
     const id = created(await cinder('3.47').ok(['create', '--backup-id', ids.fromSnap, '--name', 'acc-from-backup', '2']));
-    await waitFor('show', id, 'available', { failOn: ['error', 'error_restoring'] });
+    await waitFor('show', id, 'available', { failOn: ['error', 'error_restoring'], via: ['creating', 'restoring-backup'] });
     expect(await volumeDataSha256(svc.url, project, id, token, pattern.length)).toBe(patternSha);
   });
 
@@ -184,7 +187,7 @@ describe('cinder client, noauth', () => {
 
   it('resets a backup state, force-deletes and deletes backups', async () => {
     await cinder().ok(['backup-reset-state', '--state', 'error', ids.az]);
-    await waitFor('backup-show', ids.az, 'error', { failOn: [] });
+    await waitFor('backup-show', ids.az, 'error', { failOn: [], via: [] });
     await cinder().ok(['backup-delete', ids.az]);
     await cinder().ok(['backup-delete', '--force', ids.cont]);
     await cinder().ok(['backup-delete', ids.inc]);

@@ -149,12 +149,14 @@ export function parseProperties(text: string): Record<string, string> {
  * after `timeoutMs`. `read` is the client's own view (`show`); it is used for the first and the
  * last read, so the client prints the statuses the test relies on. `poll` (a direct API read,
  * see apiStatus) serves the reads in between when given, because each client run costs a
- * Python start-up. Returns the statuses seen, in order, so tests can assert the path.
+ * Python start-up. With `via`, every status seen must be one of `via` or `want`: the path the
+ * client and the API show on the way is asserted, not only where it ends. Returns the
+ * statuses seen, in order.
  */
 export async function waitForStatus(
   read: () => Promise<string>,
   want: string | string[],
-  opts: { timeoutMs?: number; failOn?: string[]; intervalMs?: number; poll?: () => Promise<string> } = {},
+  opts: { timeoutMs?: number; failOn?: string[]; intervalMs?: number; poll?: () => Promise<string>; via?: string[] } = {},
 ): Promise<string[]> {
   const wanted = Array.isArray(want) ? want : [want];
   const failOn = opts.failOn ?? ['error', 'error_restoring', 'error_deleting', 'error_extending'];
@@ -163,6 +165,9 @@ export async function waitForStatus(
   const note = (s: string) => {
     if (seen[seen.length - 1] !== s) seen.push(s);
     if (failOn.includes(s) && !wanted.includes(s)) throw new Error(`status became ${s}; seen ${seen.join(' -> ')}`);
+    if (opts.via && !opts.via.includes(s) && !wanted.includes(s)) {
+      throw new Error(`status ${s} on the way to ${wanted.join('|')} (expected only ${opts.via.join(', ')}); seen ${seen.join(' -> ')}`);
+    }
   };
   let s = await read();
   let fromClient = true;

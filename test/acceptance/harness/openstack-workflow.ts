@@ -35,10 +35,13 @@ export function openstackWorkflow(ctx: () => WorkflowContext): void {
   let cachedToken: string | undefined;
   const token = async (): Promise<string> => (cachedToken ??= await ctx().token());
   const poll = (kind: Kind, id: string) => async () => apiStatus(ctx().baseUrl, ctx().project, collection[kind], id, await token());
-  /** Waits through `openstack ... show` (first and last read) and the API in between. */
-  const waitFor = (kind: Kind, id: string, want: string | string[], opts: { failOn?: string[] } = {}) =>
-    waitForStatus(statusOf(kind, id), want, { ...opts, poll: poll(kind, id) });
-  const waitGone = (kind: Kind, id: string) => waitForStatus(gone(kind, id), 'gone', { poll: poll(kind, id) });
+  /**
+   * Waits through `openstack ... show` (first and last read) and the API in between; `via` is
+   * the only status allowed on the way (default: `creating`, for a create).
+   */
+  const waitFor = (kind: Kind, id: string, want: string | string[], opts: { failOn?: string[]; via?: string[] } = {}) =>
+    waitForStatus(statusOf(kind, id), want, { via: ['creating'], ...opts, poll: poll(kind, id) });
+  const waitGone = (kind: Kind, id: string) => waitForStatus(gone(kind, id), 'gone', { poll: poll(kind, id), via: ['present', 'deleting'] });
   const sha = async (id: string) => volumeDataSha256(ctx().baseUrl, ctx().project, id, await token(), pattern.length);
   const os = (mv?: string) => ctx().os(mv);
 
@@ -48,7 +51,7 @@ export function openstackWorkflow(ctx: () => WorkflowContext): void {
     expect((await os().ok(['volume', 'list', '-f', 'value', '-c', 'ID'])).split('\n')).toContain(ids.vol);
     await os().ok(['volume', 'set', '--name', 'osc-vol-renamed', ids.vol]);
     await os().ok(['volume', 'set', '--size', '2', ids.vol]);
-    await waitFor('volume', ids.vol, 'available', { failOn: ['error', 'error_extending'] });
+    await waitFor('volume', ids.vol, 'available', { failOn: ['error', 'error_extending'], via: ['extending'] });
     expect(await json(os(), ['volume', 'show', ids.vol])).toMatchObject({ name: 'osc-vol-renamed', size: 2 });
     await putVolumeData(ctx().baseUrl, ctx().project, ids.vol, await token(), pattern);
     expect(await sha(ids.vol)).toBe(patternSha);
@@ -140,15 +143,15 @@ export function openstackWorkflow(ctx: () => WorkflowContext): void {
     await waitFor('volume', ids.target, 'available');
     const r1 = await os().run(['volume', 'backup', 'restore', '--force', ids.inc, ids.target]);
     if (r1.code !== 0) expect(r1.stderr).toContain(OSC_RESTORE_CRASH);
-    await waitFor('volume', ids.target, ['restoring-backup', 'available'], { failOn: ['error', 'error_restoring'] });
-    await waitFor('volume backup', ids.inc, 'available');
-    await waitFor('volume', ids.target, 'available', { failOn: ['error', 'error_restoring'] });
+    await waitFor('volume', ids.target, ['restoring-backup', 'available'], { failOn: ['error', 'error_restoring'], via: [] });
+    await waitFor('volume backup', ids.inc, 'available', { via: ['restoring'] });
+    await waitFor('volume', ids.target, 'available', { failOn: ['error', 'error_restoring'], via: ['restoring-backup'] });
     expect(await sha(ids.target)).toBe(patternSha);
     const r2 = await os().run(['volume', 'backup', 'restore', ids.full, 'osc-restored']);
     if (r2.code !== 0) expect(r2.stderr).toContain(OSC_RESTORE_CRASH);
     const restored = JSON.parse(await os().ok(['volume', 'list', '--name', 'osc-restored', '-f', 'json'])) as { ID: string }[];
     expect(restored).toHaveLength(1);
-    await waitFor('volume', restored[0]!.ID, 'available', { failOn: ['error', 'error_restoring'] });
+    await waitFor('volume', restored[0]!.ID, 'available', { failOn: ['error', 'error_restoring'], via: ['restoring-backup'] });
     expect(await sha(restored[0]!.ID)).toBe(patternSha);
   });
 
@@ -158,7 +161,7 @@ export function openstackWorkflow(ctx: () => WorkflowContext): void {
     );
     const id = parseProperties(await ctx().cinder('3.47').ok(['create', '--backup-id', ids.fromSnap, '--name', 'osc-from-backup', '2'])).id!;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    await waitFor('volume', id, 'available', { failOn: ['error', 'error_restoring'] });
+    await waitFor('volume', id, 'available', { failOn: ['error', 'error_restoring'], via: ['creating', 'restoring-backup'] });
     expect(await sha(id)).toBe(patternSha);
   });
 
@@ -170,7 +173,7 @@ export function openstackWorkflow(ctx: () => WorkflowContext): void {
     const url = Buffer.from(JSON.stringify({ ...decoded, id: ids.imported })).toString('base64');
     await ctx().admin().ok(['volume', 'backup', 'record', 'import', String(rec.backup_service), url]);
     const show = async () => String((await json(ctx().admin(), ['volume', 'backup', 'show', ids.imported])).status);
-    await waitForStatus(show, 'available');
+    await waitForStatus(show, 'available', { via: ['creating'] });
   });
 
   it('prints Cinder\'s messages for refused requests and exits non-zero', async () => {
@@ -190,14 +193,16 @@ export function openstackWorkflow(ctx: () => WorkflowContext): void {
 
   it('resets a backup state, force-deletes and deletes backups, snapshots and volumes', async () => {
     await ctx().admin().ok(['volume', 'backup', 'set', '--state', 'error', ids.az]);
-    await waitFor('volume backup', ids.az, 'error', { failOn: [] });
+    await waitFor('volume backup', ids.az, 'error', { failOn: [], via: [] });
     await os().ok(['volume', 'backup', 'delete', ids.az]);
     await ctx().admin().ok(['volume', 'backup', 'delete', '--force', ids.cont]);
     await os().ok(['volume', 'backup', 'delete', ids.inc]);
     // The import belongs to the admin's project (the same one in noauth): its owner deletes it.
     await ctx().admin().ok(['volume', 'backup', 'delete', ids.imported]);
     for (const id of [ids.az, ids.cont, ids.inc]) await waitGone('volume backup', id);
-    await waitForStatus(async () => ((await ctx().admin().run(['volume', 'backup', 'show', ids.imported])).code === 0 ? 'present' : 'gone'), 'gone');
+    await waitForStatus(async () => ((await ctx().admin().run(['volume', 'backup', 'show', ids.imported])).code === 0 ? 'present' : 'gone'), 'gone', {
+      via: ['present'],
+    });
     await os().ok(['volume', 'backup', 'delete', ids.full]);
     await waitGone('volume backup', ids.full);
     await os().ok(['volume', 'snapshot', 'delete', ids.snap]);
