@@ -52,7 +52,12 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
   await store.ensureContainer(container);
   const parentHashes = await loadParentHashes(store, req, blockSize);
 
-  const ring = new BufferRing(Math.max(1, ctx.options.chunksInFlight), Math.min(objectSize, Math.max(size, 1)));
+  // Chunks between read and the end of their upload: the cap on memory. Raw buffers go back to the
+  // ring as soon as a chunk is encoded (unless stored raw), so the ring needs only one buffer per
+  // worker plus one being read; the rest of the budget holds compressed bodies awaiting upload.
+  const chunksInFlight = Math.max(1, ctx.options.chunksInFlight);
+  const pipeline = new Semaphore(chunksInFlight);
+  const ring = new BufferRing(Math.min(chunksInFlight, ctx.pool.size + 1), Math.min(objectSize, Math.max(size, 1)));
   const uploadSlots = new Semaphore(Math.max(1, ctx.options.uploadConcurrency));
   const entries: ObjectEntry[] = [];
   const sha256s: string[] = [];
@@ -61,12 +66,13 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
   const fail = (err: unknown): void => {
     failure ??= err instanceof Error ? err : new Error(String(err));
     ring.fail(failure);
+    pipeline.open();
   };
   let storedBytes = 0;
   let bytesDone = 0;
 
-  const put = async (key: string, body: Buffer, md5: string): Promise<void> => {
-    await uploadSlots.run(() => store.put(container, key, body, { md5 }));
+  const put = async (key: string, body: Buffer, md5: string | null): Promise<void> => {
+    await uploadSlots.run(() => store.put(container, key, body, md5 === null ? {} : { md5 }));
     storedBytes += body.length;
     ctx.metrics.bytesStored.inc(body.length);
   };
@@ -74,6 +80,8 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
   // Runs in chunk order (names and the hash list must follow offsets); uploads then proceed in parallel.
   const handleEncoded = (r: EncodeResult, offset: number, length: number, startedAt: number): void => {
     for (const s of r.sha256s) sha256s.push(s);
+    const rawNeeded = r.objects.some((o) => !o.body);
+    if (!rawNeeded) ring.release(r.buf);
     const puts = r.objects.map((o) => {
       const name = dataObjectName(prefix, entries.length + 1);
       entries.push({ name, offset: offset + o.relOffset, length: o.length, compression: o.compression, md5: o.md5 });
@@ -82,7 +90,8 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
       return put(name, body, o.bodyMd5);
     });
     const done = Promise.all(puts).then(() => {
-      ring.release(r.buf);
+      if (rawNeeded) ring.release(r.buf);
+      pipeline.release();
       bytesDone += length;
       ctx.metrics.chunkSeconds.observe({ operation: 'backup' }, (performance.now() - startedAt) / 1000);
       hooks.onProgress?.(bytesDone, size);
@@ -101,6 +110,8 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
         break;
       }
       const startedAt = performance.now();
+      await pipeline.acquire();
+      if (failure) break;
       const buf = await ring.acquire().catch((err: unknown) => (fail(err), null));
       if (!buf) break;
       const length = Math.min(objectSize, size - offset);
@@ -108,7 +119,10 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
       ctx.metrics.bytesRead.inc({ operation: 'backup' }, length);
       const firstBlock = offset / blockSize;
       const work = ctx.pool.run(
-        { kind: 'encode', buf, length, blockSize, compression, parentHashes: parentHashes ? parentHashes.slice(firstBlock, firstBlock + Math.ceil(length / blockSize)) : null },
+        {
+          kind: 'encode', buf, length, blockSize, compression, bodyMd5: store.wantsContentMd5,
+          parentHashes: parentHashes ? parentHashes.slice(firstBlock, firstBlock + Math.ceil(length / blockSize)) : null,
+        },
         [buf],
       );
       work.catch(() => undefined); // observed through `order`; avoids an unhandled-rejection report meanwhile

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { CodecError, compress, decompress, zeroObject } from './codec.js';
+import { CodecError, compressForStore, decompress, zeroObject } from './codec.js';
 import { owned } from './worker-protocol.js';
 import type { DecodeResult, DecodeTask, EncodedObject, EncodeResult, EncodeTask, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
@@ -64,11 +64,10 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
     const md5Raw = createHash('md5').update(raw).digest();
     const md5 = md5Raw.toString('hex');
     if (t.compression !== 'none') {
-      const c = compress(raw, t.compression);
-      if (c.length < raw.length) {
-        const body = owned(c);
+      const body = compressForStore(raw, t.compression);
+      if (body) {
         transfer.push(body.buffer as ArrayBuffer);
-        const bodyMd5 = createHash('md5').update(body).digest('base64');
+        const bodyMd5 = t.bodyMd5 ? createHash('md5').update(body).digest('base64') : null;
         return { relOffset: start, length: end - start, compression: t.compression, md5, bodyMd5, body };
       }
     }
@@ -79,13 +78,16 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
 }
 
 function decode(t: DecodeTask, transfer: ArrayBuffer[]): DecodeResult {
-  const raw = owned(decompress(t.data, t.compression, t.length));
+  const decoded = decompress(t.data, t.compression, t.length, t.out ? new Uint8Array(t.out) : undefined);
+  // Decoded into the recycled buffer, or a buffer of its own; either way it travels back whole.
+  const raw = decoded.buffer === t.out ? new Uint8Array(t.out, 0, decoded.length) : owned(decoded);
+  if (t.out && raw.buffer !== t.out) transfer.push(t.out); // unused: back to the caller's ring
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  const md5 = createHash('md5').update(buf).digest('hex');
+  const md5 = t.wantMd5 ? createHash('md5').update(buf).digest('hex') : null;
   const zero = new Uint8Array(Math.ceil(t.length / t.blockSize));
   const sha256s = hashBlocks(buf, t.blockSize, zero);
   transfer.push(raw.buffer as ArrayBuffer);
-  return { kind: 'decode', raw, md5, sha256s, zero: t.wantZeroFlags ? zero : null };
+  return { kind: 'decode', raw, md5, sha256s, zero: t.wantZeroFlags ? zero : null, out: t.out && raw.buffer !== t.out ? t.out : null };
 }
 
 port.on('message', (msg: WorkerRequest) => {

@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { deflateSync, inflateSync } from 'node:zlib';
 import Bunzip from 'seek-bzip';
-import { Compressor, Decompressor } from 'zstd-napi';
+import { Decompressor } from 'zstd-napi';
+import type * as ZstdBinding from 'zstd-napi/binding.js';
 import type { Compression } from './engine-api.js';
+import { owned } from './worker-protocol.js';
+
+// zstd-napi's raw binding: its Compressor allocates a fresh compressBound-sized output per call
+// (32 MiB of page faults and GC-held external memory per chunk); the binding lets one scratch
+// buffer per thread serve every chunk.
+const zstd = createRequire(import.meta.url)('zstd-napi/binding') as typeof ZstdBinding;
 
 /**
  * Per-object codecs of Cinder's chunked driver (reference §9.4). Runs inside the worker threads.
@@ -16,18 +24,48 @@ import type { Compression } from './engine-api.js';
 export const ZLIB_LEVEL = 1;
 export const ZSTD_LEVEL = 3;
 
-let zstdCompressor: Compressor | undefined;
-let zstdDecompressor: Decompressor | undefined;
+let zstdCCtx: ZstdBinding.CCtx | undefined;
+let zstdDCtx: ZstdBinding.DCtx | undefined;
+
+/**
+ * One zstd frame with the content size in its header, written straight into a fresh buffer of
+ * `capacity` bytes; null when the frame does not fit. Only the pages the frame touches become
+ * resident, so a chunk-sized capacity costs address space, not memory, and nothing is copied.
+ */
+function zstdCompress(data: Uint8Array, capacity: number): Uint8Array | null {
+  if (!zstdCCtx) {
+    zstdCCtx = new zstd.CCtx();
+    zstdCCtx.setParameter(zstd.CParameter.compressionLevel, ZSTD_LEVEL);
+    zstdCCtx.setParameter(zstd.CParameter.contentSizeFlag, 1);
+    zstdCCtx.setParameter(zstd.CParameter.checksumFlag, 0);
+  }
+  if (capacity <= 0) return null;
+  const dst = new Uint8Array(new ArrayBuffer(capacity));
+  try {
+    return dst.subarray(0, zstdCCtx.compress2(dst, data));
+  } catch {
+    return null; // dstSize_tooSmall: not smaller than `capacity`
+  }
+}
+
+/**
+ * Compresses `data` for storing, or null when that does not make it smaller (store it raw). The
+ * result views offset 0 of an ArrayBuffer nothing else holds: transferable to another thread as is.
+ */
+export function compressForStore(data: Uint8Array, compression: 'zstd' | 'zlib'): Uint8Array | null {
+  if (compression === 'zstd') return zstdCompress(data, data.length - 1);
+  const z = deflateSync(data, { level: ZLIB_LEVEL });
+  return z.length < data.length ? owned(z) : null;
+}
 
 /** Compresses `data`; zstd writes ONE frame carrying the content size (python-zstd refuses others). */
 export function compress(data: Uint8Array, compression: Compression): Buffer {
   switch (compression) {
-    case 'zstd':
-      if (!zstdCompressor) {
-        zstdCompressor = new Compressor();
-        zstdCompressor.setParameters({ compressionLevel: ZSTD_LEVEL, contentSizeFlag: true, checksumFlag: false });
-      }
-      return zstdCompressor.compress(data);
+    case 'zstd': {
+      const frame = zstdCompress(data, zstd.compressBound(data.length));
+      if (!frame) throw new Error('zstd compression failed');
+      return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    }
     case 'zlib':
       return deflateSync(data, { level: ZLIB_LEVEL });
     case 'none':
@@ -42,9 +80,16 @@ export class CodecError extends Error {
 
 /**
  * Decompresses one object by its recorded algorithm name (Cinder's aliases: `gzip` is a zlib
- * container, `bzip2` = `bz2`), checking the output is exactly `expectedLength` bytes.
+ * container, `bzip2` = `bz2`), checking the output is exactly `expectedLength` bytes. With `into`
+ * (at least `expectedLength + 1` bytes) a zstd object is decoded into it, not into a new buffer.
  */
-export function decompress(data: Uint8Array, compression: string, expectedLength: number): Buffer {
+export function decompress(data: Uint8Array, compression: string, expectedLength: number, into?: Uint8Array): Buffer {
+  if (into && into.length > expectedLength && compression === 'zstd') {
+    if (zstdDecompressInto(into.subarray(0, expectedLength + 1), data) === expectedLength) {
+      return Buffer.from(into.buffer, into.byteOffset, expectedLength);
+    }
+    // Wrong length or undecodable: the allocating path below names the failure precisely.
+  }
   let out: Buffer;
   try {
     switch (compression) {
@@ -60,8 +105,7 @@ export function decompress(data: Uint8Array, compression: string, expectedLength
         out = Bunzip.decode(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
         break;
       case 'zstd':
-        zstdDecompressor ??= new Decompressor();
-        out = zstdDecompressor.decompress(data);
+        out = zstdDecompressAlloc(data);
         break;
       default:
         throw new CodecError(`unknown compression ${compression}`);
@@ -74,6 +118,28 @@ export function decompress(data: Uint8Array, compression: string, expectedLength
     throw new CodecError(`decompressed to ${out.length} bytes, expected ${expectedLength}`);
   }
   return out;
+}
+
+/** Bytes written into `dst`, or -1 when the frame does not decode into it (corrupt, or too long). */
+function zstdDecompressInto(dst: Uint8Array, data: Uint8Array): number {
+  zstdDCtx ??= new zstd.DCtx();
+  try {
+    return zstdDCtx.decompress(dst, data);
+  } catch {
+    return -1;
+  }
+}
+
+/** A frame of any length: one allocation of its recorded content size, else streamed. */
+function zstdDecompressAlloc(data: Uint8Array): Buffer {
+  zstdDCtx ??= new zstd.DCtx();
+  const size = zstd.getFrameContentSize(data);
+  if (size !== null) {
+    const out = Buffer.allocUnsafeSlow(size);
+    const n = zstdDCtx.decompress(out, data);
+    return n === size ? out : out.subarray(0, n);
+  }
+  return new Decompressor().decompress(data);
 }
 
 /** Stored form of a zero run: body, its codec, hex md5 of the zeros, base64 md5 of the body. */

@@ -3,9 +3,17 @@
 /** Counts permits; `acquire` waits while none is free. */
 export class Semaphore {
   private waiters: Array<() => void> = [];
+  private opened = false;
   constructor(private permits: number) {}
 
+  /** Lets every waiter, present and future, through: a failed pipeline must not wait for permits. */
+  open(): void {
+    this.opened = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
   async acquire(): Promise<void> {
+    if (this.opened) return;
     if (this.permits > 0) {
       this.permits--;
       return;
@@ -60,6 +68,13 @@ export class BufferRing {
     const w = this.waiters.shift();
     if (w) w.resolve(b);
     else this.free.push(b);
+  }
+
+  /** A buffer was lost (e.g. with a failed worker task): one more may be allocated in its place. */
+  forget(): void {
+    const w = this.waiters.shift();
+    if (w) w.resolve(new ArrayBuffer(this.size));
+    else this.allocated--;
   }
 
   fail(err: Error): void {

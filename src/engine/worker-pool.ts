@@ -45,8 +45,12 @@ export class WorkerPool {
   private nextId = 1;
   private closed = false;
 
+  /** How many workers run tasks at once. */
+  readonly size: number;
+
   constructor(size: number) {
-    for (let i = 0; i < Math.max(1, size); i++) this.add();
+    this.size = Math.max(1, size);
+    for (let i = 0; i < this.size; i++) this.add();
   }
 
   private add(): void {

@@ -10,6 +10,8 @@ export interface EncodeTask {
   compression: Compression;
   /** The parent's hashes for this chunk's blocks (incremental), or null for a full backup. */
   parentHashes: string[] | null;
+  /** Compute each stored body's md5 (Content-MD5); only when the store sends it. */
+  bodyMd5: boolean;
 }
 
 export interface EncodedObject {
@@ -17,7 +19,7 @@ export interface EncodedObject {
   length: number; // uncompressed
   compression: Compression;
   md5: string; // hex md5 of the uncompressed bytes (recorded in _metadata)
-  bodyMd5: string; // base64 md5 of the stored bytes (Content-MD5)
+  bodyMd5: string | null; // base64 md5 of the stored bytes (Content-MD5), when asked for
   /** The bytes to store, or null: store the chunk's own bytes [relOffset, relOffset+length) raw. */
   body: Uint8Array | null;
 }
@@ -36,14 +38,23 @@ export interface DecodeTask {
   length: number;
   blockSize: number;
   wantZeroFlags: boolean;
+  /**
+   * md5 of the decoded bytes. Not needed when every block is checked against `_sha256file`
+   * (sha256 is the stronger check of the same bytes, and with SHA-NI several times cheaper).
+   */
+  wantMd5: boolean;
+  /** A recycled buffer (transferred) to decode into when it is large enough; comes back as `raw`'s buffer. */
+  out: ArrayBuffer | null;
 }
 
 export interface DecodeResult {
   kind: 'decode';
-  raw: Uint8Array;
-  md5: string;
+  raw: Uint8Array; // over the task's `out` buffer when that was used
+  md5: string | null;
   sha256s: string[];
   zero: Uint8Array | null; // 1 per all-zero block, when asked
+  /** The task's `out` buffer when it was not used for `raw` (too small for this object's codec), for recycling. */
+  out: ArrayBuffer | null;
 }
 
 export interface WorkerRequest {

@@ -10,6 +10,11 @@ export interface ObjectStore {
   readonly serviceName: string;
   /** The container used when a backup names none. */
   readonly defaultContainer: string;
+  /**
+   * True when `put` sends Content-MD5: callers should then pass `md5` computed off the main thread.
+   * False lets them skip that md5 (a whole pass over every stored byte) where nothing checks it.
+   */
+  readonly wantsContentMd5: boolean;
 
   /** Creates the container if it does not exist. Idempotent. */
   ensureContainer(container: string): Promise<void>;

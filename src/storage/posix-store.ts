@@ -27,6 +27,7 @@ async function syncDir(path: string): Promise<void> {
  */
 export class PosixObjectStore implements ObjectStore {
   readonly serviceName = 'cinder.backup.drivers.posix.PosixBackupDriver';
+  readonly wantsContentMd5 = false;
 
   constructor(
     private readonly root: string,

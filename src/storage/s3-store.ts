@@ -52,6 +52,7 @@ const isNotFound = (err: unknown): boolean =>
 export class S3ObjectStore implements ObjectStore {
   readonly serviceName = 'cinder.backup.drivers.s3.S3BackupDriver';
   readonly defaultContainer: string;
+  readonly wantsContentMd5 = true;
   private readonly client: S3Client;
   /** SSE-C parameters, sent on every request that touches object data. */
   private readonly sse: { SSECustomerAlgorithm?: string; SSECustomerKey?: string };

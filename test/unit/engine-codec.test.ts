@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CodecError, compress, decompress, zeroObject } from '../../src/engine/codec.js';
+import { CodecError, compress, compressForStore, decompress, zeroObject } from '../../src/engine/codec.js';
 
 const sample = Buffer.concat([Buffer.from('hello backup world\n'.repeat(2000)), randomBytes(5000), Buffer.alloc(7000)]);
 
@@ -47,6 +47,27 @@ describe('codec', () => {
     expect(() => decompress(compress(sample, 'zlib'), 'zlib', sample.length - 1)).toThrow(CodecError);
     expect(() => decompress(sample, 'zlib', sample.length)).toThrow(CodecError);
     expect(() => decompress(sample, 'lz4', sample.length)).toThrow(/unknown compression/);
+  });
+
+  it('compressForStore: a transferable view at offset 0 of its own buffer, or null when not smaller', () => {
+    for (const c of ['zstd', 'zlib'] as const) {
+      const body = compressForStore(sample, c)!;
+      expect(body.byteOffset).toBe(0);
+      expect(body.length).toBeLessThan(sample.length);
+      expect(decompress(body, c, sample.length).equals(sample)).toBe(true);
+      expect(compressForStore(randomBytes(64 * 1024), c)).toBeNull();
+    }
+  });
+
+  it('decodes zstd into a caller buffer, and names a wrong length as the allocating path does', () => {
+    const frame = compress(sample, 'zstd');
+    const into = new Uint8Array(sample.length + 100);
+    const out = decompress(frame, 'zstd', sample.length, into);
+    expect(out.buffer).toBe(into.buffer);
+    expect(out.equals(sample)).toBe(true);
+    expect(() => decompress(frame, 'zstd', sample.length - 1, into)).toThrow(`decompressed to ${sample.length} bytes, expected ${sample.length - 1}`);
+    expect(() => decompress(frame, 'zstd', sample.length + 1, into)).toThrow(`decompressed to ${sample.length} bytes, expected ${sample.length + 1}`);
+    expect(() => decompress(frame.subarray(0, 40), 'zstd', sample.length, into)).toThrow(CodecError);
   });
 
   it('stores a zero run as a tiny object that decodes to zeros', () => {
