@@ -14,7 +14,8 @@ export interface LimitTask {
   sizeBytes: number;
   chunkSize: number;
   blockSize: number;
-  op: 'read' | 'sha256' | 'zstd' | 'zlib' | 'sha256+zstd';
+  /** `format`: all the CPU work Cinder's format asks per chunk (sha256 per block, md5 of the chunk, zstd). */
+  op: 'read' | 'sha256' | 'zstd' | 'zlib' | 'sha256+zstd' | 'format';
   zstdLevel: number;
   zlibLevel: number;
   counter: SharedArrayBuffer;
@@ -36,12 +37,13 @@ function run(task: LimitTask): { bytesIn: number; bytesOut: number } {
       const n = readSync(fd, buf, 0, Math.min(task.chunkSize, task.sizeBytes - offset), offset);
       const chunk = buf.subarray(0, n);
       bytesIn += n;
-      if (task.op === 'sha256' || task.op === 'sha256+zstd') {
+      if (task.op === 'sha256' || task.op === 'sha256+zstd' || task.op === 'format') {
         for (let o = 0; o < n; o += task.blockSize) {
           createHash('sha256').update(chunk.subarray(o, Math.min(n, o + task.blockSize))).digest();
         }
       }
-      if (task.op === 'zstd' || task.op === 'sha256+zstd') bytesOut += zstd.compress(chunk).length;
+      if (task.op === 'format') createHash('md5').update(chunk).digest();
+      if (task.op === 'zstd' || task.op === 'sha256+zstd' || task.op === 'format') bytesOut += zstd.compress(chunk).length;
       else if (task.op === 'zlib') bytesOut += deflateSync(chunk, { level: task.zlibLevel }).length;
     }
   } finally {

@@ -9,7 +9,7 @@ import { ObjectNotFoundError, ObjectStoreError, type ObjectStore } from './objec
 export class MemoryObjectStore implements ObjectStore {
   readonly serviceName: string;
   readonly defaultContainer: string;
-  readonly wantsContentMd5 = false;
+  readonly wantsContentMd5: boolean = false;
   private readonly containers = new Map<string, Map<string, Buffer>>();
 
   constructor(options: { serviceName?: string; defaultContainer?: string } = {}) {

@@ -41,7 +41,7 @@ class GatedStore extends MemoryObjectStore {
     }
     if (this.gate.failWith && /-\d{5}$/.test(key)) throw this.gate.failWith;
     this.md5s.set(key, options?.md5);
-    return super.put(container, key, body, options);
+    return super.put(container, key, body);
   }
 }
 
