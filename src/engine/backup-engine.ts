@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import type { ObjectStore } from '../storage/object-store.js';
 import { deletePrefix, runBackup } from './backup-writer.js';
 import type { EngineContext } from './engine-context.js';
+import { BufferPool, Semaphore } from './concurrency.js';
 import { createEngineMetrics } from './engine-metrics.js';
 import type { BackupEngine, EngineOptions } from './engine-api.js';
 import { runRestore, runVerify } from './restore-reader.js';
@@ -24,7 +25,14 @@ export function createBackupEngine(options: BackupEngineOptions): BackupEngine &
   }
   const registry = options.registry ?? new Registry();
   const { workerThreads: _threads, registry: _registry, ...engineOptions } = options;
-  const ctx: EngineContext = { options: engineOptions, pool: new WorkerPool(options.workerThreads), metrics: createEngineMetrics(registry) };
+  const pool = new WorkerPool(options.workerThreads);
+  // Memory = (chunks in flight + buffers) x object size for the whole engine, however many
+  // operations run: one buffer per worker plus one being read or written keeps the pool busy.
+  const ctx: EngineContext = {
+    options: engineOptions, pool, metrics: createEngineMetrics(registry),
+    chunkBudget: new Semaphore(Math.max(1, options.chunksInFlight)),
+    buffers: new BufferPool(pool.size + 1, options.objectSize + 1),
+  };
   return {
     registry,
     backup: (store, req, hooks) => runBackup(ctx, store, req, hooks),

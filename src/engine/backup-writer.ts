@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
 import { dataObjectName, metadataName, parseSha256File, renderMetadata, renderSha256File, sha256FileName, type BackupHeader, type ObjectEntry } from './backup-format.js';
-import { BufferRing, Semaphore } from './concurrency.js';
+import { Semaphore } from './concurrency.js';
 import { BackupIntegrityError, OperationCancelledError, type BackupRequest, type BackupResult, type ProgressHooks } from './engine-api.js';
 import { ownKeys, type EngineContext } from './engine-context.js';
 import type { EncodeResult } from './worker-protocol.js';
@@ -40,8 +40,8 @@ async function loadParentHashes(store: ObjectStore, req: BackupRequest, blockSiz
 
 /**
  * Backs up `req.source` in Cinder's chunked format (full, or incremental against `req.parent`).
- * Reading, hashing+compressing (worker pool) and uploading overlap; at most `chunksInFlight`
- * chunk buffers exist at any time. Throws OperationCancelledError (after deleting what it wrote)
+ * Reading, hashing+compressing (worker pool) and uploading overlap, within the engine-wide memory
+ * budget (EngineContext.chunkBudget and .buffers) that all operations share. Throws OperationCancelledError (after deleting what it wrote)
  * when `hooks.shouldCancel` says so, BackupIntegrityError when the parent is unusable.
  */
 export async function runBackup(ctx: EngineContext, store: ObjectStore, req: BackupRequest, hooks: ProgressHooks = {}): Promise<BackupResult> {
@@ -52,55 +52,67 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
   await store.ensureContainer(container);
   const parentHashes = await loadParentHashes(store, req, blockSize);
 
-  // Chunks between read and the end of their upload: the cap on memory. Raw buffers go back to the
-  // ring as soon as a chunk is encoded (unless stored raw), so the ring needs only one buffer per
-  // worker plus one being read; the rest of the budget holds compressed bodies awaiting upload.
-  const chunksInFlight = Math.max(1, ctx.options.chunksInFlight);
-  const pipeline = new Semaphore(chunksInFlight);
-  const ring = new BufferRing(Math.min(chunksInFlight, ctx.pool.size + 1), Math.min(objectSize, Math.max(size, 1)));
+  // Memory is capped engine-wide, whatever the number of operations: ctx.chunkBudget bounds chunks
+  // between read and the end of their upload, ctx.buffers the raw chunk buffers. A raw buffer goes
+  // back as soon as its chunk is encoded (unless the chunk is stored raw), so the budget's other
+  // permits hold only compressed bodies awaiting upload.
   const uploadSlots = new Semaphore(Math.max(1, ctx.options.uploadConcurrency));
+  const abort = new AbortController();
   const entries: ObjectEntry[] = [];
   const sha256s: string[] = [];
-  const inflight = new Set<Promise<void>>();
+  const chunks = new Set<Promise<void>>();
   let failure: Error | null = null;
   const fail = (err: unknown): void => {
-    failure ??= err instanceof Error ? err : new Error(String(err));
-    ring.fail(failure);
-    pipeline.open();
+    if (failure) return;
+    failure = err instanceof Error ? err : new Error(String(err));
+    abort.abort(failure);
   };
   let storedBytes = 0;
   let bytesDone = 0;
 
   const put = async (key: string, body: Buffer, md5: string | null): Promise<void> => {
-    await uploadSlots.run(() => store.put(container, key, body, md5 === null ? {} : { md5 }));
+    await uploadSlots.run(() => store.put(container, key, body, md5 === null ? {} : { md5 }), abort.signal);
     storedBytes += body.length;
     ctx.metrics.bytesStored.inc(body.length);
   };
 
-  // Runs in chunk order (names and the hash list must follow offsets); uploads then proceed in parallel.
-  const handleEncoded = (r: EncodeResult, offset: number, length: number, startedAt: number): void => {
-    for (const s of r.sha256s) sha256s.push(s);
-    const rawNeeded = r.objects.some((o) => !o.body);
-    if (!rawNeeded) ring.release(r.buf);
-    const puts = r.objects.map((o) => {
-      const name = dataObjectName(prefix, entries.length + 1);
-      entries.push({ name, offset: offset + o.relOffset, length: o.length, compression: o.compression, md5: o.md5 });
-      const body = o.body ? Buffer.from(o.body.buffer, o.body.byteOffset, o.body.byteLength) : Buffer.from(r.buf, o.relOffset, o.length);
-      ctx.metrics.bytesUploaded.inc(o.length);
-      return put(name, body, o.bodyMd5);
-    });
-    const done = Promise.all(puts).then(() => {
-      if (rawNeeded) ring.release(r.buf);
-      pipeline.release();
+  // Names and the hash list follow offsets, so each chunk is entered after the one before it
+  // (`turn`); its uploads then run in parallel with later chunks. Holds one budget permit and,
+  // until it is no longer needed, one buffer, and gives both back however it ends.
+  const runChunk = async (work: Promise<EncodeResult>, turn: Promise<void>, entered: () => void, offset: number, length: number, startedAt: number) => {
+    let buf: ArrayBuffer | null = null;
+    let bufLost = true; // transferred to a worker until the result brings it back
+    try {
+      const r = await work;
+      buf = r.buf;
+      bufLost = false;
+      await turn;
+      if (failure) return;
+      for (const h of r.sha256s) sha256s.push(h);
+      const puts = r.objects.map((o) => {
+        const name = dataObjectName(prefix, entries.length + 1);
+        entries.push({ name, offset: offset + o.relOffset, length: o.length, compression: o.compression, md5: o.md5 });
+        const body = o.body ? Buffer.from(o.body.buffer, o.body.byteOffset, o.body.byteLength) : Buffer.from(r.buf, o.relOffset, o.length);
+        ctx.metrics.bytesUploaded.inc(o.length);
+        return put(name, body, o.bodyMd5);
+      });
+      entered();
+      if (r.objects.every((o) => o.body)) (ctx.buffers.release(r.buf), (buf = null));
+      await Promise.all(puts);
       bytesDone += length;
       ctx.metrics.chunkSeconds.observe({ operation: 'backup' }, (performance.now() - startedAt) / 1000);
       hooks.onProgress?.(bytesDone, size);
-    }, fail);
-    inflight.add(done);
-    void done.finally(() => inflight.delete(done));
+    } catch (err) {
+      fail(err);
+    } finally {
+      entered();
+      if (buf) ctx.buffers.release(buf);
+      else if (bufLost) ctx.buffers.forget();
+      ctx.chunkBudget.release();
+    }
   };
 
-  let order: Promise<void> = Promise.resolve();
+  let turn: Promise<void> = Promise.resolve();
   let cancelled = false;
   const fh = await open(req.source.path, 'r');
   try {
@@ -110,12 +122,26 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
         break;
       }
       const startedAt = performance.now();
-      await pipeline.acquire();
-      if (failure) break;
-      const buf = await ring.acquire().catch((err: unknown) => (fail(err), null));
-      if (!buf) break;
+      try {
+        await ctx.chunkBudget.acquire(abort.signal);
+      } catch {
+        break; // this operation failed meanwhile
+      }
+      let buf: ArrayBuffer;
+      try {
+        buf = await ctx.buffers.acquire(abort.signal);
+      } catch {
+        ctx.chunkBudget.release();
+        break;
+      }
       const length = Math.min(objectSize, size - offset);
-      await readFully(fh, new Uint8Array(buf, 0, length), offset, req.source.path);
+      try {
+        await readFully(fh, new Uint8Array(buf, 0, length), offset, req.source.path);
+      } catch (err) {
+        ctx.buffers.release(buf);
+        ctx.chunkBudget.release();
+        throw err;
+      }
       ctx.metrics.bytesRead.inc({ operation: 'backup' }, length);
       const firstBlock = offset / blockSize;
       const work = ctx.pool.run(
@@ -125,14 +151,17 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
         },
         [buf],
       );
-      work.catch(() => undefined); // observed through `order`; avoids an unhandled-rejection report meanwhile
-      order = order.then(async () => handleEncoded(await work, offset, length, startedAt)).catch(fail);
+      let entered!: () => void;
+      const next = new Promise<void>((resolve) => (entered = resolve));
+      const chunk = runChunk(work, turn, entered, offset, length, startedAt);
+      turn = next;
+      chunks.add(chunk);
+      void chunk.finally(() => chunks.delete(chunk));
     }
   } catch (err) {
     fail(err);
   } finally {
-    await order;
-    while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    while (chunks.size > 0) await Promise.allSettled([...chunks]);
     await fh.close();
   }
 

@@ -1,35 +1,58 @@
-/** Small async primitives for the data path: a semaphore and a bounded ring of reusable buffers. */
+/**
+ * Small async primitives for the data path: a semaphore and a bounded pool of reusable buffers.
+ * Both can be shared by many operations: a waiter passes its operation's AbortSignal, so one
+ * failed operation stops waiting without disturbing the others.
+ */
 
-/** Counts permits; `acquire` waits while none is free. */
+interface Waiter<T> {
+  resolve(v: T): void;
+  reject(e: unknown): void;
+}
+
+/** Waits in `queue` until resolved, or until `signal` aborts (then leaves the queue and rejects). */
+function wait<T>(queue: Array<Waiter<T>>, signal?: AbortSignal): Promise<T> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      const at = queue.indexOf(waiter);
+      if (at >= 0) queue.splice(at, 1);
+      reject(signal!.reason);
+    };
+    const waiter: Waiter<T> = {
+      resolve(v) {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      reject,
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    queue.push(waiter);
+  });
+}
+
+/** Counts permits; `acquire` waits (FIFO, so sharers take turns) while none is free. */
 export class Semaphore {
-  private waiters: Array<() => void> = [];
-  private opened = false;
+  private readonly waiters: Array<Waiter<void>> = [];
   constructor(private permits: number) {}
 
-  /** Lets every waiter, present and future, through: a failed pipeline must not wait for permits. */
-  open(): void {
-    this.opened = true;
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  async acquire(): Promise<void> {
-    if (this.opened) return;
+  async acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw signal.reason;
     if (this.permits > 0) {
       this.permits--;
       return;
     }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
+    await wait(this.waiters, signal);
   }
 
   release(): void {
     const next = this.waiters.shift();
-    if (next) next();
+    if (next) next.resolve();
     else this.permits++;
   }
 
   /** Runs `fn` holding one permit. */
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    await this.acquire();
+  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    await this.acquire(signal);
     try {
       return await fn();
     } finally {
@@ -40,45 +63,40 @@ export class Semaphore {
 
 /**
  * At most `capacity` ArrayBuffers of `size` bytes, allocated on first need and recycled: the hard
- * cap on chunks in memory. `fail` wakes every waiter with the error, so a failed pipeline cannot hang.
+ * cap on chunk buffers in memory. A buffer lost with a failed worker task is `forget`-ten, so a
+ * replacement may be allocated.
  */
-export class BufferRing {
-  private free: ArrayBuffer[] = [];
+export class BufferPool {
+  private readonly free: ArrayBuffer[] = [];
+  private readonly waiters: Array<Waiter<ArrayBuffer>> = [];
   private allocated = 0;
-  private waiters: Array<{ resolve(b: ArrayBuffer): void; reject(e: Error): void }> = [];
-  private failure: Error | null = null;
 
   constructor(
     private readonly capacity: number,
-    private readonly size: number,
+    readonly size: number,
   ) {}
 
-  async acquire(): Promise<ArrayBuffer> {
-    if (this.failure) throw this.failure;
+  async acquire(signal?: AbortSignal): Promise<ArrayBuffer> {
+    if (signal?.aborted) throw signal.reason;
     const b = this.free.pop();
     if (b) return b;
     if (this.allocated < this.capacity) {
       this.allocated++;
       return new ArrayBuffer(this.size);
     }
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return wait(this.waiters, signal);
   }
 
   release(b: ArrayBuffer): void {
+    if (b.byteLength !== this.size) throw new Error(`buffer of ${b.byteLength} bytes returned to a pool of ${this.size}`);
     const w = this.waiters.shift();
     if (w) w.resolve(b);
     else this.free.push(b);
   }
 
-  /** A buffer was lost (e.g. with a failed worker task): one more may be allocated in its place. */
   forget(): void {
     const w = this.waiters.shift();
     if (w) w.resolve(new ArrayBuffer(this.size));
     else this.allocated--;
-  }
-
-  fail(err: Error): void {
-    this.failure ??= err;
-    for (const w of this.waiters.splice(0)) w.reject(err);
   }
 }

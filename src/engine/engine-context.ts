@@ -1,3 +1,4 @@
+import type { BufferPool, Semaphore } from './concurrency.js';
 import type { EngineMetrics } from './engine-metrics.js';
 import type { EngineOptions } from './engine-api.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -7,6 +8,10 @@ export interface EngineContext {
   options: EngineOptions;
   pool: WorkerPool;
   metrics: EngineMetrics;
+  /** Chunks (objects) between read or fetch and the end of their upload or write, over all operations. */
+  chunkBudget: Semaphore;
+  /** Reused chunk-sized buffers (objectSize + 1 bytes: room to detect an over-long object), over all operations. */
+  buffers: BufferPool;
 }
 
 /** Keys under `prefix` that belong to that backup (`<prefix>-N`, `<prefix>_...`), not to a longer prefix. */

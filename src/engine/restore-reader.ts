@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
-import { BufferRing, Semaphore } from './concurrency.js';
+import { Semaphore } from './concurrency.js';
 import type { EngineContext } from './engine-context.js';
 import { OperationCancelledError, type BackupLocation, type ProgressHooks, type RestoreRequest, type RestoreResult, type VerifyResult } from './engine-api.js';
 import { integrityError, loadLayer, planFinalMap, type PlannedObject } from './restore-plan.js';
@@ -17,6 +17,7 @@ import { owned, type DecodeResult } from './worker-protocol.js';
  */
 async function fetchVerified(
   ctx: EngineContext, store: ObjectStore, p: PlannedObject, fetchSlots: Semaphore, wantZero: boolean, takeOut: () => Promise<ArrayBuffer | null>,
+  signal: AbortSignal,
 ): Promise<DecodeResult & { storedBytes: number }> {
   const { entry, layer } = p;
   const stored = await fetchSlots.run(async () => {
@@ -26,7 +27,7 @@ async function fetchVerified(
       if (err instanceof ObjectNotFoundError) throw integrityError(`${entry.name} is missing`);
       throw err;
     }
-  });
+  }, signal);
   ctx.metrics.bytesFetched.inc(stored.length);
   const data = owned(stored);
   const onGrid = entry.offset % layer.blockSize === 0;
@@ -85,55 +86,64 @@ interface PlanOutcome {
 
 /**
  * Loads the chain, plans the final block map and streams every planned object through fetch ->
- * decode+verify (pool) -> `target` (positional writes), at most `chunksInFlight` objects at once.
+ * decode+verify (pool) -> `target` (positional writes), within the engine-wide chunk budget.
  */
 async function runPlan(ctx: EngineContext, store: ObjectStore, chain: BackupLocation[], hooks: ProgressHooks, target: { fh: FileHandle; isNew: boolean } | null): Promise<PlanOutcome> {
   const layers = [];
   for (const location of chain) layers.push(await loadLayer(store, location));
   const plan = planFinalMap(layers);
   const total = plan.reduce((n, p) => n + p.ranges.reduce((m, [s, e]) => m + e - s, 0), 0);
-  const slots = new Semaphore(Math.max(1, ctx.options.chunksInFlight));
-  // Decoded objects land in recycled buffers (no fresh 32 MiB allocation, page faults and GC per
-  // object); an object longer than a chunk (Cinder's posix driver writes ~2 GB ones) gets its own.
-  const outSize = ctx.options.objectSize + 1;
-  const outs = new BufferRing(Math.min(Math.max(1, ctx.options.chunksInFlight), ctx.pool.size + 1), outSize);
+  // Objects in flight and the buffers they decode into come from the engine-wide budget shared
+  // with every other operation; an object longer than a chunk (Cinder's posix driver writes ~2 GB
+  // ones) is decoded into a buffer of its own.
+  const outSize = ctx.buffers.size;
   const fetchSlots = new Semaphore(Math.max(1, ctx.options.uploadConcurrency));
+  const abort = new AbortController();
   const outcome: PlanOutcome = { objects: 0, bytes: 0, fetched: 0, written: 0, volumeMeta: layers[layers.length - 1]!.volumeMeta };
   const running = new Set<Promise<void>>();
   let failure: unknown = null;
   let cancelled = false;
+  const fail = (err: unknown): void => {
+    if (failure) return;
+    failure = err;
+    abort.abort(err);
+  };
 
   for (const p of plan) {
-    await slots.acquire();
-    if (failure) break;
+    try {
+      await ctx.chunkBudget.acquire(abort.signal);
+    } catch {
+      break; // failed meanwhile
+    }
     if (hooks.shouldCancel && (await hooks.shouldCancel())) {
+      ctx.chunkBudget.release();
       cancelled = true;
       break;
     }
     const startedAt = performance.now();
     const task = (async () => {
       let out: ArrayBuffer | null = null;
-      const takeOut = async (): Promise<ArrayBuffer | null> => (out = p.entry.length < outSize ? await outs.acquire() : null);
+      const takeOut = async (): Promise<ArrayBuffer | null> => (out = p.entry.length < outSize ? await ctx.buffers.acquire(abort.signal) : null);
       let r: (DecodeResult & { storedBytes: number }) | null = null;
       try {
-        r = await fetchVerified(ctx, store, p, fetchSlots, target?.isNew ?? false, takeOut);
+        r = await fetchVerified(ctx, store, p, fetchSlots, target?.isNew ?? false, takeOut, abort.signal);
         await writeDecoded(r, p);
       } finally {
         // `out` went to the worker and came back as `raw`'s buffer or as `r.out`; a failed task lost it.
         const back = r ? (r.out ?? (r.raw.buffer.byteLength === outSize ? (r.raw.buffer as ArrayBuffer) : null)) : null;
-        if (out && back) outs.release(back);
-        else if (out) outs.forget();
+        if (out && back) ctx.buffers.release(back);
+        else if (out) ctx.buffers.forget();
       }
       ctx.metrics.bytesRead.inc({ operation: target ? 'restore' : 'verify' }, p.entry.length);
       ctx.metrics.chunkSeconds.observe({ operation: target ? 'restore' : 'verify' }, (performance.now() - startedAt) / 1000);
       hooks.onProgress?.(outcome.bytes, total);
     })()
-      .catch((err: unknown) => void (failure ??= err))
-      .finally(() => slots.release());
+      .catch(fail)
+      .finally(() => ctx.chunkBudget.release());
     running.add(task);
     void task.finally(() => running.delete(task));
   }
-  await Promise.allSettled([...running]);
+  while (running.size > 0) await Promise.allSettled([...running]);
   if (failure) throw failure;
   if (cancelled) throw new OperationCancelledError('operation cancelled');
   return outcome;

@@ -45,7 +45,14 @@ class GatedStore extends MemoryObjectStore {
   }
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 300));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits (bounded) until `n` PUTs are held, then a little longer so that a leak past `n` would show. */
+async function heldReaches(store: GatedStore, n: number): Promise<number> {
+  for (let i = 0; i < 200 && store.waiting < n; i++) await sleep(50);
+  await sleep(300);
+  return store.waiting;
+}
 
 describe('backup pipeline', () => {
   it('passes the Content-MD5 of every stored body when the store sends it; otherwise skips hashing compressed bodies', async () => {
@@ -79,13 +86,41 @@ describe('backup pipeline', () => {
     store.hold();
     const loc = fx.location();
     const backup = fx.engine({ chunksInFlight: 3, uploadConcurrency: 8 }).backup(store, fx.request(src, size, loc));
-    await settle();
     // One object per chunk (a full backup): a PUT waiting = a chunk held in memory.
-    expect(store.waiting).toBe(3);
-    await settle();
+    expect(await heldReaches(store, 3)).toBe(3);
+    await sleep(300);
     expect(store.waiting).toBe(3);
     store.release();
     const res = await backup;
+    expect(res.objectCount).toBe(40);
+  });
+
+  it('shares one memory budget between operations: two stalled backups hold chunksInFlight chunks in all', async () => {
+    const size = 40 * 64 * KiB;
+    const src = join(fx.dir, 'src');
+    await writeVolumeImage(src, size, undefined, 8);
+    const store = new GatedStore(false);
+    store.hold();
+    const engine = fx.engine({ chunksInFlight: 3, uploadConcurrency: 8 });
+    const both = [fx.location(), fx.location()].map((loc) => engine.backup(store, fx.request(src, size, loc)));
+    expect(await heldReaches(store, 3)).toBe(3);
+    store.release();
+    for (const res of await Promise.all(both)) expect(res.objectCount).toBe(40);
+  });
+
+  it('a failed operation gives its share back: the next one on the same engine completes', async () => {
+    const size = 40 * 64 * KiB;
+    const src = join(fx.dir, 'src');
+    await writeVolumeImage(src, size, undefined, 9);
+    const store = new GatedStore(false);
+    store.hold();
+    const engine = fx.engine({ chunksInFlight: 2 });
+    const failing = engine.backup(store, fx.request(src, size, fx.location()));
+    expect(await heldReaches(store, 2)).toBe(2);
+    store.release(new Error('store went away'));
+    await expect(failing).rejects.toThrow('store went away');
+    const ok = new GatedStore(false);
+    const res = await engine.backup(ok, fx.request(src, size, fx.location()));
     expect(res.objectCount).toBe(40);
   });
 
@@ -96,8 +131,7 @@ describe('backup pipeline', () => {
     const store = new GatedStore(false);
     store.hold();
     const backup = fx.engine({ chunksInFlight: 2 }).backup(store, fx.request(src, size, fx.location()));
-    await settle();
-    expect(store.waiting).toBe(2);
+    expect(await heldReaches(store, 2)).toBe(2);
     store.release(new Error('store went away'));
     await expect(backup).rejects.toThrow('store went away');
   });
