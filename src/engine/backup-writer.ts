@@ -71,7 +71,9 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
   let bytesDone = 0;
 
   const put = async (key: string, body: Buffer, md5: string | null): Promise<void> => {
-    await uploadSlots.run(() => store.put(container, key, body, md5 === null ? {} : { md5 }), abort.signal);
+    // No abort signal here: an incremental may queue hundreds of small PUTs (one listener each);
+    // a PUT that gets its turn after a failure is skipped instead.
+    await uploadSlots.run(() => (failure ? Promise.reject(failure) : store.put(container, key, body, md5 === null ? {} : { md5 })));
     storedBytes += body.length;
     ctx.metrics.bytesStored.inc(body.length);
   };

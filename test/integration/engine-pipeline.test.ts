@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeVolumeImage } from '../../bench/volume-image.js';
 import { MemoryObjectStore } from '../../src/storage/memory-store.js';
-import { engineFixture } from '../helpers/engine-fixtures.js';
+import { changeRandomBlocks, engineFixture } from '../helpers/engine-fixtures.js';
 
 let fx: Awaited<ReturnType<typeof engineFixture>>;
 beforeEach(async () => (fx = await engineFixture()));
@@ -122,6 +122,29 @@ describe('backup pipeline', () => {
     const ok = new GatedStore(false);
     const res = await engine.backup(ok, fx.request(src, size, fx.location()));
     expect(res.objectCount).toBe(40);
+  });
+
+  it('queues hundreds of small PUTs of an incremental without piling listeners on the abort signal', async () => {
+    const size = 40 * 64 * KiB;
+    const src = join(fx.dir, 'src');
+    await writeVolumeImage(src, size, undefined, 10);
+    const engine = fx.engine({ uploadConcurrency: 1 });
+    const store = new GatedStore(false);
+    const full = fx.location();
+    await engine.backup(store, fx.request(src, size, full));
+    const changed = await changeRandomBlocks(src, size, 4096, 200);
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const inc = await engine.backup(store, fx.request(src, size, fx.location(), { backupId: full.prefix.slice(-36), location: full }));
+      expect(inc.objectCount).toBeGreaterThan(50);
+      expect(inc.objectCount).toBeLessThanOrEqual(changed.length);
+      await sleep(50); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 
   it('fails promptly, without hanging, when a stalled upload fails while the reader waits for room', async () => {
