@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
   DeleteObjectsCommand,
@@ -15,7 +15,7 @@ import { ObjectNotFoundError, ObjectStoreError, type ObjectStore } from './objec
 import { putMultipart } from './s3-multipart.js';
 import { createS3Client, type S3ClientOptions } from './s3-client.js';
 import { errorCodeOf, httpStatusOf, storeError } from './store-errors.js';
-import { readAll, resumableBody, type OpenedBody } from './resumable-body.js';
+import { collect, resumableChunks, type OpenedBody } from './resumable-body.js';
 
 /** Everything the S3 store needs; tests set a small threshold and page size. */
 export interface S3StoreOptions extends S3ClientOptions {
@@ -102,7 +102,8 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(container: string, key: string, range?: { start: number; end: number }): Promise<Buffer> {
-    return readAll(await this.openStream(container, key, range));
+    const { chunks, length, describe } = await this.openChunks(container, key, range);
+    return collect(chunks, length, describe);
   }
 
   async getStream(container: string, key: string): Promise<Readable> {
@@ -173,6 +174,13 @@ export class S3ObjectStore implements ObjectStore {
 
   /** GETs an object (or a range) as a length-checked stream that resumes when the body breaks off. */
   private async openStream(container: string, key: string, range?: { start: number; end: number }): Promise<Readable> {
+    const { chunks } = await this.openChunks(container, key, range);
+    return Readable.from(chunks, { objectMode: false });
+  }
+
+  private async openChunks(
+    container: string, key: string, range?: { start: number; end: number },
+  ): Promise<{ chunks: AsyncGenerator<Uint8Array>; length: number; describe: string }> {
     const target = `${container}/${key}`;
     const open = async (start: number, end: number | undefined, etag?: string): Promise<OpenedBody> => {
       const rangeHeader = start === 0 && end === undefined ? undefined : `bytes=${start}-${end ?? ''}`;
@@ -191,6 +199,7 @@ export class S3ObjectStore implements ObjectStore {
     }
     const wrappedOpen = (start: number, end: number | undefined, etag?: string) =>
       open(start, end, etag).catch((err: unknown) => Promise.reject(storeError('s3', 'get', target, err)));
-    return resumableBody(wrappedOpen, first, { start: range?.start ?? 0, end: range?.end }, this.options.maxAttempts, `s3 get ${target}`);
+    const describe = `s3 get ${target}`;
+    return { chunks: resumableChunks(wrappedOpen, first, { start: range?.start ?? 0, end: range?.end }, this.options.maxAttempts, describe), length: first.length, describe };
   }
 }

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ObjectStoreError } from '../../src/storage/object-store.js';
-import { readAll, resumableBody, type OpenBody } from '../../src/storage/resumable-body.js';
+import { collect, readAll, resumableBody, resumableChunks, type OpenBody } from '../../src/storage/resumable-body.js';
 import { resolveInside, safeSegments } from '../../src/storage/posix-paths.js';
 import { storeError } from '../../src/storage/store-errors.js';
 
@@ -14,6 +14,25 @@ function brokenBody(bytes: Buffer, upTo: number, fail = true): AsyncIterable<Uin
     if (fail) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
   })();
 }
+
+describe('collect', () => {
+  const parts = (...p: string[]) => (async function* () { for (const x of p) yield Buffer.from(x); })();
+
+  it('gathers exactly the announced length into one buffer', async () => {
+    expect((await collect(parts('abc', 'def', 'g'), 7, 'x')).toString()).toBe('abcdefg');
+  });
+
+  it('refuses more bytes than announced, and fewer', async () => {
+    await expect(collect(parts('abc', 'def'), 5, 'get k')).rejects.toThrow('get k: more bytes than Content-Length');
+    await expect(collect(parts('abc'), 5, 'get k')).rejects.toThrow('get k: body ended early at 3 of 5 bytes');
+  });
+
+  it('collects a resumed body across a reset', async () => {
+    const first = { body: brokenBody(data, 10), length: data.length, etag: '"e"' };
+    const open: OpenBody = async (start) => ({ body: (async function* () { yield data.subarray(start); })(), length: data.length - start, etag: '"e"' });
+    expect((await collect(resumableChunks(open, first, { start: 0 }, 3, 't'), data.length, 't')).equals(data)).toBe(true);
+  });
+});
 
 describe('resumableBody', () => {
   it('re-requests the remainder with a Range pinned to the ETag after a reset', async () => {
