@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BackupIntegrityError } from './engine-api.js';
+import { jsonListBytes, writeJsonHexList, type DigestList } from './digest-list.js';
 import { pythonJsonDumps, pythonUtcDateString, type PyJson } from './python-json.js';
 
 /**
@@ -63,9 +64,22 @@ export function renderMetadata(
   });
 }
 
-/** The `_sha256file` document; `chunk_size` is the sha block size, as in Cinder. */
-export function renderSha256File(h: BackupHeader, blockSize: number, sha256s: string[]): string {
-  return pythonJsonDumps({ ...headerJson(h), chunk_size: blockSize, sha256s });
+/**
+ * The `_sha256file` document, bytes ready to store; `chunk_size` is the sha block size, as in
+ * Cinder. The hash list is written straight into the output (no string per hash, no joined copy).
+ */
+export function renderSha256File(h: BackupHeader, blockSize: number, digests: DigestList): Buffer {
+  const doc = pythonJsonDumps({ ...headerJson(h), chunk_size: blockSize, sha256s: [] });
+  // ASCII only (Python's ensure_ascii), and "sha256s" is the last key that can hold a list.
+  const key = '"sha256s": ';
+  const at = doc.lastIndexOf(`${key}[]`) + key.length;
+  const head = Buffer.from(doc.slice(0, at), 'latin1');
+  const tail = Buffer.from(doc.slice(at + 2), 'latin1');
+  const out = Buffer.allocUnsafe(head.length + jsonListBytes(digests.length) + tail.length);
+  head.copy(out, 0);
+  const end = writeJsonHexList(digests, out, head.length);
+  tail.copy(out, end);
+  return out;
 }
 
 const objectInfo = z.object({

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
 import { dataObjectName, metadataName, parseSha256File, renderMetadata, renderSha256File, sha256FileName, type BackupHeader, type ObjectEntry } from './backup-format.js';
 import { Semaphore } from './concurrency.js';
+import { DIGEST_BYTES, DigestList } from './digest-list.js';
 import { BackupIntegrityError, OperationCancelledError, type BackupRequest, type BackupResult, type ProgressHooks } from './engine-api.js';
 import { ownKeys, type EngineContext } from './engine-context.js';
 import type { EncodeResult } from './worker-protocol.js';
@@ -17,8 +18,14 @@ async function readFully(fh: FileHandle, buf: Uint8Array, position: number, path
   }
 }
 
+/** The parent's hashes as raw digests, and which entries were well-formed (others never match). */
+interface ParentDigests {
+  digests: Uint8Array;
+  valid: Uint8Array;
+}
+
 /** The parent's hash list, checked as Cinder checks it (reference §9.5). */
-async function loadParentHashes(store: ObjectStore, req: BackupRequest, blockSize: number): Promise<string[] | null> {
+async function loadParentHashes(store: ObjectStore, req: BackupRequest, blockSize: number): Promise<ParentDigests | null> {
   if (!req.parent) return null;
   const name = sha256FileName(req.parent.location.prefix);
   let text: string;
@@ -35,7 +42,15 @@ async function loadParentHashes(store: ObjectStore, req: BackupRequest, blockSiz
   if (Math.ceil(req.source.sizeBytes / blockSize) > parent.sha256s.length) {
     throw new BackupIntegrityError('Volume size increased since the last backup. Do a full backup.');
   }
-  return parent.sha256s;
+  const digests = new Uint8Array(parent.sha256s.length * DIGEST_BYTES);
+  const valid = new Uint8Array(parent.sha256s.length);
+  parent.sha256s.forEach((h, i) => {
+    // Cinder compares the strings: only the lowercase hex it writes can ever equal a new hash.
+    if (!/^[0-9a-f]{64}$/.test(h)) return;
+    valid[i] = 1;
+    digests.set(Buffer.from(h, 'hex'), i * DIGEST_BYTES);
+  });
+  return { digests, valid };
 }
 
 /**
@@ -59,7 +74,7 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
   const uploadSlots = new Semaphore(Math.max(1, ctx.options.uploadConcurrency));
   const abort = new AbortController();
   const entries: ObjectEntry[] = [];
-  const sha256s: string[] = [];
+  const digests = new DigestList();
   const chunks = new Set<Promise<void>>();
   let failure: Error | null = null;
   const fail = (err: unknown): void => {
@@ -90,7 +105,7 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
       bufLost = false;
       await turn;
       if (failure) return;
-      for (const h of r.sha256s) sha256s.push(h);
+      digests.append(r.digests);
       const puts = r.objects.map((o) => {
         const name = dataObjectName(prefix, entries.length + 1);
         entries.push({ name, offset: offset + o.relOffset, length: o.length, compression: o.compression, md5: o.md5 });
@@ -146,10 +161,15 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
       }
       ctx.metrics.bytesRead.inc({ operation: 'backup' }, length);
       const firstBlock = offset / blockSize;
+      const blocks = Math.ceil(length / blockSize);
       const work = ctx.pool.run(
         {
           kind: 'encode', buf, length, blockSize, compression, bodyMd5: store.wantsContentMd5,
-          parentHashes: parentHashes ? parentHashes.slice(firstBlock, firstBlock + Math.ceil(length / blockSize)) : null,
+          // Copies (slice), not views: a view would carry the parent's whole list to the worker.
+          parent: parentHashes && {
+            digests: parentHashes.digests.slice(firstBlock * DIGEST_BYTES, (firstBlock + blocks) * DIGEST_BYTES),
+            valid: parentHashes.valid.slice(firstBlock, firstBlock + blocks),
+          },
         },
         [buf],
       );
@@ -175,11 +195,10 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
 
   const header: BackupHeader = { backupId: req.backupId, volumeId: req.volumeId, name: req.name, description: req.description, createdAt: req.createdAt };
   // Cinder's order: the hash list, then _metadata last (its presence marks a complete backup).
-  for (const [key, text] of [
-    [sha256FileName(prefix), renderSha256File(header, blockSize, sha256s)],
-    [metadataName(prefix), renderMetadata(header, entries, req.parent?.backupId ?? null, req.volumeMeta)],
+  for (const [key, body] of [
+    [sha256FileName(prefix), renderSha256File(header, blockSize, digests)],
+    [metadataName(prefix), Buffer.from(renderMetadata(header, entries, req.parent?.backupId ?? null, req.volumeMeta), 'utf8')],
   ] as const) {
-    const body = Buffer.from(text, 'utf8');
     await put(key, body, createHash('md5').update(body).digest('base64'));
   }
   return { objectCount: entries.length, storedBytes, bytesRead: size };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { CodecError, compressForStore, decompress, zeroObject } from './codec.js';
+import { DIGEST_BYTES, sameDigest } from './digest-list.js';
 import { owned } from './worker-protocol.js';
 import type { DecodeResult, DecodeTask, EncodedObject, EncodeResult, EncodeTask, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
@@ -19,22 +20,22 @@ function isZero(b: Buffer): boolean {
   return b.equals(zeroBlock.subarray(0, b.length));
 }
 
-const zeroHashes = new Map<number, string>();
+const zeroHashes = new Map<number, Buffer>();
 /** sha256 of `length` zero bytes, cached: a zero check (memcmp) is far cheaper than hashing. */
-function zeroHash(length: number): string {
+function zeroHash(length: number): Buffer {
   let h = zeroHashes.get(length);
-  if (!h) zeroHashes.set(length, (h = createHash('sha256').update(Buffer.alloc(length)).digest('hex')));
+  if (!h) zeroHashes.set(length, (h = createHash('sha256').update(Buffer.alloc(length)).digest()));
   return h;
 }
 
-/** sha256 (hex) of each block; sets `zeroFlags[i]` to 1 for all-zero blocks. */
-function hashBlocks(data: Buffer, blockSize: number, zeroFlags: Uint8Array): string[] {
-  const out: string[] = [];
+/** sha256 of each block, 32 bytes each (transferable); sets `zeroFlags[i]` to 1 for all-zero blocks. */
+function hashBlocks(data: Buffer, blockSize: number, zeroFlags: Uint8Array): Uint8Array {
+  const out = new Uint8Array(zeroFlags.length * DIGEST_BYTES);
   for (let off = 0, i = 0; off < data.length; off += blockSize, i++) {
     const block = data.subarray(off, Math.min(off + blockSize, data.length));
     const zero = isZero(block);
     zeroFlags[i] = zero ? 1 : 0;
-    out.push(zero ? zeroHash(block.length) : createHash('sha256').update(block).digest('hex'));
+    out.set(zero ? zeroHash(block.length) : createHash('sha256').update(block).digest(), i * DIGEST_BYTES);
   }
   return out;
 }
@@ -43,13 +44,15 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
   const data = Buffer.from(t.buf, 0, t.length);
   const nBlocks = Math.ceil(t.length / t.blockSize);
   const zero = new Uint8Array(nBlocks);
-  const sha256s = hashBlocks(data, t.blockSize, zero);
+  const digests = hashBlocks(data, t.blockSize, zero);
+  transfer.push(digests.buffer as ArrayBuffer);
+  const unchanged = (i: number): boolean => t.parent !== null && t.parent.valid[i] === 1 && sameDigest(digests, i, t.parent.digests, i);
   // Runs to store: the whole chunk for a full backup; maximal runs of changed blocks otherwise.
   const runs: Array<[number, number]> = [];
   for (let i = 0; i < nBlocks; ) {
-    if (t.parentHashes && t.parentHashes[i] === sha256s[i]) { i++; continue; }
+    if (unchanged(i)) { i++; continue; }
     let j = i + 1;
-    while (j < nBlocks && !(t.parentHashes && t.parentHashes[j] === sha256s[j])) j++;
+    while (j < nBlocks && !unchanged(j)) j++;
     runs.push([i, j]);
     i = j;
   }
@@ -74,7 +77,7 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
     return { relOffset: start, length: end - start, compression: 'none', md5, bodyMd5: md5Raw.toString('base64'), body: null };
   });
   transfer.push(t.buf);
-  return { kind: 'encode', buf: t.buf, sha256s, objects };
+  return { kind: 'encode', buf: t.buf, digests, objects };
 }
 
 function decode(t: DecodeTask, transfer: ArrayBuffer[]): DecodeResult {
@@ -85,9 +88,9 @@ function decode(t: DecodeTask, transfer: ArrayBuffer[]): DecodeResult {
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const md5 = t.wantMd5 ? createHash('md5').update(buf).digest('hex') : null;
   const zero = new Uint8Array(Math.ceil(t.length / t.blockSize));
-  const sha256s = hashBlocks(buf, t.blockSize, zero);
-  transfer.push(raw.buffer as ArrayBuffer);
-  return { kind: 'decode', raw, md5, sha256s, zero: t.wantZeroFlags ? zero : null, out: t.out && raw.buffer !== t.out ? t.out : null };
+  const digests = hashBlocks(buf, t.blockSize, zero);
+  transfer.push(raw.buffer as ArrayBuffer, digests.buffer as ArrayBuffer);
+  return { kind: 'decode', raw, md5, digests, zero: t.wantZeroFlags ? zero : null, out: t.out && raw.buffer !== t.out ? t.out : null };
 }
 
 port.on('message', (msg: WorkerRequest) => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
 import { Semaphore } from './concurrency.js';
+import { DIGEST_BYTES, digestHex } from './digest-list.js';
 import type { EngineContext } from './engine-context.js';
 import { OperationCancelledError, type BackupLocation, type ProgressHooks, type RestoreRequest, type RestoreResult, type VerifyResult } from './engine-api.js';
 import { integrityError, loadLayer, planFinalMap, type PlannedObject } from './restore-plan.js';
@@ -49,7 +50,8 @@ async function fetchVerified(
   if (!onGrid && !md5Matches()) throw integrityError(`${entry.name}: md5 mismatch (stored data is corrupt)`);
   if (onGrid) {
     const first = entry.offset / layer.blockSize;
-    const bad = r.sha256s.findIndex((h, i) => layer.sha256s[first + i] !== h);
+    let bad = -1;
+    for (let i = 0; i < r.digests.length / DIGEST_BYTES && bad < 0; i++) if (layer.sha256s[first + i] !== digestHex(r.digests, i)) bad = i;
     if (bad >= 0) {
       if (!md5Matches()) throw integrityError(`${entry.name}: md5 mismatch (stored data is corrupt)`);
       throw integrityError(`${entry.name}: block ${first + bad} does not match its _sha256file`);

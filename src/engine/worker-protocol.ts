@@ -8,8 +8,11 @@ export interface EncodeTask {
   length: number;
   blockSize: number;
   compression: Compression;
-  /** The parent's hashes for this chunk's blocks (incremental), or null for a full backup. */
-  parentHashes: string[] | null;
+  /**
+   * For an incremental: the parent's digests of this chunk's blocks (32 bytes each) and, per block,
+   * 1 when the parent's entry was a well-formed hash (a malformed one never matches); null for a full backup.
+   */
+  parent: { digests: Uint8Array; valid: Uint8Array } | null;
   /** Compute each stored body's md5 (Content-MD5); only when the store sends it. */
   bodyMd5: boolean;
 }
@@ -27,7 +30,7 @@ export interface EncodedObject {
 export interface EncodeResult {
   kind: 'encode';
   buf: ArrayBuffer;
-  sha256s: string[];
+  digests: Uint8Array; // sha256 of each block, 32 bytes each
   objects: EncodedObject[];
 }
 
@@ -51,7 +54,7 @@ export interface DecodeResult {
   kind: 'decode';
   raw: Uint8Array; // over the task's `out` buffer when that was used
   md5: string | null;
-  sha256s: string[];
+  digests: Uint8Array; // sha256 of each block, 32 bytes each
   zero: Uint8Array | null; // 1 per all-zero block, when asked
   /** The task's `out` buffer when it was not used for `raw` (too small for this object's codec), for recycling. */
   out: ArrayBuffer | null;

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { renderMetadata, renderSha256File } from '../../src/engine/backup-format.js';
+import { DigestList } from '../../src/engine/digest-list.js';
 import { pythonJsonDumps, pythonUtcDateString, type PyJson } from '../../src/engine/python-json.js';
 
 function pythonDumps(value: PyJson): string {
@@ -34,9 +35,29 @@ describe('pythonJsonDumps', () => {
     const meta = renderMetadata(header, [{ name: 'pre-00001', offset: 0, length: 4096, compression: 'zstd', md5: 'a'.repeat(32) }], null, null);
     expect(meta).toBe(pythonDumps(JSON.parse(meta) as PyJson));
     expect(meta).toContain('"created_at": "2026-11-23 18:09:21.186000+00:00"');
-    const sha = renderSha256File(header, 32768, ['aa', 'bb']);
+    const hashes = ['ab'.repeat(32), '0f'.repeat(32), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'];
+    const sha = renderSha256File(header, 32768, DigestList.fromHex(hashes)!).toString('latin1');
     expect(sha).toBe(pythonDumps(JSON.parse(sha) as PyJson));
-    expect(JSON.parse(sha)).toMatchObject({ chunk_size: 32768, sha256s: ['aa', 'bb'], version: '1.0.0' });
+    expect(sha).toBe(pythonJsonDumps({ ...(JSON.parse(sha) as { [k: string]: PyJson }) }));
+    expect(JSON.parse(sha)).toMatchObject({ chunk_size: 32768, sha256s: hashes, version: '1.0.0' });
+    const empty = renderSha256File(header, 32768, new DigestList()).toString('latin1');
+    expect(empty).toBe(pythonDumps(JSON.parse(empty) as PyJson));
+    expect(JSON.parse(empty).sha256s).toEqual([]);
+  });
+
+  it('writes a large hash list exactly as the generic serializer would, with a name that mimics the key', () => {
+    const header = { backupId: 'b2', volumeId: 'v2', name: 'x "sha256s": [] y', description: '"sha256s": []', createdAt: new Date(0) };
+    const list = new DigestList();
+    const hex: string[] = [];
+    for (let p = 0; p < 3; p++) {
+      const part = new Uint8Array(1000 * 32).map((_, i) => (i * 7 + p * 13) & 0xff);
+      list.append(part);
+      for (let i = 0; i < 1000; i++) hex.push(Buffer.from(part.subarray(i * 32, i * 32 + 32)).toString('hex'));
+    }
+    const fast = renderSha256File(header, 4096, list).toString('latin1');
+    const doc = JSON.parse(fast) as { [k: string]: PyJson };
+    expect(doc.sha256s).toEqual(hex);
+    expect(fast).toBe(pythonJsonDumps(doc));
   });
 });
 
