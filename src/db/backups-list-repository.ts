@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import type { ListParams } from '../domain/list-params.js';
+import { type BackupViewSelection, selectBackupView } from './backup-views-repository.js';
 import type { Db, Scope } from './backups-repository.js';
 import { applyFilters, paginate } from './paginate.js';
-import type { BackupRow } from './schema.js';
+import type { BackupViewRow } from './schema.js';
 
 /** Text columns that may be NULL and can be sort keys: compared as '' in keyset pagination. */
 const NULLABLE_TEXT = ['display_name', 'display_description', 'container', 'availability_zone', 'host', 'parent_id', 'snapshot_id', 'fail_reason'];
@@ -38,16 +39,20 @@ function base(db: Db, scope: Scope) {
 }
 
 /**
- * One page of backups (keyset pagination after `markerRow`), plus the total with the same
- * filters when `with_count` was asked.
+ * One page of backups as the views read them (keyset pagination after `markerRow`), plus
+ * the total with the same filters when `with_count` was asked.
  */
 export async function listBackups(
   db: Db,
   scope: Scope,
   params: ListParams,
-  markerRow: BackupRow | null,
-): Promise<{ rows: BackupRow[]; total: number | null }> {
-  const rows = params.limit === 0 ? [] : await paginate(base(db, scope).selectAll(), params, markerRow && { table: 'backups', row: markerRow }, NULLABLE_TEXT).execute();
+  markerRow: { id: string } | null,
+  selection: BackupViewSelection,
+): Promise<{ rows: BackupViewRow[]; total: number | null }> {
+  const rows =
+    params.limit === 0
+      ? []
+      : await paginate(selectBackupView(base(db, scope), selection), params, markerRow && { table: 'backups', row: markerRow }, NULLABLE_TEXT).execute();
   let total: number | null = null;
   if (params.withCount) {
     const r = await applyFilters(base(db, scope).select(sql<number>`count(*)`.as('n')), params).executeTakeFirstOrThrow();

@@ -170,3 +170,20 @@ export type NewBackupRow = Insertable<BackupsTable>;
 export type BackupUpdate = Updateable<BackupsTable>;
 export type JobRow = Selectable<JobsTable>;
 export type NewJobRow = Insertable<JobsTable>;
+
+/**
+ * A backup as the API's show and list views read it (db/backup-views-repository.ts): only
+ * the columns they print, timestamps as Postgres' UTC text ("2026-11-22 10:15:03.123456",
+ * no Date parsing), and the metadata map when it was asked for.
+ */
+export interface BackupViewRow
+  extends Pick<
+    BackupRow,
+    | 'id' | 'project_id' | 'user_id' | 'volume_id' | 'availability_zone' | 'display_name' | 'display_description' | 'container'
+    | 'parent_id' | 'status' | 'fail_reason' | 'size' | 'object_count' | 'num_dependent_backups' | 'snapshot_id' | 'encryption_key_id'
+  > {
+  created_at_utc: string;
+  updated_at_utc: string | null;
+  data_timestamp_utc: string;
+  metadata?: Record<string, string>;
+}

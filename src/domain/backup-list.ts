@@ -1,7 +1,8 @@
-import { backupMetadata, findBackup } from '../db/backups-repository.js';
+import type { BackupViewSelection } from '../db/backup-views-repository.js';
+import { findBackup } from '../db/backups-repository.js';
 import { BACKUP_LIST_COLUMNS, listBackups } from '../db/backups-list-repository.js';
-import type { BackupRow } from '../db/schema.js';
-import { type BackupApiDeps, type BackupView, scopeOf } from './backups.js';
+import type { BackupRow, BackupViewRow } from '../db/schema.js';
+import { type BackupApiDeps, scopeOf } from './backups.js';
 import type { RequestContext } from './context.js';
 import { notFound } from './errors.js';
 import { type ListParams, type ListRules, parseListParams } from './list-params.js';
@@ -15,7 +16,8 @@ export const BACKUP_LIST_RULES: ListRules = {
 };
 
 export interface BackupPage {
-  items: BackupView[];
+  /** Rows as the views read them (db/backup-views-repository.ts). */
+  items: BackupViewRow[];
   total: number | null;
   params: ListParams;
   lastId: string | null;
@@ -23,13 +25,14 @@ export interface BackupPage {
 
 /**
  * GET /backups and /backups/detail. Members see their project only (all_tenants ignored);
- * an unknown or invisible marker is a 404, as Cinder.
+ * an unknown or invisible marker is a 404, as Cinder. `selection`: what the view shows.
  */
 export async function listBackupsFor(
   deps: Pick<BackupApiDeps, 'db' | 'config'>,
   ctx: RequestContext,
   query: Record<string, unknown>,
   atLeast: (v: string) => boolean,
+  selection: BackupViewSelection,
 ): Promise<BackupPage> {
   authorize(ctx, 'backup:get_all');
   const params = parseListParams(query, ctx, atLeast, BACKUP_LIST_RULES, deps.config.OSAPI_MAX_LIMIT);
@@ -40,10 +43,9 @@ export async function listBackupsFor(
     markerRow = (await findBackup(deps.db, params.marker, scopeOf(ctx))) ?? null;
     if (!markerRow) throw notFound('Backup', params.marker);
   }
-  const { rows, total } = await listBackups(deps.db, scope, params, markerRow);
-  const meta = await backupMetadata(deps.db, rows.map((r) => r.id));
+  const { rows, total } = await listBackups(deps.db, scope, params, markerRow, selection);
   return {
-    items: rows.map((row) => ({ row, metadata: meta.get(row.id) ?? {} })),
+    items: rows,
     total,
     params,
     lastId: rows.at(-1)?.id ?? null,

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
-import { type Scope, backupMetadata, findBackup } from '../db/backups-repository.js';
-import type { BackupRow, Database } from '../db/schema.js';
+import { type BackupViewSelection, findBackupView } from '../db/backup-views-repository.js';
+import { type Scope, findBackup } from '../db/backups-repository.js';
+import type { BackupRow, BackupViewRow, Database } from '../db/schema.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { RequestContext } from './context.js';
 import { notFound } from './errors.js';
@@ -37,9 +38,10 @@ export async function getBackupFor(deps: Pick<BackupApiDeps, 'db'>, ctx: Request
   return row;
 }
 
-/** GET /backups/{id}: the row with its metadata. */
-export async function showBackup(deps: Pick<BackupApiDeps, 'db'>, ctx: RequestContext, id: string): Promise<BackupView> {
-  const row = await getBackupFor(deps, ctx, id, 'backup:get');
-  const meta = await backupMetadata(deps.db, [row.id]);
-  return { row, metadata: meta.get(row.id) ?? {} };
+/** GET /backups/{id}: what the view shows (`selection`), in one query. Throws as getBackupFor. */
+export async function showBackup(deps: Pick<BackupApiDeps, 'db'>, ctx: RequestContext, id: string, selection: BackupViewSelection): Promise<BackupViewRow> {
+  const row = await findBackupView(deps.db, id, scopeOf(ctx), selection);
+  if (!row) throw notFound('Backup', id);
+  authorize(ctx, 'backup:get', row.project_id);
+  return row;
 }

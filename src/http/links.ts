@@ -21,11 +21,20 @@ function collectionUrl(lc: LinkContext, version: string | null, collection: stri
   return parts.join('/');
 }
 
+export type Links = Array<{ rel: string; href: string }>;
+
 /** Cinder's two links: self (with /v3) and bookmark (without). */
-export function resourceLinks(lc: LinkContext, collection: string, id: string): Array<{ rel: string; href: string }> {
-  return [
-    { rel: 'self', href: `${collectionUrl(lc, 'v3', collection)}/${id}` },
-    { rel: 'bookmark', href: `${collectionUrl(lc, null, collection)}/${id}` },
+export function resourceLinks(lc: LinkContext, collection: string, id: string): Links {
+  return resourceLinker(lc, collection)(id);
+}
+
+/** resourceLinks for the items of one page: the collection URLs are built once. */
+export function resourceLinker(lc: LinkContext, collection: string): (id: string) => Links {
+  const self = `${collectionUrl(lc, 'v3', collection)}/`;
+  const bookmark = `${collectionUrl(lc, null, collection)}/`;
+  return (id) => [
+    { rel: 'self', href: self + id },
+    { rel: 'bookmark', href: bookmark + id },
   ];
 }
 
@@ -33,7 +42,7 @@ export function resourceLinks(lc: LinkContext, collection: string, id: string): 
  * The `<collection>_links` next href: every original query parameter kept, marker set
  * to the last item's id. `path` is e.g. "backups" or "backups/detail".
  */
-export function nextLink(lc: LinkContext, path: string, query: Record<string, unknown>, lastId: string): Array<{ rel: string; href: string }> {
+export function nextLink(lc: LinkContext, path: string, query: Record<string, unknown>, lastId: string): Links {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
     if (k === 'marker' || v === undefined) continue;

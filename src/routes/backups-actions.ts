@@ -8,7 +8,7 @@ import { HttpFault } from '../http/faults.js';
 import { linkContext } from '../http/links.js';
 import { parseOrThrow } from '../http/validation.js';
 import { BackupActionBody, BackupIdParams, ImportRecordV30, ResetStatusBody } from './backups.schemas.js';
-import { backupSummary } from './backups.views.js';
+import { backupLinks, backupSummary } from './backups.views.js';
 
 const tags = ['backups'];
 const ACTIONS = ['os-reset_status', 'os-force_delete', 'os-verify'];
@@ -65,6 +65,6 @@ export async function backupActionRoutes(app: FastifyInstance, deps: AppDeps): P
     const rec = req.body['backup-record'];
     const view = await importRecord(api, req.ctx, { backupService: rec.backup_service, backupUrl: rec.backup_url });
     deps.wakeJobs?.();
-    return reply.code(201).send({ backup: backupSummary(lc(req), view.row) });
+    return reply.code(201).send({ backup: backupSummary(backupLinks(lc(req)), view.row) });
   });
 }

@@ -10,7 +10,7 @@ import { linkContext } from '../http/links.js';
 import { atLeast, requireVersion } from '../http/microversion.js';
 import { parseOrThrow } from '../http/validation.js';
 import { BackupIdParams, CreateBackupV30, CreateBackupV343, CreateBackupV351, UpdateBackupV343, UpdateBackupV39 } from './backups.schemas.js';
-import { backupDetail, backupList, backupSummary } from './backups.views.js';
+import { backupDetail, backupLinks, backupList, backupSummary, detailOptions } from './backups.views.js';
 
 const tags = ['backups'];
 
@@ -19,26 +19,24 @@ export async function backupsRoutes(app: FastifyInstance, deps: AppDeps): Promis
   const r = app.withTypeProvider<ZodTypeProvider>();
   const api: BackupApiDeps = { db: deps.db, config: deps.config, store: deps.store };
   const lc = (req: FastifyRequest) => linkContext(req, deps.config.PUBLIC_ENDPOINT);
-  const detailOpts = (req: FastifyRequest) => ({
-    atLeast: (v: string) => atLeast(req, v),
-    showOwner: allowed(req.ctx, 'backup:backup_project_attribute'),
-  });
+  const detailOpts = (req: FastifyRequest) => detailOptions((v) => atLeast(req, v), allowed(req.ctx, 'backup:backup_project_attribute'));
   const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
 
   r.get('/backups', { schema: { summary: 'List backups', tags } }, async (req) => {
-    const page = await listBackupsFor(api, req.ctx, query(req), (v) => atLeast(req, v));
-    return backupList(lc(req), page, 'backups', query(req), (v) => backupSummary(lc(req), v.row));
+    const page = await listBackupsFor(api, req.ctx, query(req), (v) => atLeast(req, v), { metadata: false });
+    return backupList(lc(req), page, 'backups', query(req), backupSummary);
   });
 
   r.get('/backups/detail', { schema: { summary: 'List backups with details', tags } }, async (req) => {
-    const page = await listBackupsFor(api, req.ctx, query(req), (v) => atLeast(req, v));
     const opts = detailOpts(req);
-    return backupList(lc(req), page, 'backups/detail', query(req), (v) => backupDetail(lc(req), v, opts));
+    const page = await listBackupsFor(api, req.ctx, query(req), (v) => atLeast(req, v), opts);
+    return backupList(lc(req), page, 'backups/detail', query(req), (links, row) => backupDetail(links, row, opts));
   });
 
   r.get('/backups/:id', { schema: { summary: 'Show a backup', tags, params: BackupIdParams } }, async (req) => {
-    const view = await showBackup(api, req.ctx, req.params.id);
-    return { backup: backupDetail(lc(req), view, detailOpts(req)) };
+    const opts = detailOpts(req);
+    const row = await showBackup(api, req.ctx, req.params.id, opts);
+    return { backup: backupDetail(backupLinks(lc(req)), row, opts) };
   });
 
   r.post('/backups', { schema: { summary: 'Create a backup (202)', tags, body: CreateBackupV351 } }, async (req, reply) => {
@@ -56,14 +54,14 @@ export async function backupsRoutes(app: FastifyInstance, deps: AppDeps): Promis
       availabilityZone: b.availability_zone ?? null,
     });
     deps.wakeJobs?.();
-    return reply.code(202).send({ backup: backupSummary(lc(req), view.row) });
+    return reply.code(202).send({ backup: backupSummary(backupLinks(lc(req)), view.row) });
   });
 
   r.put('/backups/:id', { schema: { summary: 'Update a backup (3.9)', tags, params: BackupIdParams, body: UpdateBackupV343 } }, async (req) => {
     requireVersion(req, '3.9');
     const b = parseOrThrow(atLeast(req, '3.43') ? UpdateBackupV343 : UpdateBackupV39, req.body).backup as typeof req.body.backup;
     const view = await updateBackup(api, req.ctx, req.params.id, b);
-    return { backup: backupSummary(lc(req), view.row) };
+    return { backup: backupSummary(backupLinks(lc(req)), view.row) };
   });
 
   r.delete('/backups/:id', { schema: { summary: 'Delete a backup (202)', tags, params: BackupIdParams } }, async (req, reply) => {

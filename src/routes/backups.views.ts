@@ -1,28 +1,48 @@
 import type { BackupPage } from '../domain/backup-list.js';
-import type { BackupView } from '../domain/backups.js';
 import { hasNextPage } from '../domain/list-params.js';
-import type { BackupRow } from '../db/schema.js';
-import { cinderTimestamp } from '../http/format.js';
-import { type LinkContext, nextLink, resourceLinks } from '../http/links.js';
+import type { BackupRow, BackupViewRow } from '../db/schema.js';
+import { cinderTimestampFromUtc } from '../http/format.js';
+import { type LinkContext, type Links, nextLink, resourceLinker } from '../http/links.js';
 
 /** Cinder's backup JSON (reference §3.2): exactly the fields of each microversion, nothing more. */
 
+/** The optional fields a request sees, resolved once per request (not per item); also what to read. */
 export interface DetailOptions {
-  atLeast: (v: string) => boolean;
-  /** backup:backup_project_attribute passed (admin): project_id (3.18) and user_id (3.56). */
-  showOwner: boolean;
+  /** 3.43. */
+  metadata: boolean;
+  /** 3.18, with backup:backup_project_attribute (admin). */
+  projectId: boolean;
+  /** 3.56, with backup:backup_project_attribute (admin). */
+  userId: boolean;
+  /** 3.64 (and only a real key id). */
+  encryptionKeyId: boolean;
+}
+
+export function detailOptions(atLeast: (v: string) => boolean, showOwner: boolean): DetailOptions {
+  return {
+    metadata: atLeast('3.43'),
+    projectId: showOwner && atLeast('3.18'),
+    userId: showOwner && atLeast('3.56'),
+    encryptionKeyId: atLeast('3.64'),
+  };
+}
+
+/** Builds the self and bookmark links of backups. */
+export type BackupLinker = (id: string) => Links;
+
+export function backupLinks(lc: LinkContext): BackupLinker {
+  return resourceLinker(lc, 'backups');
 }
 
 /** List items, create/update/import responses: id, name, links. */
-export function backupSummary(lc: LinkContext, row: BackupRow): Record<string, unknown> {
-  return { id: row.id, name: row.display_name, links: resourceLinks(lc, 'backups', row.id) };
+export function backupSummary(links: BackupLinker, row: Pick<BackupRow, 'id' | 'display_name'>): Record<string, unknown> {
+  return { id: row.id, name: row.display_name, links: links(row.id) };
 }
 
 const NO_KEY = '00000000-0000-0000-0000-000000000000';
 
 /** Show and list-detail items. */
-export function backupDetail(lc: LinkContext, view: BackupView, opts: DetailOptions): Record<string, unknown> {
-  const r = view.row;
+export function backupDetail(links: BackupLinker, r: BackupViewRow, opts: DetailOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {
     id: r.id,
     status: r.status,
@@ -30,22 +50,22 @@ export function backupDetail(lc: LinkContext, view: BackupView, opts: DetailOpti
     object_count: r.object_count ?? 0,
     availability_zone: r.availability_zone,
     container: r.container,
-    created_at: cinderTimestamp(r.created_at),
-    updated_at: cinderTimestamp(r.updated_at),
+    created_at: cinderTimestampFromUtc(r.created_at_utc),
+    updated_at: cinderTimestampFromUtc(r.updated_at_utc),
     name: r.display_name,
     description: r.display_description,
     fail_reason: r.fail_reason,
     volume_id: r.volume_id,
-    links: resourceLinks(lc, 'backups', r.id),
+    links: links(r.id),
     is_incremental: r.parent_id !== null,
     has_dependent_backups: r.num_dependent_backups > 0,
     snapshot_id: r.snapshot_id,
-    data_timestamp: cinderTimestamp(r.data_timestamp),
+    data_timestamp: cinderTimestampFromUtc(r.data_timestamp_utc),
   };
-  if (opts.atLeast('3.43')) out.metadata = view.metadata;
-  if (opts.showOwner && opts.atLeast('3.18')) out['os-backup-project-attr:project_id'] = r.project_id;
-  if (opts.showOwner && opts.atLeast('3.56')) out.user_id = r.user_id;
-  if (opts.atLeast('3.64') && r.encryption_key_id && r.encryption_key_id !== NO_KEY) out.encryption_key_id = r.encryption_key_id;
+  if (opts.metadata) out.metadata = r.metadata ?? {};
+  if (opts.projectId) out['os-backup-project-attr:project_id'] = r.project_id;
+  if (opts.userId) out.user_id = r.user_id;
+  if (opts.encryptionKeyId && r.encryption_key_id && r.encryption_key_id !== NO_KEY) out.encryption_key_id = r.encryption_key_id;
   return out;
 }
 
@@ -55,9 +75,10 @@ export function backupList(
   page: BackupPage,
   path: 'backups' | 'backups/detail',
   query: Record<string, unknown>,
-  item: (v: BackupView) => Record<string, unknown>,
+  item: (links: BackupLinker, row: BackupViewRow) => Record<string, unknown>,
 ): Record<string, unknown> {
-  const body: Record<string, unknown> = { backups: page.items.map(item) };
+  const links = backupLinks(lc);
+  const body: Record<string, unknown> = { backups: page.items.map((row) => item(links, row)) };
   if (page.lastId && hasNextPage(page.params, page.items.length, page.total)) body.backups_links = nextLink(lc, path, query, page.lastId);
   if (page.params.withCount) body.count = page.total;
   return body;

@@ -50,8 +50,18 @@ describe('backup SQL', () => {
     const ctx = { requestId: 'r', userId: 'u', projectId: 'p1', roles: ['member', 'reader'], isAdmin: false };
     const params = parseListParams({ 'name~': 'x', sort: 'name:asc', limit: '10', with_count: 'true' }, ctx, () => true, BACKUP_LIST_RULES, 1000);
     // The dummy driver returns no rows, so the count query's TakeFirstOrThrow throws after logging.
-    await listBackups(db, { projectId: 'p1' }, params, { id: 'm' } as never).catch(() => undefined);
+    await listBackups(db, { projectId: 'p1' }, params, { id: 'm' }, { metadata: true }).catch(() => undefined);
     expect(sql).toHaveLength(2);
     expect(sql).toMatchSnapshot();
+  });
+
+  it('list pages read timestamps as text under other names, so ORDER BY "created_at" still sorts by time', async () => {
+    const { db, sql } = capture();
+    const ctx = { requestId: 'r', userId: 'u', projectId: 'p1', roles: ['member', 'reader'], isAdmin: false };
+    const params = parseListParams({ sort: 'updated_at:asc,data_timestamp:desc' }, ctx, () => true, BACKUP_LIST_RULES, 1000);
+    await listBackups(db, { projectId: 'p1' }, params, null, { metadata: false });
+    expect(sql[0]).toContain('order by "updated_at" asc, "data_timestamp" desc, "created_at" asc, "id" asc');
+    expect(sql[0]).not.toMatch(/ as "(created_at|updated_at|data_timestamp)"/);
+    expect(sql[0]).not.toContain('backup_metadata');
   });
 });
