@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
 import { dataObjectName, metadataName, parseSha256File, renderMetadata, renderSha256File, sha256FileName, type BackupHeader, type ObjectEntry } from './backup-format.js';
 import { Semaphore } from './concurrency.js';
-import { DIGEST_BYTES, DigestList } from './digest-list.js';
+import { DIGEST_BYTES, DigestList, digestsFromHex } from './digest-list.js';
 import { BackupIntegrityError, OperationCancelledError, type BackupRequest, type BackupResult, type ProgressHooks } from './engine-api.js';
 import { ownKeys, type EngineContext } from './engine-context.js';
 import type { EncodeResult } from './worker-protocol.js';
@@ -18,14 +18,8 @@ async function readFully(fh: FileHandle, buf: Uint8Array, position: number, path
   }
 }
 
-/** The parent's hashes as raw digests, and which entries were well-formed (others never match). */
-interface ParentDigests {
-  digests: Uint8Array;
-  valid: Uint8Array;
-}
-
 /** The parent's hash list, checked as Cinder checks it (reference §9.5). */
-async function loadParentHashes(store: ObjectStore, req: BackupRequest, blockSize: number): Promise<ParentDigests | null> {
+async function loadParentHashes(store: ObjectStore, req: BackupRequest, blockSize: number): Promise<ReturnType<typeof digestsFromHex> | null> {
   if (!req.parent) return null;
   const name = sha256FileName(req.parent.location.prefix);
   let text: string;
@@ -42,22 +36,15 @@ async function loadParentHashes(store: ObjectStore, req: BackupRequest, blockSiz
   if (Math.ceil(req.source.sizeBytes / blockSize) > parent.sha256s.length) {
     throw new BackupIntegrityError('Volume size increased since the last backup. Do a full backup.');
   }
-  const digests = new Uint8Array(parent.sha256s.length * DIGEST_BYTES);
-  const valid = new Uint8Array(parent.sha256s.length);
-  parent.sha256s.forEach((h, i) => {
-    // Cinder compares the strings: only the lowercase hex it writes can ever equal a new hash.
-    if (!/^[0-9a-f]{64}$/.test(h)) return;
-    valid[i] = 1;
-    digests.set(Buffer.from(h, 'hex'), i * DIGEST_BYTES);
-  });
-  return { digests, valid };
+  return digestsFromHex(parent.sha256s);
 }
 
 /**
  * Backs up `req.source` in Cinder's chunked format (full, or incremental against `req.parent`).
  * Reading, hashing+compressing (worker pool) and uploading overlap, within the engine-wide memory
- * budget (EngineContext.chunkBudget and .buffers) that all operations share. Throws OperationCancelledError (after deleting what it wrote)
- * when `hooks.shouldCancel` says so, BackupIntegrityError when the parent is unusable.
+ * budget (EngineContext.chunkBudget and .buffers) that all operations share. Throws
+ * OperationCancelledError (after deleting what it wrote) when `hooks.shouldCancel` says so,
+ * BackupIntegrityError when the parent is unusable.
  */
 export async function runBackup(ctx: EngineContext, store: ObjectStore, req: BackupRequest, hooks: ProgressHooks = {}): Promise<BackupResult> {
   const { objectSize, blockSize, compression } = ctx.options;

@@ -84,13 +84,13 @@ function decode(t: DecodeTask, transfer: ArrayBuffer[]): DecodeResult {
   const decoded = decompress(t.data, t.compression, t.length, t.out ? new Uint8Array(t.out) : undefined);
   // Decoded into the recycled buffer, or a buffer of its own; either way it travels back whole.
   const raw = decoded.buffer === t.out ? new Uint8Array(t.out, 0, decoded.length) : owned(decoded);
-  if (t.out && raw.buffer !== t.out) transfer.push(t.out); // unused: back to the caller's ring
+  if (t.out && raw.buffer !== t.out) transfer.push(t.out); // unused, but back to the caller all the same
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const md5 = t.wantMd5 ? createHash('md5').update(buf).digest('hex') : null;
   const zero = new Uint8Array(Math.ceil(t.length / t.blockSize));
   const digests = hashBlocks(buf, t.blockSize, zero);
   transfer.push(raw.buffer as ArrayBuffer, digests.buffer as ArrayBuffer);
-  return { kind: 'decode', raw, md5, digests, zero: t.wantZeroFlags ? zero : null, out: t.out && raw.buffer !== t.out ? t.out : null };
+  return { kind: 'decode', raw, md5, digests, zero: t.wantZeroFlags ? zero : null, out: t.out };
 }
 
 port.on('message', (msg: WorkerRequest) => {

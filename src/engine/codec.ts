@@ -7,9 +7,9 @@ import type * as ZstdBinding from 'zstd-napi/binding.js';
 import type { Compression } from './engine-api.js';
 import { owned } from './worker-protocol.js';
 
-// zstd-napi's raw binding: its Compressor allocates a fresh compressBound-sized output per call
-// (32 MiB of page faults and GC-held external memory per chunk); the binding lets one scratch
-// buffer per thread serve every chunk.
+// zstd-napi's raw binding: its Compressor allocates a compressBound-sized output per call and
+// copies the frame out of it; the binding compresses into a buffer of our choosing (zstdCompress)
+// and decompresses into a recycled one.
 const zstd = createRequire(import.meta.url)('zstd-napi/binding') as typeof ZstdBinding;
 
 /**

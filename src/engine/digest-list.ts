@@ -6,13 +6,24 @@
 
 export const DIGEST_BYTES = 32;
 
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
-
 /** Hex of the `i`-th digest in `digests`. */
 export function digestHex(digests: Uint8Array, i: number): string {
-  let s = '';
-  for (let k = i * DIGEST_BYTES, end = k + DIGEST_BYTES; k < end; k++) s += HEX[digests[k]!];
-  return s;
+  return Buffer.from(digests.buffer, digests.byteOffset + i * DIGEST_BYTES, DIGEST_BYTES).toString('hex');
+}
+
+/**
+ * Cinder's hex hashes as digests, and per entry 1 when it was well-formed. Cinder compares the
+ * strings, so only the lowercase hex it writes can ever equal a new hash; others never match.
+ */
+export function digestsFromHex(hex: readonly string[]): { digests: Uint8Array; valid: Uint8Array } {
+  const digests = new Uint8Array(hex.length * DIGEST_BYTES);
+  const valid = new Uint8Array(hex.length);
+  hex.forEach((h, i) => {
+    if (!/^[0-9a-f]{64}$/.test(h)) return;
+    valid[i] = 1;
+    digests.set(Buffer.from(h, 'hex'), i * DIGEST_BYTES);
+  });
+  return { digests, valid };
 }
 
 /** True when the `i`-th digest of `a` equals the `j`-th of `b`. */
@@ -42,19 +53,6 @@ export class DigestList {
   /** The digests in order, part by part (each a multiple of 32 bytes). */
   pieces(): readonly Uint8Array[] {
     return this.parts;
-  }
-
-  /** A list from hex strings (Cinder's `_sha256file` form); null when one is not 64 hex digits. */
-  static fromHex(hex: readonly string[]): DigestList | null {
-    const bytes = new Uint8Array(hex.length * DIGEST_BYTES);
-    for (let i = 0; i < hex.length; i++) {
-      const h = hex[i]!;
-      if (h.length !== 64 || !/^[0-9a-fA-F]{64}$/.test(h)) return null;
-      bytes.set(Buffer.from(h, 'hex'), i * DIGEST_BYTES);
-    }
-    const list = new DigestList();
-    list.append(bytes);
-    return list;
   }
 }
 

@@ -131,9 +131,8 @@ async function runPlan(ctx: EngineContext, store: ObjectStore, chain: BackupLoca
         r = await fetchVerified(ctx, store, p, fetchSlots, target?.isNew ?? false, takeOut, abort.signal);
         await writeDecoded(r, p);
       } finally {
-        // `out` went to the worker and came back as `raw`'s buffer or as `r.out`; a failed task lost it.
-        const back = r ? (r.out ?? (r.raw.buffer.byteLength === outSize ? (r.raw.buffer as ArrayBuffer) : null)) : null;
-        if (out && back) ctx.buffers.release(back);
+        // `out` went to the worker and comes back as `r.out`; a failed task lost it.
+        if (out && r?.out) ctx.buffers.release(r.out);
         else if (out) ctx.buffers.forget();
       }
       ctx.metrics.bytesRead.inc({ operation: target ? 'restore' : 'verify' }, p.entry.length);

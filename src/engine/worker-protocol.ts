@@ -56,7 +56,7 @@ export interface DecodeResult {
   md5: string | null;
   digests: Uint8Array; // sha256 of each block, 32 bytes each
   zero: Uint8Array | null; // 1 per all-zero block, when asked
-  /** The task's `out` buffer when it was not used for `raw` (too small for this object's codec), for recycling. */
+  /** The task's `out` buffer, back for recycling (`raw` views it when the object was decoded into it). */
   out: ArrayBuffer | null;
 }
 

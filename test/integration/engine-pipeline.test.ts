@@ -45,6 +45,14 @@ class GatedStore extends MemoryObjectStore {
   }
 }
 
+/** One chunk per 64 KiB object of the fixture engine: 40 chunks, seeded. */
+const size = 40 * 64 * KiB;
+async function fortyChunkImage(seed: number): Promise<string> {
+  const src = join(fx.dir, 'src');
+  await writeVolumeImage(src, size, undefined, seed);
+  return src;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits (bounded) until `n` PUTs are held, then a little longer so that a leak past `n` would show. */
@@ -79,9 +87,7 @@ describe('backup pipeline', () => {
   });
 
   it('holds at most chunksInFlight chunks while uploads stall, then finishes when they resume', async () => {
-    const size = 40 * 64 * KiB;
-    const src = join(fx.dir, 'src');
-    await writeVolumeImage(src, size, undefined, 5);
+    const src = await fortyChunkImage(5);
     const store = new GatedStore(true);
     store.hold();
     const loc = fx.location();
@@ -96,9 +102,7 @@ describe('backup pipeline', () => {
   });
 
   it('shares one memory budget between operations: two stalled backups hold chunksInFlight chunks in all', async () => {
-    const size = 40 * 64 * KiB;
-    const src = join(fx.dir, 'src');
-    await writeVolumeImage(src, size, undefined, 8);
+    const src = await fortyChunkImage(8);
     const store = new GatedStore(false);
     store.hold();
     const engine = fx.engine({ chunksInFlight: 3, uploadConcurrency: 8 });
@@ -109,9 +113,7 @@ describe('backup pipeline', () => {
   });
 
   it('a failed operation gives its share back: the next one on the same engine completes', async () => {
-    const size = 40 * 64 * KiB;
-    const src = join(fx.dir, 'src');
-    await writeVolumeImage(src, size, undefined, 9);
+    const src = await fortyChunkImage(9);
     const store = new GatedStore(false);
     store.hold();
     const engine = fx.engine({ chunksInFlight: 2 });
@@ -125,9 +127,7 @@ describe('backup pipeline', () => {
   });
 
   it('queues hundreds of small PUTs of an incremental without piling listeners on the abort signal', async () => {
-    const size = 40 * 64 * KiB;
-    const src = join(fx.dir, 'src');
-    await writeVolumeImage(src, size, undefined, 10);
+    const src = await fortyChunkImage(10);
     const engine = fx.engine({ uploadConcurrency: 1 });
     const store = new GatedStore(false);
     const full = fx.location();
@@ -148,9 +148,7 @@ describe('backup pipeline', () => {
   });
 
   it('fails promptly, without hanging, when a stalled upload fails while the reader waits for room', async () => {
-    const size = 40 * 64 * KiB;
-    const src = join(fx.dir, 'src');
-    await writeVolumeImage(src, size, undefined, 6);
+    const src = await fortyChunkImage(6);
     const store = new GatedStore(false);
     store.hold();
     const backup = fx.engine({ chunksInFlight: 2 }).backup(store, fx.request(src, size, fx.location()));

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { renderMetadata, renderSha256File } from '../../src/engine/backup-format.js';
-import { DigestList } from '../../src/engine/digest-list.js';
+import { DigestList, digestsFromHex } from '../../src/engine/digest-list.js';
 import { pythonJsonDumps, pythonUtcDateString, type PyJson } from '../../src/engine/python-json.js';
 
 function pythonDumps(value: PyJson): string {
@@ -36,7 +36,9 @@ describe('pythonJsonDumps', () => {
     expect(meta).toBe(pythonDumps(JSON.parse(meta) as PyJson));
     expect(meta).toContain('"created_at": "2026-11-23 18:09:21.186000+00:00"');
     const hashes = ['ab'.repeat(32), '0f'.repeat(32), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'];
-    const sha = renderSha256File(header, 32768, DigestList.fromHex(hashes)!).toString('latin1');
+    const list = new DigestList();
+    list.append(digestsFromHex(hashes).digests);
+    const sha = renderSha256File(header, 32768, list).toString('latin1');
     expect(sha).toBe(pythonDumps(JSON.parse(sha) as PyJson));
     expect(sha).toBe(pythonJsonDumps({ ...(JSON.parse(sha) as { [k: string]: PyJson }) }));
     expect(JSON.parse(sha)).toMatchObject({ chunk_size: 32768, sha256s: hashes, version: '1.0.0' });
