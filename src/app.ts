@@ -10,8 +10,8 @@ import { registerMicroversions } from './http/microversion.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes, registerHttpMetrics } from './routes/metrics.js';
-import { apiRouteModules } from './routes/index.js';
-import { rootVersionsRoutes, v3VersionRoutes } from './routes/versions.js';
+import { apiRouteModules } from './routes/cinder/index.js';
+import { rootVersionsRoutes, v3VersionRoutes } from './routes/cinder/versions.js';
 
 export const REDACTED_PATHS = [
   'req.headers["x-auth-token"]',

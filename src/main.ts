@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { REDACTED_PATHS, buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { startJobWorker, type JobWorker } from './engine/job-worker.js';
+import { startJobWorker, type JobWorker } from './jobs/worker.js';
 import { createServices } from './services.js';
 
 /**

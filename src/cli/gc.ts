@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config.js';
 import { createDb } from '../db/connection.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
-import { collectOrphans } from '../domain/orphan-gc.js';
+import { collectOrphans } from '../domain/backups/orphan-gc.js';
 import { createObjectStore } from '../storage/create-store.js';
 
 const USAGE = 'usage: node dist/src/cli/gc.js [--delete] [--prefix=volume_] [--container=NAME ...]';

@@ -1,5 +1,5 @@
 import { type Expression, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
-import type { ListParams } from '../domain/list-params.js';
+import type { ListParams } from '../domain/common/list-params.js';
 
 /**
  * Applies a parsed list request to a query: filters, keyset pagination after the

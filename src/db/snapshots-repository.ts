@@ -1,5 +1,5 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
-import type { ListParams } from '../domain/list-params.js';
+import type { ListParams } from '../domain/common/list-params.js';
 import { applyFilters, paginate } from './paginate.js';
 import { hasMetadata } from './resource-metadata.js';
 import type { Database, NewSnapshotRow, SnapshotRow, SnapshotUpdate } from './schema.js';

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { DomainError } from '../domain/errors.js';
+import { DomainError } from '../domain/common/errors.js';
 import { HttpFault, STATUS_OF_KIND, faultBody } from './faults.js';
 import { MIN_VERSION } from './microversion.js';
 import { cinderValidationMessage } from './validation.js';

@@ -1,4 +1,4 @@
-import type { DomainErrorKind } from '../domain/errors.js';
+import type { DomainErrorKind } from '../domain/common/errors.js';
 
 /** An HTTP-level error that is not a domain rule (bad version header, unknown route...). */
 export class HttpFault extends Error {

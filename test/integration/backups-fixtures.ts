@@ -3,10 +3,10 @@ import pino from 'pino';
 import type { Kysely } from 'kysely';
 import type { AppDeps } from '../../src/app-deps.js';
 import type { Database, NewBackupRow } from '../../src/db/schema.js';
-import { createBackupJobHandlers } from '../../src/domain/backup-jobs.js';
-import type { BackupManagerDeps } from '../../src/domain/backup-manager.js';
+import { createBackupJobHandlers } from '../../src/domain/backups/worker/handlers.js';
+import type { BackupManagerDeps } from '../../src/domain/backups/worker/settle.js';
 import { createBackupEngine } from '../../src/engine/backup-engine.js';
-import { type JobWorker, startJobWorker } from '../../src/engine/job-worker.js';
+import { type JobWorker, startJobWorker } from '../../src/jobs/worker.js';
 import { GiB } from '../../src/volumes/volume-backend.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
@@ -140,7 +140,7 @@ export async function insertBackups(db: Kysely<Database>, rows: Array<Partial<Ne
 }
 
 /** A JobContext for calling handlers directly (no worker). */
-export function jobCtx(): import('../../src/engine/job-worker.js').JobContext {
+export function jobCtx(): import('../../src/jobs/worker.js').JobContext {
   return { signal: new AbortController().signal, heartbeat: async () => {}, log: pino({ level: 'silent' }) };
 }
 

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../../src/app-deps.js';
 import { formatVersion } from '../../src/http/microversion.js';
-import { apiRouteModules } from '../../src/routes/index.js';
+import { apiRouteModules } from '../../src/routes/cinder/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
 /** A hex project id (Cinder's project_id_regex) and a second one for mismatch cases. */

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimJob, enqueueJob, finishJob, renewLease } from '../../src/db/jobs-repository.js';
-import { startJobWorker } from '../../src/engine/job-worker.js';
+import { startJobWorker } from '../../src/jobs/worker.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 const silent = pino({ level: 'silent' });

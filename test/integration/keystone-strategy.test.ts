@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DomainError } from '../../src/domain/errors.js';
+import { DomainError } from '../../src/domain/common/errors.js';
 import { freePort } from '../../src/db/embedded.js';
 import type { AuthStrategy } from '../../src/http/auth/auth-strategy.js';
 import { createKeystoneStrategy, type KeystoneOptions } from '../../src/http/auth/keystone-strategy.js';

@@ -1,7 +1,7 @@
 import pino from 'pino';
-import { snapshotJobHandlers } from '../../src/domain/snapshots-jobs.js';
-import { volumeJobHandlers } from '../../src/domain/volumes-jobs.js';
-import { type JobWorker, startJobWorker } from '../../src/engine/job-worker.js';
+import { snapshotJobHandlers } from '../../src/domain/volumes/worker/snapshot-jobs.js';
+import { volumeJobHandlers } from '../../src/domain/volumes/worker/volume-jobs.js';
+import { type JobWorker, startJobWorker } from '../../src/jobs/worker.js';
 import { authHeaders, createTestApp, type TestApp } from '../helpers/app.js';
 
 /** Hex project ids (Cinder's project_id_regex): one admin project, two member projects. */

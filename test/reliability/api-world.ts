@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import pino from 'pino';
 import { expect } from 'vitest';
-import { snapshotJobHandlers } from '../../src/domain/snapshots-jobs.js';
-import { volumeJobHandlers } from '../../src/domain/volumes-jobs.js';
-import { startJobWorker } from '../../src/engine/job-worker.js';
+import { snapshotJobHandlers } from '../../src/domain/volumes/worker/snapshot-jobs.js';
+import { volumeJobHandlers } from '../../src/domain/volumes/worker/volume-jobs.js';
+import { startJobWorker } from '../../src/jobs/worker.js';
 import { type BackupTestEnv, P1, backupTestEnv, makeSnapshot, makeVolume } from '../integration/backups-fixtures.js';
 
 /**

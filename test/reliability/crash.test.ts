@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../../src/db/connection.js';
 import type { Database } from '../../src/db/schema.js';
-import { collectOrphans } from '../../src/domain/orphan-gc.js';
+import { collectOrphans } from '../../src/domain/backups/orphan-gc.js';
 import { PosixObjectStore } from '../../src/storage/posix-store.js';
 import { seededRandom } from './fault-proxy.js';
 import { baseSeed, report, rounds } from './helpers.js';

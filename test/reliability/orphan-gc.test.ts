@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { backupPrefixOf, collectOrphans } from '../../src/domain/orphan-gc.js';
+import { backupPrefixOf, collectOrphans } from '../../src/domain/backups/orphan-gc.js';
 import { PosixObjectStore } from '../../src/storage/posix-store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { checkBackupName } from '../../src/domain/backup-names.js';
-import { objectPrefix } from '../../src/domain/backup-manager.js';
-import { decodeRecord } from '../../src/domain/backup-records.js';
-import { BACKUP_TRANSITIONS, LIVE_STATUSES, RESET_TARGETS, failReason } from '../../src/domain/backup-status.js';
-import { DomainError } from '../../src/domain/errors.js';
+import { checkBackupName } from '../../src/domain/backups/names.js';
+import { objectPrefix } from '../../src/domain/backups/worker/settle.js';
+import { decodeRecord } from '../../src/domain/backups/records.js';
+import { BACKUP_TRANSITIONS, LIVE_STATUSES, RESET_TARGETS, failReason } from '../../src/domain/backups/status.js';
+import { DomainError } from '../../src/domain/common/errors.js';
 
 /** The backup status table (reference §4.1 "API operations allowed per backup status"), one test per row. */
 const ALLOWED: Record<string, { delete: boolean; restore: boolean; export: boolean; forceDelete: boolean; reset: boolean }> = {

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { listBackups } from '../../src/db/backups-list-repository.js';
 import { adjustDependents, newestAvailableBackup, transitionBackup } from '../../src/db/backups-repository.js';
 import type { Database } from '../../src/db/schema.js';
-import { BACKUP_LIST_RULES } from '../../src/domain/backup-list.js';
-import { parseListParams } from '../../src/domain/list-params.js';
+import { BACKUP_LIST_RULES } from '../../src/domain/backups/list.js';
+import { parseListParams } from '../../src/domain/common/list-params.js';
 
 /** The important backup queries, compiled and snapshotted for review (STYLE rule 12). */
 

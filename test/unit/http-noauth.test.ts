@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../../src/domain/errors.js';
+import { DomainError } from '../../src/domain/common/errors.js';
 import { createNoauthStrategy } from '../../src/http/auth/noauth-strategy.js';
 
 const auth = (token: string | undefined, opts: Partial<Parameters<typeof createNoauthStrategy>[0]> = {}) =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RequestContext } from '../../src/domain/context.js';
-import { DomainError } from '../../src/domain/errors.js';
-import { POLICY_RULES, type PolicyRule, allowed, authorize } from '../../src/domain/policy.js';
+import type { RequestContext } from '../../src/domain/common/context.js';
+import { DomainError } from '../../src/domain/common/errors.js';
+import { POLICY_RULES, type PolicyRule, allowed, authorize } from '../../src/domain/common/policy.js';
 
 const OWN = 'aaaa0000';
 const OTHER = 'bbbb1111';

@@ -8,7 +8,7 @@ import {
   volumeMayTransition,
   type SnapshotTransitionName,
   type VolumeTransitionName,
-} from '../../src/domain/volume-status.js';
+} from '../../src/domain/volumes/status.js';
 
 /** Expected starting statuses per transition, written out independently of the table. */
 const VOLUME_EXPECT: Record<VolumeTransitionName, readonly string[]> = {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { RequestContext } from '../../domain/context.js';
+import type { RequestContext } from '../../domain/common/context.js';
 import { HttpFault } from '../faults.js';
 import type { AuthStrategy } from './auth-strategy.js';
 

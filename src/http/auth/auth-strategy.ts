@@ -1,4 +1,4 @@
-import type { RequestContext } from '../../domain/context.js';
+import type { RequestContext } from '../../domain/common/context.js';
 
 /**
  * How a request's identity is established. `noauth` parses `X-Auth-Token: user:project`;

@@ -1,4 +1,4 @@
-import { DomainError } from '../../domain/errors.js';
+import { DomainError } from '../../domain/common/errors.js';
 
 /** The service's own password credentials, used to obtain the token that validates callers' tokens. */
 export interface KeystoneServiceCredentials {

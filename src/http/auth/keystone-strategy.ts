@@ -1,6 +1,6 @@
 import type { Config } from '../../config.js';
-import type { RequestContext } from '../../domain/context.js';
-import { DomainError } from '../../domain/errors.js';
+import type { RequestContext } from '../../domain/common/context.js';
+import { DomainError } from '../../domain/common/errors.js';
 import type { AuthStrategy } from './auth-strategy.js';
 import { issueServiceToken, validateToken, type KeystoneServiceCredentials } from './keystone-client.js';
 import { TokenCache, type TokenIdentity } from './keystone-token-cache.js';

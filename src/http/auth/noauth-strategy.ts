@@ -1,5 +1,5 @@
-import type { RequestContext } from '../../domain/context.js';
-import { DomainError } from '../../domain/errors.js';
+import type { RequestContext } from '../../domain/common/context.js';
+import { DomainError } from '../../domain/common/errors.js';
 import type { AuthStrategy } from './auth-strategy.js';
 
 export interface NoauthOptions {

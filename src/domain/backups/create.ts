@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { countVolumeBackups, insertBackup, newestAvailableBackup } from '../../db/backups-repository.js';
+import { casSnapshot, findSnapshot } from '../../db/snapshots-repository.js';
+import { casVolume, findVolume } from '../../db/volumes-repository.js';
+import { enqueueJob } from '../../db/jobs-repository.js';
+import type { SnapshotRow, VolumeRow } from '../../db/schema.js';
+import { checkBackupName } from './names.js';
+import { VOLUME_BACKUP_SOURCES } from './status.js';
+import { type BackupApiDeps, type BackupView, scopeOf } from './read.js';
+import type { RequestContext } from '../common/context.js';
+import { invalid, notFound } from '../common/errors.js';
+import { authorize } from '../common/policy.js';
+import { checkBackupQuota } from '../common/quotas.js';
+
+/** A validated create request (schema already applied; absent optional fields are null). */
+export interface CreateBackupInput {
+  volumeId: string;
+  name: string | null;
+  description: string | null;
+  container: string | null;
+  incremental: boolean;
+  force: boolean;
+  snapshotId: string | null;
+  metadata: Record<string, string>;
+  availabilityZone: string | null;
+}
+
+const volumeStatusMessage = (status: string) =>
+  `Volume to be backed up must be available or in-use, but the current status is "${status}".`;
+
+function checkVolume(volume: VolumeRow, force: boolean): void {
+  if (!(VOLUME_BACKUP_SOURCES as readonly string[]).includes(volume.status)) throw invalid('volume', volumeStatusMessage(volume.status));
+  if (volume.status === 'in-use' && !force) throw invalid('volume', 'Backing up an in-use volume must use the force flag.');
+}
+
+function checkSnapshot(snapshot: SnapshotRow, volume: VolumeRow): void {
+  if (snapshot.volume_id !== volume.id) {
+    throw invalid('volume', `Volume ${volume.id} does not match the volume ${snapshot.volume_id} of snapshot ${snapshot.id}.`);
+  }
+  if (snapshot.status !== 'available') {
+    throw invalid('snapshot', `Snapshot to be backed up must be available, but the current status is "${snapshot.status}".`);
+  }
+}
+
+/**
+ * POST /backups: Cinder's checks in order (reference §3.5), then, in one transaction, the
+ * quota check, parent choice, the `creating` row, the volume (or snapshot) to `backing-up`
+ * and the job. Returns before any data moves.
+ */
+export async function createBackup(deps: BackupApiDeps, ctx: RequestContext, input: CreateBackupInput): Promise<BackupView> {
+  const { db, config } = deps;
+  checkBackupName(config, input.name);
+  const volume = await findVolume(db, input.volumeId, scopeOf(ctx));
+  if (!volume) throw notFound('Volume', input.volumeId);
+  authorize(ctx, 'backup:create', volume.project_id);
+  let snapshot: SnapshotRow | null = null;
+  if (input.snapshotId) {
+    snapshot = (await findSnapshot(db, input.snapshotId, scopeOf(ctx))) ?? null;
+    if (!snapshot) throw notFound('Snapshot', input.snapshotId);
+    checkSnapshot(snapshot, volume);
+  } else {
+    checkVolume(volume, input.force);
+  }
+
+  const id = randomUUID();
+  const now = new Date();
+  const row = await db.transaction().execute(async (trx) => {
+    await checkBackupQuota(trx, config, ctx.projectId, volume.size);
+    let parentId: string | null = null;
+    if (input.incremental) {
+      const none = () => invalid('backup', 'No backups available to do an incremental backup.');
+      if ((await countVolumeBackups(trx, volume.id, ctx.projectId)) === 0) throw none();
+      const parent = await newestAvailableBackup(trx, volume.id, ctx.projectId, snapshot?.created_at ?? null);
+      if (!parent) throw none();
+      parentId = parent.id;
+    }
+    const created = await insertBackup(
+      trx,
+      {
+        id,
+        project_id: ctx.projectId,
+        user_id: ctx.userId,
+        volume_id: volume.id,
+        availability_zone: input.availabilityZone ?? config.AVAILABILITY_ZONE,
+        display_name: input.name,
+        display_description: input.description,
+        container: input.container,
+        parent_id: parentId,
+        status: 'creating',
+        size: volume.size,
+        snapshot_id: snapshot?.id ?? null,
+        created_at: now,
+        data_timestamp: snapshot?.created_at ?? now,
+        host: null,
+        service: null,
+        service_metadata: null,
+        fail_reason: null,
+        temp_volume_id: null,
+        temp_snapshot_id: null,
+        restore_volume_id: null,
+        encryption_key_id: null,
+      },
+      input.metadata,
+    );
+    if (snapshot) {
+      const moved = await casSnapshot(trx, snapshot.id, ['available'], { status: 'backing-up' });
+      if (!moved) throw invalid('snapshot', 'Snapshot to be backed up must be available.');
+    } else {
+      const sources = input.force ? VOLUME_BACKUP_SOURCES : (['available'] as const);
+      // previous_status = the status this update replaces (SET sees the old row).
+      const moved = await casVolume(trx, volume.id, sources, { status: 'backing-up', previous_status: sql<string>`status` as unknown as string });
+      if (!moved) throw invalid('volume', volumeStatusMessage('changed concurrently'));
+    }
+    await enqueueJob(trx, { kind: 'backup', resourceId: id });
+    return created;
+  });
+  return { row, metadata: input.metadata };
+}

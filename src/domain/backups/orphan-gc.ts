@@ -1,0 +1,74 @@
+import type { Kysely } from 'kysely';
+import { liveBackupPrefixes } from '../../db/backup-prefixes-repository.js';
+import type { Database } from '../../db/schema.js';
+import type { ObjectStore } from '../../storage/object-store.js';
+
+/** Cinder's object layout puts every backup under `volume_<id>/...`; other keys are not ours. */
+export const DEFAULT_GC_PREFIX = 'volume_';
+
+export interface OrphanReport {
+  container: string;
+  /** Objects listed under the prefix. */
+  scanned: number;
+  /** Objects that belong to no non-deleted backup row, in lexical order. */
+  orphans: string[];
+  /** The orphans grouped by the backup prefix they were written under. */
+  byBackupPrefix: Record<string, number>;
+  deleted: number;
+  /** Why the container could not be listed, if it could not. */
+  error?: string;
+}
+
+export interface OrphanGcOptions {
+  /** Containers to scan; default: the store's default container and every container a backup row names. */
+  containers?: string[];
+  /** Only keys under this prefix are considered (default `volume_`). */
+  prefix?: string;
+  /** Remove the orphans (default: report only). */
+  delete?: boolean;
+}
+
+/** The backup prefix a Cinder object name was written under (`<prefix>-00001`, `<prefix>_metadata`). */
+export function backupPrefixOf(key: string): string {
+  const m = /^(.*_backup_[0-9a-f-]{36})(?:-\d+|_metadata|_sha256file)$/.exec(key);
+  return m ? m[1]! : key;
+}
+
+function ownedBy(key: string, prefixes: Set<string>): boolean {
+  // Owned when some live prefix is followed by '-' or '_' (engine ownKeys rule); try each cut point.
+  for (let i = key.length - 1; i > 0; i--) {
+    if ((key[i] === '-' || key[i] === '_') && prefixes.has(key.slice(0, i))) return true;
+  }
+  return false;
+}
+
+/**
+ * Finds (and with `delete`, removes) objects under the prefix that belong to no backup row
+ * that is not deleted: leftovers of crashes, failed deletes or removed rows.
+ * NOTE: containers are listed BEFORE the rows are read; a backup records its prefix before
+ * uploading, so an object of a backup being created right now is never taken for an orphan.
+ */
+export async function collectOrphans(db: Kysely<Database>, store: ObjectStore, options: OrphanGcOptions = {}): Promise<OrphanReport[]> {
+  const prefix = options.prefix ?? DEFAULT_GC_PREFIX;
+  const known = options.containers ?? [...new Set([store.defaultContainer, ...(await liveBackupPrefixes(db)).containers])];
+  const listed: Array<{ container: string; keys: string[]; error?: string }> = [];
+  for (const container of known) {
+    // A container that cannot be listed (e.g. never created) is reported, not skipped silently.
+    const keys = await store.list(container, prefix).then(
+      (k) => ({ keys: k }),
+      (err: unknown) => ({ keys: [] as string[], error: err instanceof Error ? err.message : String(err) }),
+    );
+    listed.push({ container, ...keys });
+  }
+  const { live } = await liveBackupPrefixes(db);
+  const reports: OrphanReport[] = [];
+  for (const { container, keys, error } of listed) {
+    const prefixes = new Set(live.filter((l) => l.container === container).map((l) => l.prefix));
+    const orphans = keys.filter((k) => !ownedBy(k, prefixes));
+    const byBackupPrefix: Record<string, number> = {};
+    for (const k of orphans) byBackupPrefix[backupPrefixOf(k)] = (byBackupPrefix[backupPrefixOf(k)] ?? 0) + 1;
+    if (options.delete && orphans.length > 0) await store.deleteMany(container, orphans);
+    reports.push({ container, scanned: keys.length, orphans, byBackupPrefix, deleted: options.delete ? orphans.length : 0, ...(error ? { error } : {}) });
+  }
+  return reports;
+}

@@ -1,0 +1,141 @@
+import { sql } from 'kysely';
+import { backupMetadata, findBackup, findBackupAnyState, insertBackup, replaceBackupMetadata } from '../../db/backups-repository.js';
+import { enqueueJob } from '../../db/jobs-repository.js';
+import type { BackupRow, NewBackupRow } from '../../db/schema.js';
+import { type BackupApiDeps, type BackupView, scopeOf } from './read.js';
+import type { RequestContext } from '../common/context.js';
+import { invalid, notFound } from '../common/errors.js';
+import { authorize } from '../common/policy.js';
+import { checkBackupQuota } from '../common/quotas.js';
+
+/**
+ * Export / import of backup records (reference §3.11-3.13): base64 of the JSON of every
+ * Backup field, compatible with Cinder's, so backups move between Cinder and this service.
+ */
+
+/** The versioned-object time format: 2026-11-22T10:15:03Z. */
+function isoTime(d: Date | null): string | null {
+  return d ? `${d.toISOString().slice(0, 19)}Z` : null;
+}
+
+/** The decoded record of a backup (what backup_url carries). */
+export function encodeRecordJson(row: BackupRow, metadata: Record<string, string>, serviceName: string): Record<string, unknown> {
+  return {
+    driver_info: {},
+    id: row.id,
+    user_id: row.user_id,
+    project_id: row.project_id,
+    volume_id: row.volume_id,
+    host: row.host,
+    availability_zone: row.availability_zone,
+    container: row.container,
+    parent_id: row.parent_id,
+    status: row.status,
+    fail_reason: row.fail_reason,
+    size: row.size,
+    display_name: row.display_name,
+    display_description: row.display_description,
+    service_metadata: row.service_metadata,
+    service: row.service ?? serviceName,
+    object_count: row.object_count,
+    temp_volume_id: row.temp_volume_id,
+    temp_snapshot_id: row.temp_snapshot_id,
+    num_dependent_backups: row.num_dependent_backups,
+    snapshot_id: row.snapshot_id,
+    data_timestamp: isoTime(row.data_timestamp),
+    restore_volume_id: row.restore_volume_id,
+    encryption_key_id: row.encryption_key_id,
+    metadata,
+    created_at: isoTime(row.created_at),
+    updated_at: isoTime(row.updated_at),
+    deleted_at: isoTime(row.deleted_at),
+    deleted: row.deleted,
+  };
+}
+
+/** GET /backups/{id}/export_record (admin). */
+export async function exportRecord(deps: BackupApiDeps, ctx: RequestContext, id: string): Promise<{ backupService: string; backupUrl: string }> {
+  authorize(ctx, 'backup:export-import');
+  const row = await findBackup(deps.db, id, scopeOf(ctx));
+  if (!row) throw notFound('Backup', id);
+  if (row.status !== 'available') throw invalid('backup', `Backup status must be available and not ${row.status}.`);
+  const meta = (await backupMetadata(deps.db, [row.id])).get(row.id) ?? {};
+  const service = row.service ?? deps.store.serviceName;
+  const json = JSON.stringify(encodeRecordJson(row, meta, service));
+  return { backupService: service, backupUrl: Buffer.from(json, 'utf8').toString('base64') };
+}
+
+/** Decodes backup_url; throws Cinder's 400s. */
+export function decodeRecord(backupUrl: string): Record<string, unknown> & { id: string; size: number } {
+  const compact = backupUrl.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1) throw invalid('input received', "Can't decode backup record.");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(compact, 'base64').toString('utf8'));
+  } catch {
+    throw invalid('input received', "Can't parse backup record.");
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('input received', "Can't parse backup record.");
+  const rec = parsed as Record<string, unknown>;
+  if (typeof rec.id !== 'string' || !/^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$/.test(rec.id)) {
+    throw invalid('input received', 'Provided backup record is missing an id');
+  }
+  if (typeof rec.size !== 'number' || !Number.isInteger(rec.size) || rec.size < 0 || rec.size > 2147483647) {
+    throw invalid('input received', 'Provided backup record is missing size attribute');
+  }
+  return rec as Record<string, unknown> & { id: string; size: number };
+}
+
+/**
+ * POST /backups/import_record (admin): a `creating` row with the record's id (a soft-deleted
+ * row with that id is revived), quota counted, and an import job that reads the stored
+ * `_metadata` before the backup becomes available. Returns the new row (201).
+ */
+export async function importRecord(deps: BackupApiDeps, ctx: RequestContext, input: { backupService: string; backupUrl: string }): Promise<BackupView> {
+  authorize(ctx, 'backup:backup-import');
+  const record = decodeRecord(input.backupUrl);
+  const id = record.id.toLowerCase();
+  const row = await deps.db.transaction().execute(async (trx) => {
+    await checkBackupQuota(trx, deps.config, ctx.projectId, record.size);
+    const existing = await findBackupAnyState(trx, id);
+    if (existing && !existing.deleted) throw invalid('backup', 'Backup already exists in database.');
+    const fresh: NewBackupRow = {
+      id,
+      project_id: ctx.projectId,
+      user_id: ctx.userId,
+      volume_id: '00000000-0000-0000-0000-000000000000',
+      host: null,
+      availability_zone: null,
+      display_name: null,
+      display_description: null,
+      container: null,
+      parent_id: null,
+      status: 'creating',
+      fail_reason: null,
+      service_metadata: null,
+      service: null,
+      size: record.size,
+      snapshot_id: null,
+      data_timestamp: new Date(),
+      restore_volume_id: null,
+      temp_volume_id: null,
+      temp_snapshot_id: null,
+      encryption_key_id: null,
+    };
+    let created: BackupRow;
+    if (existing) {
+      created = await trx
+        .updateTable('backups')
+        .set({ ...fresh, deleted: false, deleted_at: null, object_count: 0, num_dependent_backups: 0, stored_bytes: 0, created_at: sql<Date>`now()` as unknown as Date, updated_at: null })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await replaceBackupMetadata(trx, id, {});
+    } else {
+      created = await insertBackup(trx, fresh, {});
+    }
+    await enqueueJob(trx, { kind: 'import_record', resourceId: id, payload: { backupService: input.backupService, record } });
+    return created;
+  });
+  return { row, metadata: {} };
+}

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { transitionBackup } from '../../db/backups-repository.js';
+import { findVolume, insertVolume, casVolume } from '../../db/volumes-repository.js';
+import { enqueueJob } from '../../db/jobs-repository.js';
+import type { Db } from '../../db/backups-repository.js';
+import type { BackupRow } from '../../db/schema.js';
+import { BACKUP_TRANSITIONS } from './status.js';
+import { type BackupApiDeps, getBackupFor, scopeOf } from './read.js';
+import type { RequestContext } from '../common/context.js';
+import { invalid, notFound } from '../common/errors.js';
+import { checkVolumeQuota } from '../common/quotas.js';
+import { VOLUME_HOST } from '../volumes/create.js';
+
+/** What the restore job reads from its payload. */
+export interface RestoreJobPayload {
+  volumeId: string;
+  /** The target was created for this restore (sparse, all zeros): zero regions need no writes. */
+  targetIsNew: boolean;
+  /** The target's file does not exist yet: the job creates it. */
+  createTarget: boolean;
+}
+
+export interface RestoreResponse {
+  backupId: string;
+  volumeId: string;
+  volumeName: string;
+}
+
+const backupNotAvailable = () => invalid('backup', 'Backup status must be available');
+
+/**
+ * POST /backups/{id}/restore (reference §3.9). Without volume_id a new volume of the backup's
+ * size is created at once (file volumes are instant, so nothing blocks the request) named
+ * `name` or `restore_backup_<id>`; volume_name is therefore always a string.
+ */
+export async function restoreBackup(
+  deps: BackupApiDeps,
+  ctx: RequestContext,
+  id: string,
+  input: { volumeId: string | null; name: string | null },
+): Promise<RestoreResponse> {
+  const backup = await getBackupFor(deps, ctx, id, 'backup:restore');
+  if (backup.status !== 'available') throw backupNotAvailable();
+  if (input.volumeId) {
+    const volume = await findVolume(deps.db, input.volumeId, scopeOf(ctx));
+    if (!volume) throw notFound('Volume', input.volumeId);
+    if (volume.status !== 'available') throw invalid('volume', 'Volume to be restored to must be available');
+    if (volume.size < backup.size) {
+      throw invalid('volume', `volume size ${volume.size} is too small to restore backup of size ${backup.size}.`);
+    }
+    await deps.db.transaction().execute(async (trx) => {
+      if (!(await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.restore, { status: 'restoring', restore_volume_id: volume.id }))) {
+        throw backupNotAvailable();
+      }
+      if (!(await casVolume(trx, volume.id, ['available'], { status: 'restoring-backup' }))) {
+        throw invalid('volume', 'Volume to be restored to must be available');
+      }
+      const payload: RestoreJobPayload = { volumeId: volume.id, targetIsNew: false, createTarget: false };
+      await enqueueJob(trx, { kind: 'restore', resourceId: backup.id, payload: { ...payload } });
+    });
+    return { backupId: backup.id, volumeId: volume.id, volumeName: volume.display_name ?? '' };
+  }
+
+  const volumeId = randomUUID();
+  const volumeName = input.name ?? `restore_backup_${backup.id}`;
+  await deps.db.transaction().execute(async (trx) => {
+    if (!(await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.restore, { status: 'restoring', restore_volume_id: volumeId }))) {
+      throw backupNotAvailable();
+    }
+    await checkVolumeQuota(trx, deps.config, ctx.projectId, backup.size);
+    await insertVolume(trx, {
+      id: volumeId,
+      project_id: ctx.projectId,
+      user_id: ctx.userId,
+      display_name: volumeName,
+      display_description: 'auto-created_from_restore_from_backup',
+      size: backup.size,
+      status: 'restoring-backup',
+      previous_status: null,
+      attach_status: 'detached',
+      migration_status: null,
+      availability_zone: deps.config.AVAILABILITY_ZONE,
+      host: VOLUME_HOST,
+      snapshot_id: null,
+      source_volid: null,
+      backup_id: null,
+      updated_at: null,
+      launched_at: null,
+      deleted_at: null,
+    });
+    const payload: RestoreJobPayload = { volumeId, targetIsNew: true, createTarget: true };
+    await enqueueJob(trx, { kind: 'restore', resourceId: backup.id, payload: { ...payload } });
+  });
+  return { backupId: backup.id, volumeId, volumeName };
+}
+
+/**
+ * For POST /volumes with backup_id (>= 3.47), step 1 (before the volume row exists): the
+ * backup must be visible and available, and the requested size (GiB, or null = the backup's)
+ * large enough. Returns the backup and the size to create.
+ */
+export async function checkBackupForNewVolume(
+  deps: Pick<BackupApiDeps, 'db'>,
+  ctx: RequestContext,
+  backupId: string,
+  sizeGb: number | null,
+): Promise<{ backup: BackupRow; sizeGb: number }> {
+  const backup = await getBackupFor(deps, ctx, backupId, 'backup:get');
+  if (backup.status !== 'available') throw invalid('backup', "Originating backup status must be one of 'available' values");
+  const size = sizeGb ?? backup.size;
+  if (size < backup.size) {
+    throw invalid('input received', `Volume size ${size}GB cannot be smaller than the backup size ${backup.size}GB. It must be >= backup size.`);
+  }
+  return { backup, sizeGb: size };
+}
+
+/**
+ * Step 2, inside the volumes module's create transaction after it inserted the volume row
+ * (status `creating`): backup available -> restoring and the restore job. The job creates the
+ * volume's file when it is absent, fills it, and moves the volume to `available` (or `error`).
+ */
+export async function startRestoreIntoNewVolume(trx: Db, backupId: string, volumeId: string): Promise<void> {
+  if (!(await transitionBackup(trx, backupId, BACKUP_TRANSITIONS.restore, { status: 'restoring', restore_volume_id: volumeId }))) {
+    throw invalid('backup', "Originating backup status must be one of 'available' values");
+  }
+  const payload: RestoreJobPayload = { volumeId, targetIsNew: true, createTarget: true };
+  await enqueueJob(trx, { kind: 'restore', resourceId: backupId, payload: { ...payload } });
+}

@@ -1,0 +1,104 @@
+import { sql } from 'kysely';
+import { findBackupAnyState, transitionBackup } from '../../../db/backups-repository.js';
+import { casVolume } from '../../../db/volumes-repository.js';
+import { enqueueJob } from '../../../db/jobs-repository.js';
+import type { BackupRow } from '../../../db/schema.js';
+import { type BackupManagerDeps, locationOf, releaseBackupSource, removeTemporaries } from './settle.js';
+
+/**
+ * Start-up and lease-expiry recovery (reference §10.1), as a table: what a backup left in a
+ * busy status by a dead worker becomes. One test per row (test/integration/backup-jobs-recovery).
+ */
+export type RecoveryAction = 'fail_backup' | 'release_restore' | 'resume_delete' | 'clean_temporaries' | 'none';
+
+export const RECOVERY_TABLE: Record<string, RecoveryAction> = {
+  /** Source back to its previous status, partial objects deleted, backup error. */
+  creating: 'fail_backup',
+  /** Target volume error_restoring (error when created for the restore), backup available. */
+  restoring: 'release_restore',
+  /** The delete runs again (error_deleting for encrypted backups: no key context at restart). */
+  deleting: 'resume_delete',
+  /** Leftover temporary snapshot/volume removed, ids cleared. */
+  error: 'clean_temporaries',
+  available: 'none',
+  error_deleting: 'none',
+};
+
+export const RESTART_FAIL_REASON = 'incomplete backup reset on manager restart';
+
+/** Applies the table to one backup. `restoreTarget` overrides restore_volume_id (from the job payload). */
+export async function recoverBackup(deps: BackupManagerDeps, row: BackupRow, restoreTarget?: string): Promise<RecoveryAction> {
+  const action = RECOVERY_TABLE[row.status] ?? 'none';
+  switch (action) {
+    case 'fail_backup': {
+      await releaseBackupSource(deps.db, row, false);
+      const loc = locationOf(row);
+      if (loc) await deps.engine.deleteBackup(deps.store, loc);
+      await removeTemporaries(deps, row);
+      await transitionBackup(deps.db, row.id, ['creating'], { status: 'error', fail_reason: RESTART_FAIL_REASON });
+      break;
+    }
+    case 'release_restore': {
+      const target = restoreTarget ?? row.restore_volume_id;
+      if (target) {
+        await casVolume(deps.db, target, ['restoring-backup'], { status: 'error_restoring' });
+        await casVolume(deps.db, target, ['creating'], { status: 'error' });
+      }
+      await transitionBackup(deps.db, row.id, ['restoring'], { status: 'available' });
+      break;
+    }
+    case 'resume_delete':
+      if (row.encryption_key_id) {
+        await transitionBackup(deps.db, row.id, ['deleting'], { status: 'error_deleting' });
+      } else {
+        await enqueueJob(deps.db, { kind: 'delete_backup', resourceId: row.id });
+      }
+      break;
+    case 'clean_temporaries':
+      await removeTemporaries(deps, row);
+      break;
+    case 'none':
+      break;
+  }
+  return action;
+}
+
+/** recoverBackup by id (used by job handlers claimed again after a lease expiry). */
+export async function recoverBackupById(deps: BackupManagerDeps, id: string, restoreTarget?: string): Promise<RecoveryAction> {
+  const row = await findBackupAnyState(deps.db, id);
+  if (!row || row.deleted) return 'none';
+  return recoverBackup(deps, row, restoreTarget);
+}
+
+/**
+ * The start-up sweep: every busy backup without a live job (queued, or running under an
+ * unexpired lease) and every `error` backup holding temporaries is settled by the table.
+ * Jobs whose lease expired are left to the worker: it claims them again and recovers then.
+ */
+export async function recoverStuckBackups(deps: BackupManagerDeps): Promise<Array<{ id: string; action: RecoveryAction }>> {
+  const rows = await deps.db
+    .selectFrom('backups as b')
+    .selectAll('b')
+    .where('b.deleted', '=', false)
+    .where((eb) =>
+      eb.or([
+        eb('b.status', 'in', ['creating', 'restoring', 'deleting']),
+        eb.and([eb('b.status', '=', 'error'), eb.or([eb('b.temp_snapshot_id', 'is not', null), eb('b.temp_volume_id', 'is not', null)])]),
+      ]),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('jobs as j')
+            .select('j.id')
+            .whereRef('j.resource_id', '=', 'b.id')
+            .where((eb) => eb.or([eb('j.status', '=', 'queued'), eb('j.status', '=', 'running')]))
+            .where(sql<boolean>`j.kind IN ('backup', 'restore', 'delete_backup', 'import_record')`),
+        ),
+      ),
+    )
+    .execute();
+  const out: Array<{ id: string; action: RecoveryAction }> = [];
+  for (const row of rows) out.push({ id: row.id, action: await recoverBackup(deps, row) });
+  return out;
+}

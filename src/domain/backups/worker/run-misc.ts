@@ -1,0 +1,128 @@
+import { sql } from 'kysely';
+import { backupChain, findBackupAnyState, replaceBackupMetadata, startProgress, transitionBackup, updateBackupFields } from '../../../db/backups-repository.js';
+import type { JobRow } from '../../../db/schema.js';
+import { BackupIntegrityError } from '../../../engine/engine-api.js';
+import type { JobContext } from '../../../jobs/worker.js';
+import { BACKUP_HOST, BackupJobFailure, type BackupManagerDeps, completeDelete, locationOf, progressHooks, reasonOf } from './settle.js';
+import { BACKUP_TRANSITIONS } from '../status.js';
+
+/** The `delete_backup` job: naturally resumable (deleting objects twice is harmless). */
+export async function runDeleteJob(deps: BackupManagerDeps, job: JobRow): Promise<void> {
+  const row = await findBackupAnyState(deps.db, job.resource_id);
+  if (!row || row.deleted || row.status !== 'deleting') return;
+  await completeDelete(deps, row);
+}
+
+const REQUIRED_IMPORT_KEYS = ['display_name', 'display_description', 'container', 'size', 'service_metadata', 'object_count', 'id'];
+
+/** Checks that the record's objects are in the store: `_metadata` readable, every listed object present. */
+async function checkStoredBackup(deps: BackupManagerDeps, container: string, prefix: string): Promise<number> {
+  const raw = await deps.store.get(container, `${prefix}_metadata`).catch((err) => {
+    throw new BackupJobFailure(`Import record failed: cannot read ${prefix}_metadata: ${reasonOf(err)}`);
+  });
+  let meta: { version?: unknown; objects?: unknown };
+  try {
+    meta = JSON.parse(raw.toString('utf8')) as typeof meta;
+  } catch {
+    throw new BackupJobFailure('Import record failed: the stored _metadata is not JSON.');
+  }
+  if (meta.version !== '1.0.0') throw new BackupJobFailure(`No support to restore backup version ${String(meta.version)}`);
+  const listed = new Set(await deps.store.list(container, prefix));
+  const names = Array.isArray(meta.objects) ? meta.objects.flatMap((o) => Object.keys(o as object)) : [];
+  const missing = names.filter((n) => !listed.has(n));
+  if (missing.length) throw new BackupJobFailure(`Import record failed: ${missing.length} object(s) missing, e.g. ${missing[0]}`);
+  let bytes = 0;
+  for (const key of listed) bytes += (await deps.store.head(container, key))?.size ?? 0;
+  return bytes;
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : null);
+const date = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v) : null);
+const int = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
+
+/**
+ * The `import_record` job: the service must match, the record must carry Cinder's required
+ * keys, and the stored `_metadata` must be readable with every object present; then the row
+ * takes the record's values and becomes available. Otherwise error with a fail_reason.
+ */
+export async function runImportJob(deps: BackupManagerDeps, job: JobRow): Promise<void> {
+  const row = await findBackupAnyState(deps.db, job.resource_id);
+  if (!row || row.deleted || row.status !== 'creating') return;
+  const { backupService, record } = job.payload as { backupService: string; record: Record<string, unknown> };
+  try {
+    if (!deps.store.serviceName.startsWith(backupService)) {
+      throw new BackupJobFailure(`Import record failed, cannot find backup service to perform the import. Request service ${backupService}.`);
+    }
+    if (REQUIRED_IMPORT_KEYS.some((k) => !(k in record))) {
+      throw new BackupJobFailure('Driver successfully decoded imported backup data, but there are missing fields.');
+    }
+    const container = str(record.container);
+    const prefix = str(record.service_metadata);
+    if (!container || !prefix) throw new BackupJobFailure('Import record failed: the record has no container or service_metadata.');
+    const storedBytes = await checkStoredBackup(deps, container, prefix);
+    await deps.db.transaction().execute(async (trx) => {
+      const done = await transitionBackup(trx, row.id, BACKUP_TRANSITIONS.finishBackup, {
+        status: 'available',
+        volume_id: str(record.volume_id) ?? row.volume_id,
+        display_name: str(record.display_name),
+        display_description: str(record.display_description),
+        container,
+        service_metadata: prefix,
+        service: deps.store.serviceName,
+        host: BACKUP_HOST,
+        availability_zone: deps.config.AVAILABILITY_ZONE,
+        object_count: int(record.object_count),
+        num_dependent_backups: int(record.num_dependent_backups),
+        parent_id: str(record.parent_id),
+        snapshot_id: str(record.snapshot_id),
+        encryption_key_id: str(record.encryption_key_id),
+        data_timestamp: date(record.data_timestamp) ?? row.data_timestamp,
+        created_at: date(record.created_at) ?? row.created_at,
+        stored_bytes: Math.max(1, storedBytes),
+      });
+      const meta = record.metadata;
+      if (done && meta && typeof meta === 'object' && !Array.isArray(meta)) {
+        await replaceBackupMetadata(trx, row.id, Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, String(v)])));
+      }
+    });
+  } catch (err) {
+    await transitionBackup(deps.db, row.id, BACKUP_TRANSITIONS.finishBackup, { status: 'error', fail_reason: reasonOf(err) });
+  }
+}
+
+/**
+ * The `verify` job (extension): engine.verify over the chain's last backup. Success records
+ * verified_at and "ok"; a mismatch records "mismatch" and the reason in fail_reason. The
+ * backup stays available either way (restores refuse bad data on their own).
+ */
+export async function runVerifyJob(deps: BackupManagerDeps, job: JobRow, ctx: JobContext): Promise<void> {
+  const row = await findBackupAnyState(deps.db, job.resource_id);
+  if (!row || row.deleted || row.status !== 'available') return;
+  const hooks = progressHooks(deps.db, row.id, ctx.log, async () => (await findBackupAnyState(deps.db, row.id))?.status === 'available');
+  try {
+    const chain = (await backupChain(deps.db, row.id)).map((r) => {
+      const loc = locationOf(r);
+      if (!loc) throw new BackupIntegrityError(`Backup ${r.id} has no stored data.`);
+      return loc;
+    });
+    await startProgress(deps.db, row.id, 'verify', row.size * 1024 ** 3);
+    const result = await deps.engine.verify(deps.store, chain, hooks);
+    await hooks.flush();
+    await updateBackupFields(deps.db, row.id, {
+      verified_at: sql<Date>`now()` as unknown as Date,
+      verify_result: 'ok',
+      progress_bytes_done: sql<number>`progress_bytes_total` as unknown as number,
+      progress_updated_at: sql<Date>`now()` as unknown as Date,
+    });
+    ctx.log.info({ objects: result.objectsChecked, bytes: result.bytesChecked }, 'backup verified');
+  } catch (err) {
+    await hooks.flush();
+    if (ctx.signal.aborted) throw err;
+    const mismatch = err instanceof BackupIntegrityError;
+    await updateBackupFields(deps.db, row.id, {
+      verified_at: sql<Date>`now()` as unknown as Date,
+      verify_result: mismatch ? 'mismatch' : 'error',
+      fail_reason: reasonOf(err),
+    });
+  }
+}

@@ -1,0 +1,117 @@
+import { sql } from 'kysely';
+import { backupChain, findBackupAnyState, startProgress, transitionBackup } from '../../../db/backups-repository.js';
+import { mergeMetadata, replaceMetadata } from '../../../db/resource-metadata.js';
+import { casVolume, findVolume, updateVolumeFields } from '../../../db/volumes-repository.js';
+import type { Kysely } from 'kysely';
+import type { Database, JobRow } from '../../../db/schema.js';
+import type { BackupLocation } from '../../../engine/engine-api.js';
+import { OperationCancelledError } from '../../../engine/engine-api.js';
+import type { JobContext } from '../../../jobs/worker.js';
+import { GiB } from '../../../volumes/volume-backend.js';
+import { BackupJobFailure, type BackupManagerDeps, locationOf, progressHooks, reasonOf } from './settle.js';
+import type { RestoreJobPayload } from '../restore.js';
+import { BACKUP_TRANSITIONS } from '../status.js';
+
+/** Target volume statuses while a restore fills it (restore API, or volume create from backup). */
+export const RESTORE_TARGET_STATUSES = ['restoring-backup', 'creating'] as const;
+
+/**
+ * Applies a backup's volume_meta to the restored volume as Cinder does (§9.7): user metadata
+ * replaces the target's; name and description only when the target is unnamed or auto-named.
+ */
+export async function applyVolumeMeta(db: Kysely<Database>, volumeId: string, volumeMeta: string | null): Promise<void> {
+  if (!volumeMeta) return;
+  let meta: Record<string, unknown>;
+  try {
+    meta = JSON.parse(volumeMeta) as Record<string, unknown>;
+  } catch {
+    throw new BackupJobFailure('Metadata restore failed due to incompatible version.');
+  }
+  if (meta.version !== 1 && meta.version !== 2) throw new BackupJobFailure('Metadata restore failed due to incompatible version.');
+  const user = meta['volume-metadata'];
+  if (user && typeof user === 'object') {
+    const entries = Object.entries(user as Record<string, unknown>).map(([k, v]) => [k, String(v)] as const);
+    await db.transaction().execute((trx) => replaceMetadata(trx, 'volume_metadata', volumeId, Object.fromEntries(entries)));
+  }
+  const base = meta['volume-base-metadata'] as Record<string, unknown> | undefined;
+  const target = await findVolume(db, volumeId, { projectId: null });
+  if (base && target && (!target.display_name || target.display_name.startsWith('restore_backup_'))) {
+    const str = (v: unknown) => (typeof v === 'string' ? v : null);
+    await updateVolumeFields(db, volumeId, {
+      display_name: str(base.display_name) ?? target.display_name,
+      display_description: str(base.display_description) ?? target.display_description,
+    });
+  }
+}
+
+/** Status for a target whose restore failed: created-for-the-restore volumes get `error` (quirk 9 fixed). */
+function failedTargetStatus(previous: string): string {
+  return previous === 'creating' ? 'error' : 'error_restoring';
+}
+
+/**
+ * The `restore` job: fetch the chain (full first), verify and write into the target, then
+ * backup restoring -> available and target -> available; on failure the target goes
+ * error_restoring (or error) and the backup returns to available with a fail_reason.
+ */
+export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: JobContext): Promise<void> {
+  const payload = job.payload as unknown as RestoreJobPayload;
+  const backup = await findBackupAnyState(deps.db, job.resource_id);
+  const target = await findVolume(deps.db, payload.volumeId, { projectId: null });
+  if (!target) {
+    if (backup) await transitionBackup(deps.db, backup.id, BACKUP_TRANSITIONS.finishRestore, { status: 'available', fail_reason: 'Restore target volume is gone.' });
+    return;
+  }
+  const targetStatus = target.status;
+  const failTarget = (status = failedTargetStatus(targetStatus)) => casVolume(deps.db, target.id, RESTORE_TARGET_STATUSES, { status });
+  if (!backup || backup.deleted || backup.status !== 'restoring') {
+    await failTarget('error'); // cancelled before it started (reset or force delete)
+    return;
+  }
+  const stillRestoring = async () => {
+    if (ctx.signal.aborted) throw new Error('lease lost');
+    return (await findBackupAnyState(deps.db, backup.id))?.status === 'restoring';
+  };
+  const hooks = progressHooks(deps.db, backup.id, ctx.log, stillRestoring);
+  try {
+    const chainRows = await backupChain(deps.db, backup.id);
+    const chain: BackupLocation[] = chainRows.map((r) => {
+      const loc = locationOf(r);
+      if (!loc) throw new BackupJobFailure(`Backup ${r.id} of the chain has no stored data.`);
+      return loc;
+    });
+    const sizeBytes = backup.size * GiB;
+    if (payload.createTarget) {
+      await deps.volumes.createVolume(target.id, target.size * GiB).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+    }
+    await startProgress(deps.db, backup.id, 'restore', sizeBytes);
+    const result = await deps.engine.restore(deps.store, { chain, target: { path: deps.volumes.volumePath(target.id), sizeBytes }, targetIsNew: payload.targetIsNew }, hooks);
+    await hooks.flush();
+    await applyVolumeMeta(deps.db, target.id, result.volumeMeta);
+    // Cinder marks a volume restored from another volume's backup with src_backup_id (§10.6).
+    if (backup.volume_id !== target.id) await mergeMetadata(deps.db, 'volume_metadata', target.id, { src_backup_id: backup.id });
+    await deps.db.transaction().execute(async (trx) => {
+      await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.finishRestore, {
+        status: 'available',
+        progress_bytes_done: sizeBytes,
+        progress_updated_at: sql<Date>`now()` as unknown as Date,
+      });
+      await casVolume(trx, target.id, RESTORE_TARGET_STATUSES, {
+        status: 'available',
+        ...(targetStatus === 'creating' ? { launched_at: sql<Date>`now()` as unknown as Date } : {}),
+      });
+    });
+  } catch (err) {
+    await hooks.flush();
+    if (ctx.signal.aborted) throw err; // lease lost: the next owner recovers
+    if (err instanceof OperationCancelledError) {
+      await failTarget('error'); // Cinder: a cancelled restore leaves the volume in error
+      return;
+    }
+    ctx.log.warn({ err }, 'restore failed');
+    await transitionBackup(deps.db, backup.id, BACKUP_TRANSITIONS.finishRestore, { status: 'available', fail_reason: reasonOf(err) });
+    await failTarget();
+  }
+}

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { createVolumeFromBackupImpl } from '../backups/volume-from-backup.js';
+import { hostname } from 'node:os';
+import { enqueueJob } from '../../db/jobs-repository.js';
+import { replaceMetadata } from '../../db/resource-metadata.js';
+import type { VolumeRow } from '../../db/schema.js';
+import { casVolume, insertVolume } from '../../db/volumes-repository.js';
+import { GiB } from '../../volumes/volume-backend.js';
+import type { RequestContext } from '../common/context.js';
+import { invalid } from '../common/errors.js';
+import { authorize } from '../common/policy.js';
+import { checkNewVolumeQuota } from '../common/quotas.js';
+import { getSnapshotRow } from './snapshots.js';
+import { VOLUME_CLONEABLE, VOLUME_TRANSITIONS } from './status.js';
+import { type VolumeRecord, type VolumeServiceDeps, getVolumeRow, toRecords } from './read.js';
+
+/** Cinder's host@backend#pool for this service's volumes (tempest checks the shape). */
+export const VOLUME_HOST = `${hostname() || 'localhost'}@file#file`;
+
+/** A parsed create body (names already merged from name/display_name). */
+export interface CreateVolumeInput {
+  size: number | null;
+  name: string | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  availabilityZone: string | null;
+  snapshotId: string | null;
+  sourceVolid: string | null;
+  backupId: string | null;
+}
+
+/**
+ * Creating a volume from a backup (>= 3.47). The backups module fills this in: it
+ * must check the backup, size the volume, and restore into it.
+ */
+export async function createVolumeFromBackup(deps: VolumeServiceDeps, ctx: RequestContext, input: CreateVolumeInput): Promise<VolumeRecord> {
+  return createVolumeFromBackupImpl(deps, ctx, input);
+}
+
+/**
+ * POST /volumes. A blank volume is made in the request (a sparse file is instant):
+ * creating -> available (or error). From a snapshot or another volume, the copy is a
+ * `volume_copy` job queued in the same transaction as the row. Throws 400/404.
+ */
+export async function createVolume(deps: VolumeServiceDeps, ctx: RequestContext, input: CreateVolumeInput): Promise<VolumeRecord> {
+  authorize(ctx, 'volume:create');
+  const sources = [input.snapshotId, input.sourceVolid, input.backupId].filter((s) => s !== null);
+  if (sources.length > 1) throw invalid('input received', 'Only one of snapshot_id, source_volid or backup_id may be given.');
+  if (input.backupId !== null) return createVolumeFromBackup(deps, ctx, input);
+  const az = input.availabilityZone ?? deps.config.AVAILABILITY_ZONE;
+  if (az !== deps.config.AVAILABILITY_ZONE) throw invalid('input received', `Availability zone '${az}' is invalid.`);
+
+  let sourceSize: number | null = null;
+  if (input.snapshotId !== null) {
+    const snap = await getSnapshotRow(deps.db, ctx, input.snapshotId);
+    if (snap.status !== 'available') throw invalid('snapshot', "Originating snapshot status must be one of 'available' values");
+    sourceSize = snap.volume_size;
+    if (input.size !== null && input.size < sourceSize) {
+      throw invalid('input received', `Volume size '${input.size}'GB cannot be smaller than the snapshot size ${sourceSize}GB. They must be >= original snapshot size.`);
+    }
+  } else if (input.sourceVolid !== null) {
+    const src = await getVolumeRow(deps.db, ctx, input.sourceVolid);
+    if (!(VOLUME_CLONEABLE as readonly string[]).includes(src.status)) {
+      throw invalid('volume', `Unable to clone volumes that are in ${src.status} status; the source must be available or in-use.`);
+    }
+    sourceSize = src.size;
+    if (input.size !== null && input.size < sourceSize) {
+      throw invalid('input received', `Volume size '${input.size}'GB cannot be smaller than original volume size ${sourceSize}GB. They must be >= original volume size.`);
+    }
+  }
+  const size = input.size ?? sourceSize;
+  if (size === null) throw invalid('input received', "Volume size 'None' must be an integer and greater than 0");
+
+  const id = randomUUID();
+  const copying = input.snapshotId !== null || input.sourceVolid !== null;
+  const row = await deps.db.transaction().execute(async (trx) => {
+    await checkNewVolumeQuota(trx, deps.config, ctx.projectId, size);
+    const inserted = await insertVolume(trx, {
+      id,
+      project_id: ctx.projectId,
+      user_id: ctx.userId,
+      display_name: input.name,
+      display_description: input.description,
+      size,
+      status: 'creating',
+      attach_status: 'detached',
+      availability_zone: az,
+      host: VOLUME_HOST,
+      snapshot_id: input.snapshotId,
+      source_volid: input.sourceVolid,
+      backup_id: null,
+    });
+    await replaceMetadata(trx, 'volume_metadata', id, input.metadata);
+    if (copying) {
+      const payload = input.snapshotId ? { snapshotId: input.snapshotId } : { sourceVolid: input.sourceVolid };
+      await enqueueJob(trx, { kind: 'volume_copy', resourceId: id, payload });
+    }
+    return inserted;
+  });
+  if (copying) deps.wakeJobs?.();
+  else await makeBlankVolume(deps, row);
+  // Cinder answers with the row as accepted (status creating).
+  return (await toRecords(deps.db, [row]))[0]!;
+}
+
+async function makeBlankVolume(deps: VolumeServiceDeps, row: VolumeRow): Promise<void> {
+  const t = VOLUME_TRANSITIONS;
+  try {
+    await deps.volumes.createVolume(row.id, row.size * GiB);
+  } catch {
+    // As in Cinder, a failed create is a volume in `error`, not a failed request.
+    await casVolume(deps.db, row.id, t.create_failed.from, { status: t.create_failed.to });
+    return;
+  }
+  await casVolume(deps.db, row.id, t.create_done.from, { status: t.create_done.to, launched_at: new Date() });
+}

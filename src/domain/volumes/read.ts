@@ -1,0 +1,111 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../../config.js';
+import { metadataFor } from '../../db/resource-metadata.js';
+import type { Database, VolumeRow } from '../../db/schema.js';
+import { type AttachmentRow, type Scope, attachmentsFor, findVolume, listVolumes } from '../../db/volumes-repository.js';
+import type { VolumeBackend } from '../../volumes/volume-backend.js';
+import type { RequestContext } from '../common/context.js';
+import { invalid, notFound } from '../common/errors.js';
+import { type ListParams, type ListRules, parseListParams } from '../common/list-params.js';
+import { allowed, authorize } from '../common/policy.js';
+
+/** What volume and snapshot services need (AppDeps provides all of it). */
+export interface VolumeServiceDeps {
+  db: Kysely<Database>;
+  volumes: VolumeBackend;
+  config: Config;
+  wakeJobs?: () => void;
+}
+
+/** A volume with what its Cinder view needs. */
+export interface VolumeRecord {
+  row: VolumeRow;
+  metadata: Record<string, string>;
+  attachments: AttachmentRow[];
+}
+
+/** The rows a caller may see: its project, all projects for admins asking for all_tenants. */
+export function scopeOf(ctx: RequestContext, allTenants = false): Scope {
+  return { projectId: ctx.isAdmin && allTenants ? null : ctx.projectId };
+}
+
+/** For single-resource reads: admins see every project's volumes (Cinder's admin context). */
+export function readScope(ctx: RequestContext): Scope {
+  return { projectId: ctx.isAdmin ? null : ctx.projectId };
+}
+
+/** A live volume the caller may see, else 404 "Volume <id> could not be found." */
+export async function getVolumeRow(db: Kysely<Database>, ctx: RequestContext, id: string): Promise<VolumeRow> {
+  const row = await findVolume(db, id, readScope(ctx));
+  // Cinder turns a failed volume:get into 404, never 403.
+  if (!row || !allowed(ctx, 'volume:get', row.project_id)) throw notFound('Volume', id);
+  return row;
+}
+
+/** Adds metadata and attachments to rows, in one query each. */
+export async function toRecords(db: Kysely<Database>, rows: VolumeRow[]): Promise<VolumeRecord[]> {
+  const ids = rows.map((r) => r.id);
+  const [meta, att] = await Promise.all([metadataFor(db, 'volume_metadata', ids), attachmentsFor(db, ids)]);
+  return rows.map((row) => ({ row, metadata: meta.get(row.id) ?? {}, attachments: att.get(row.id) ?? [] }));
+}
+
+/** GET /volumes/{id}. */
+export async function showVolume(db: Kysely<Database>, ctx: RequestContext, id: string): Promise<VolumeRecord> {
+  const row = await getVolumeRow(db, ctx, id);
+  return (await toRecords(db, [row]))[0]!;
+}
+
+/** Parses the `metadata` filter: a Python-literal dict such as {'k': 'v'} (or JSON). */
+export function parseMetadataFilter(raw: unknown): Record<string, string> | null {
+  if (raw === undefined) return null;
+  const text = String(Array.isArray(raw) ? raw.at(-1) : raw);
+  try {
+    const obj: unknown = JSON.parse(text.replace(/'/g, '"'));
+    if (obj && typeof obj === 'object' && !Array.isArray(obj)) return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, String(v)]));
+  } catch {
+    // fall through
+  }
+  throw invalid('input received', `Invalid metadata filter: ${text}`);
+}
+
+export const VOLUME_LIST_RULES: ListRules = {
+  columns: {
+    id: 'id',
+    name: 'display_name',
+    display_name: 'display_name',
+    description: 'display_description',
+    status: 'status',
+    size: 'size',
+    availability_zone: 'availability_zone',
+    bootable: 'bootable',
+    migration_status: 'migration_status',
+    created_at: 'created_at',
+    updated_at: 'updated_at',
+    project_id: 'project_id',
+    user_id: 'user_id',
+    host: 'host',
+    snapshot_id: 'snapshot_id',
+    source_volid: 'source_volid',
+  },
+  nameSortSince: null,
+  reserved: ['metadata'],
+  memberFilters: ['name', 'status', 'metadata', 'bootable', 'migration_status', 'availability_zone', 'group_id', 'size', 'created_at', 'updated_at', 'consumes_quota'],
+};
+
+/** GET /volumes[/detail]: a page, the total (with_count) and the parsed parameters (for next links). */
+export async function listVolumesFor(
+  db: Kysely<Database>,
+  ctx: RequestContext,
+  query: Record<string, unknown>,
+  atLeast: (v: string) => boolean,
+  maxLimit: number,
+): Promise<{ records: VolumeRecord[]; total: number | null; params: ListParams }> {
+  authorize(ctx, 'volume:get_all');
+  const params = parseListParams(query, ctx, atLeast, VOLUME_LIST_RULES, maxLimit);
+  const scope = scopeOf(ctx, params.allTenants);
+  const marker = params.marker ? await findVolume(db, params.marker, scope) : null;
+  if (params.marker && !marker) throw notFound('Volume', params.marker);
+  const metadata = parseMetadataFilter(query.metadata);
+  const { rows, total } = await listVolumes(db, params, scope, marker ?? null, metadata);
+  return { records: await toRecords(db, rows), total, params };
+}

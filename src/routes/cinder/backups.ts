@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppDeps } from '../../app-deps.js';
+import { updateBackup, deleteBackup } from '../../domain/backups/actions.js';
+import { createBackup } from '../../domain/backups/create.js';
+import { listBackupsFor } from '../../domain/backups/list.js';
+import { type BackupApiDeps, showBackup } from '../../domain/backups/read.js';
+import { allowed } from '../../domain/common/policy.js';
+import { linkContext } from '../../http/links.js';
+import { atLeast, requireVersion } from '../../http/microversion.js';
+import { parseOrThrow } from '../../http/validation.js';
+import { BackupIdParams, CreateBackupV30, CreateBackupV343, CreateBackupV351, UpdateBackupV343, UpdateBackupV39 } from './backups.schemas.js';
+import { backupDetail, backupLinks, backupList, backupSummary, detailOptions } from './backups.views.js';
+
+const tags = ['backups'];
+
+/** Backups: list, detail list, show, create, update (3.9), delete (reference §3). */
+export async function backupsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const api: BackupApiDeps = { db: deps.db, config: deps.config, store: deps.store };
+  const lc = (req: FastifyRequest) => linkContext(req, deps.config.PUBLIC_ENDPOINT);
+  const detailOpts = (req: FastifyRequest) => detailOptions((v) => atLeast(req, v), allowed(req.ctx, 'backup:backup_project_attribute'));
+  const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
+
+  r.get('/backups', { schema: { summary: 'List backups', tags } }, async (req) => {
+    const page = await listBackupsFor(api, req.ctx, query(req), (v) => atLeast(req, v), { metadata: false });
+    return backupList(lc(req), page, 'backups', query(req), backupSummary);
+  });
+
+  r.get('/backups/detail', { schema: { summary: 'List backups with details', tags } }, async (req) => {
+    const opts = detailOpts(req);
+    const page = await listBackupsFor(api, req.ctx, query(req), (v) => atLeast(req, v), opts);
+    return backupList(lc(req), page, 'backups/detail', query(req), (links, row) => backupDetail(links, row, opts));
+  });
+
+  r.get('/backups/:id', { schema: { summary: 'Show a backup', tags, params: BackupIdParams } }, async (req) => {
+    const opts = detailOpts(req);
+    const row = await showBackup(api, req.ctx, req.params.id, opts);
+    return { backup: backupDetail(backupLinks(lc(req)), row, opts) };
+  });
+
+  r.post('/backups', { schema: { summary: 'Create a backup (202)', tags, body: CreateBackupV351 } }, async (req, reply) => {
+    const schema = atLeast(req, '3.51') ? CreateBackupV351 : atLeast(req, '3.43') ? CreateBackupV343 : CreateBackupV30;
+    const b = parseOrThrow(schema, req.body).backup as typeof req.body.backup;
+    const view = await createBackup(api, req.ctx, {
+      volumeId: b.volume_id,
+      name: b.name ?? null,
+      description: b.description ?? null,
+      container: b.container ?? null,
+      incremental: b.incremental ?? false,
+      force: b.force ?? false,
+      snapshotId: b.snapshot_id ?? null,
+      metadata: b.metadata ?? {},
+      availabilityZone: b.availability_zone ?? null,
+    });
+    deps.wakeJobs?.();
+    return reply.code(202).send({ backup: backupSummary(backupLinks(lc(req)), view.row) });
+  });
+
+  r.put('/backups/:id', { schema: { summary: 'Update a backup (3.9)', tags, params: BackupIdParams, body: UpdateBackupV343 } }, async (req) => {
+    requireVersion(req, '3.9');
+    const b = parseOrThrow(atLeast(req, '3.43') ? UpdateBackupV343 : UpdateBackupV39, req.body).backup as typeof req.body.backup;
+    const view = await updateBackup(api, req.ctx, req.params.id, b);
+    return { backup: backupSummary(backupLinks(lc(req)), view.row) };
+  });
+
+  r.delete('/backups/:id', { schema: { summary: 'Delete a backup (202)', tags, params: BackupIdParams } }, async (req, reply) => {
+    await deleteBackup(api, req.ctx, req.params.id);
+    deps.wakeJobs?.();
+    return reply.code(202).send();
+  });
+}
