@@ -9,7 +9,7 @@ import { migrateToLatest } from './db/migrate.js';
 import type { Database } from './db/schema.js';
 import type { BackupEngine } from './engine/engine-api.js';
 import { createBackupEngine } from './engine/backup-engine.js';
-import type { JobHandler } from './jobs/worker.js';
+import type { JobHandlers } from './jobs/kinds.js';
 import type { AuthStrategy } from './http/auth/auth-strategy.js';
 import { createKeystoneStrategy, keystoneOptionsFromConfig } from './http/auth/keystone-strategy.js';
 import { createNoauthStrategy } from './http/auth/noauth-strategy.js';
@@ -30,7 +30,8 @@ export interface Services {
   engine: BackupEngine;
   auth: AuthStrategy;
   metrics: Registry;
-  jobHandlers: Record<string, JobHandler>;
+  /** One handler per JobKind (jobs/kinds.ts). */
+  jobHandlers: JobHandlers;
   /** Set by main once the job worker runs: routes call it after enqueueing. */
   wakeJobs?: () => void;
   /** Settles work left by a dead process (Cinder's start-up cleanup, reference §10.1). */
@@ -85,7 +86,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     engine,
     auth,
     metrics,
-    jobHandlers: {},
+    jobHandlers: {} as JobHandlers, // filled below: the handlers need `services` itself
     recover: () => recoverStuckBackups(services),
     async close() {
       await engine.close();

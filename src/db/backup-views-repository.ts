@@ -1,6 +1,6 @@
 import { type SelectQueryBuilder, sql } from 'kysely';
-import { type Db, type Scope, looksLikeUuid } from './backups-repository.js';
-import type { BackupViewRow, Database } from './schema.js';
+import { type Scope, looksLikeUuid } from './backups-repository.js';
+import type { BackupViewRow, Database, Db } from './schema.js';
 
 /**
  * The reads behind the backup API's show and list views: the columns they print, the

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import type { ListParams } from '../domain/common/list-params.js';
 import { type BackupViewSelection, selectBackupView } from './backup-views-repository.js';
-import type { Db, Scope } from './backups-repository.js';
+import type { Scope } from './backups-repository.js';
 import { applyFilters, paginate } from './paginate.js';
-import type { BackupViewRow } from './schema.js';
+import type { BackupViewRow, Db } from './schema.js';
 
 /** Text columns that may be NULL and can be sort keys: compared as '' in keyset pagination. */
 const NULLABLE_TEXT = ['display_name', 'display_description', 'container', 'availability_zone', 'host', 'parent_id', 'snapshot_id', 'fail_reason'];

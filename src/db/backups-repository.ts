@@ -1,12 +1,11 @@
-import { type Kysely, type Transaction, sql } from 'kysely';
-import type { BackupRow, BackupUpdate, Database, NewBackupRow } from './schema.js';
+import { sql } from 'kysely';
+import type { BackupRow, BackupUpdate, Db, NewBackupRow } from './schema.js';
 
 /**
  * Every query on `backups` and `backup_metadata`. Status changes are compare-and-sets
  * (`UPDATE ... WHERE status = ANY(from) RETURNING *`): a lost race returns undefined.
  */
 
-export type Db = Kysely<Database> | Transaction<Database>;
 
 /** Postgres uuid syntax; anything else cannot name a row (and must not reach a uuid column). */
 export function looksLikeUuid(id: string): boolean {

@@ -1,7 +1,6 @@
-import { type Kysely, type Transaction, sql } from 'kysely';
-import type { Database, JobRow } from './schema.js';
+import { type Kysely, sql } from 'kysely';
+import type { Database, Db, JobRow } from './schema.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 export interface NewJob {
   kind: string;
@@ -9,8 +8,11 @@ export interface NewJob {
   payload?: Record<string, unknown>;
 }
 
-/** Queues work. Call it in the same transaction as the status change that asks for it. */
-export async function enqueueJob(db: Db, job: NewJob): Promise<JobRow> {
+/**
+ * Inserts a queued job of any kind (the queue itself is kind-agnostic). Services call
+ * jobs/kinds.ts enqueueJob, which only takes a known JobKind.
+ */
+export async function insertJob(db: Db, job: NewJob): Promise<JobRow> {
   return db
     .insertInto('jobs')
     .values({ kind: job.kind, resource_id: job.resourceId, payload: JSON.stringify(job.payload ?? {}) })
@@ -97,9 +99,4 @@ export async function releaseJob(db: Db, jobId: number, owner: string): Promise<
     .where('lease_owner', '=', owner)
     .where('status', '=', 'running')
     .execute();
-}
-
-/** Live (queued or running) jobs for a resource, e.g. to refuse conflicting work. */
-export async function liveJobsFor(db: Db, resourceId: string): Promise<JobRow[]> {
-  return db.selectFrom('jobs').selectAll().where('resource_id', '=', resourceId).where('status', 'in', ['queued', 'running']).execute();
 }

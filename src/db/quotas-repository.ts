@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from './backups-repository.js';
+import type { Db } from './schema.js';
 
 /** Per-project quota overrides and the usage figures quotas are checked against. */
 

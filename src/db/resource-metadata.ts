@@ -1,7 +1,6 @@
-import { type Expression, type Kysely, type SqlBool, type Transaction, sql } from 'kysely';
-import type { Database } from './schema.js';
+import { type Expression, type SqlBool, type Transaction, sql } from 'kysely';
+import type { Database, Db } from './schema.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 /** The key/value metadata tables of volumes and snapshots (same shape, different owner column). */
 export type MetadataTable = 'volume_metadata' | 'snapshot_metadata';

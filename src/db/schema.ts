@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 
 /**
  * Every table's row type, in one place (STYLE.md rule 10).
@@ -127,7 +127,7 @@ export interface BackupMetadataTable {
  */
 export interface JobsTable {
   id: Generated<number>;
-  kind: string; // backup | restore | delete_backup | snapshot_copy | delete_snapshot | verify | ...
+  kind: string; // a JobKind (src/jobs/kinds.ts)
   resource_id: string;
   payload: ColumnType<Record<string, unknown>, Record<string, unknown> | string | undefined, Record<string, unknown> | string>;
   status: Generated<string>; // queued | running | done | failed
@@ -187,3 +187,6 @@ export interface BackupViewRow
   data_timestamp_utc: string;
   metadata?: Record<string, string>;
 }
+
+/** A database handle or an open transaction: what every repository function takes first. */
+export type Db = Kysely<Database> | Transaction<Database>;

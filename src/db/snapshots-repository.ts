@@ -1,11 +1,10 @@
-import { type Kysely, type Transaction, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { ListParams } from '../domain/common/list-params.js';
 import { applyFilters, paginate } from './paginate.js';
 import { hasMetadata } from './resource-metadata.js';
-import type { Database, NewSnapshotRow, SnapshotRow, SnapshotUpdate } from './schema.js';
+import type { Db, NewSnapshotRow, SnapshotRow, SnapshotUpdate } from './schema.js';
 import { type Scope, isUuid, msNow } from './volumes-repository.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 /** A live (not soft-deleted) snapshot visible in `scope`, or undefined. */
 export async function findSnapshot(db: Db, id: string, scope: Scope): Promise<SnapshotRow | undefined> {

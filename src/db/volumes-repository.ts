@@ -1,10 +1,9 @@
-import { type Insertable, type Kysely, type Selectable, type Transaction, sql } from 'kysely';
+import { type Insertable, type Selectable, sql } from 'kysely';
 import type { ListParams } from '../domain/common/list-params.js';
 import { applyFilters, paginate } from './paginate.js';
 import { hasMetadata } from './resource-metadata.js';
-import type { Database, NewVolumeRow, VolumeRow, VolumeUpdate } from './schema.js';
+import type { Database, Db, NewVolumeRow, VolumeRow, VolumeUpdate } from './schema.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 /**
  * Timestamps written with millisecond precision. NOTE: keyset pagination passes the

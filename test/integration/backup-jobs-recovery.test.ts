@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueJob } from '../../src/db/jobs-repository.js';
+import { enqueueJob } from '../../src/jobs/kinds.js';
 import { RECOVERY_TABLE, RESTART_FAIL_REASON, recoverStuckBackups } from '../../src/domain/backups/worker/recovery.js';
 import { type BackupTestEnv, P1, backupTestEnv, insertBackups, makeSnapshot, makeVolume, runJob } from './backups-fixtures.js';
 

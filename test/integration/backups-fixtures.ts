@@ -145,7 +145,7 @@ export function jobCtx(): import('../../src/jobs/worker.js').JobContext {
 }
 
 /** Runs the newest job of `kind` for `resourceId` through its handler, as attempt `attempts`. */
-export async function runJob(env: BackupTestEnv, kind: string, resourceId: string, attempts = 1): Promise<void> {
+export async function runJob(env: BackupTestEnv, kind: keyof ReturnType<typeof createBackupJobHandlers>, resourceId: string, attempts = 1): Promise<void> {
   const job = await env.t.db
     .selectFrom('jobs')
     .selectAll()

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimJob, enqueueJob, finishJob, renewLease } from '../../src/db/jobs-repository.js';
+import { claimJob, insertJob, finishJob, renewLease } from '../../src/db/jobs-repository.js';
 import { startJobWorker } from '../../src/jobs/worker.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -17,7 +17,7 @@ describe('job queue on Postgres', () => {
 
   it('two concurrent claimers never take the same job (FOR UPDATE SKIP LOCKED)', async () => {
     const kind = `k-${randomUUID().slice(0, 8)}`;
-    for (let i = 0; i < 40; i++) await enqueueJob(t.db, { kind, resourceId: randomUUID() });
+    for (let i = 0; i < 40; i++) await insertJob(t.db, { kind, resourceId: randomUUID() });
     const claimed: number[] = [];
     const claimer = async (owner: string) => {
       for (;;) {
@@ -33,7 +33,7 @@ describe('job queue on Postgres', () => {
 
   it('a running job whose lease expired is claimed again by another worker, and the old owner loses it', async () => {
     const kind = `k-${randomUUID().slice(0, 8)}`;
-    const job = await enqueueJob(t.db, { kind, resourceId: randomUUID() });
+    const job = await insertJob(t.db, { kind, resourceId: randomUUID() });
     const first = await claimJob(t.db, 'dead', 30, [kind]);
     expect(first?.id).toBe(job.id);
     expect(await claimJob(t.db, 'other', 30, [kind])).toBeNull(); // lease still valid
@@ -52,8 +52,8 @@ describe('job queue on Postgres', () => {
     let concurrent = 0;
     let peak = 0;
     const seen: string[] = [];
-    for (let i = 0; i < 6; i++) await enqueueJob(t.db, { kind: ok, resourceId: randomUUID() });
-    const failing = await enqueueJob(t.db, { kind: bad, resourceId: randomUUID() });
+    for (let i = 0; i < 6; i++) await insertJob(t.db, { kind: ok, resourceId: randomUUID() });
+    const failing = await insertJob(t.db, { kind: bad, resourceId: randomUUID() });
     const worker = startJobWorker({
       db: t.db,
       owner: 'w1',

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { backupMetadata, findBackup, hasDependents, replaceBackupMetadata, transitionBackup, updateBackupFields } from '../../db/backups-repository.js';
-import { enqueueJob } from '../../db/jobs-repository.js';
+import { enqueueJob } from '../../jobs/kinds.js';
 import { checkBackupName } from './names.js';
 import { BACKUP_TRANSITIONS, RESET_TARGETS } from './status.js';
 import { type BackupApiDeps, type BackupView, getBackupFor, scopeOf } from './read.js';

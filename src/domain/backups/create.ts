@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { countVolumeBackups, insertBackup, newestAvailableBackup } from '../../db/backups-repository.js';
 import { casSnapshot, findSnapshot } from '../../db/snapshots-repository.js';
 import { casVolume, findVolume } from '../../db/volumes-repository.js';
-import { enqueueJob } from '../../db/jobs-repository.js';
+import { enqueueJob } from '../../jobs/kinds.js';
 import type { SnapshotRow, VolumeRow } from '../../db/schema.js';
 import { checkBackupName } from './names.js';
 import { VOLUME_BACKUP_SOURCES } from './status.js';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { backupMetadata, findBackup, findBackupAnyState, insertBackup, replaceBackupMetadata } from '../../db/backups-repository.js';
-import { enqueueJob } from '../../db/jobs-repository.js';
+import { enqueueJob } from '../../jobs/kinds.js';
 import type { BackupRow, NewBackupRow } from '../../db/schema.js';
 import { type BackupApiDeps, type BackupView, scopeOf } from './read.js';
 import type { RequestContext } from '../common/context.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { transitionBackup } from '../../db/backups-repository.js';
 import { findVolume, insertVolume, casVolume } from '../../db/volumes-repository.js';
-import { enqueueJob } from '../../db/jobs-repository.js';
-import type { Db } from '../../db/backups-repository.js';
+import { enqueueJob } from '../../jobs/kinds.js';
+import type { Db } from '../../db/schema.js';
 import type { BackupRow } from '../../db/schema.js';
 import { BACKUP_TRANSITIONS } from './status.js';
 import { type BackupApiDeps, getBackupFor, scopeOf } from './read.js';

@@ -1,5 +1,5 @@
 import type { Config } from '../../config.js';
-import type { Db } from '../../db/backups-repository.js';
+import type { Db } from '../../db/schema.js';
 import { lockProjectQuota, projectUsage, quotaOverrides, setQuota } from '../../db/quotas-repository.js';
 import { type DomainError, invalid, overLimit } from './errors.js';
 

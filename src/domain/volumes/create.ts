@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createVolumeFromBackupImpl } from '../backups/volume-from-backup.js';
 import { hostname } from 'node:os';
-import { enqueueJob } from '../../db/jobs-repository.js';
+import { enqueueJob } from '../../jobs/kinds.js';
 import { replaceMetadata } from '../../db/resource-metadata.js';
 import type { VolumeRow } from '../../db/schema.js';
 import { casVolume, insertVolume } from '../../db/volumes-repository.js';

@@ -1,4 +1,4 @@
-import { enqueueJob } from '../../db/jobs-repository.js';
+import { enqueueJob } from '../../jobs/kinds.js';
 import { markSnapshotsDeleting } from '../../db/snapshots-repository.js';
 import { casVolume, casVolumeToDeleting, liveSnapshotsOf, softDeleteVolume } from '../../db/volumes-repository.js';
 import type { RequestContext } from '../common/context.js';

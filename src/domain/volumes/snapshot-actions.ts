@@ -1,4 +1,4 @@
-import { enqueueJob } from '../../db/jobs-repository.js';
+import { enqueueJob } from '../../jobs/kinds.js';
 import { casSnapshot } from '../../db/snapshots-repository.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid } from '../common/errors.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { enqueueJob } from '../../db/jobs-repository.js';
+import { enqueueJob } from '../../jobs/kinds.js';
 import { metadataFor, replaceMetadata } from '../../db/resource-metadata.js';
 import type { Database, SnapshotRow } from '../../db/schema.js';
 import { findSnapshot, insertSnapshot, listSnapshots, updateSnapshotFields } from '../../db/snapshots-repository.js';

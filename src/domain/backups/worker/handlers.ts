@@ -1,4 +1,4 @@
-import type { JobHandler } from '../../../jobs/worker.js';
+import type { JobHandlers } from '../../../jobs/kinds.js';
 import { runBackupJob } from './run-backup.js';
 import { runDeleteJob, runImportJob, runVerifyJob } from './run-misc.js';
 import { runRestoreJob } from './run-restore.js';
@@ -7,16 +7,13 @@ import { recoverBackupById } from './recovery.js';
 
 export type { BackupManagerDeps } from './settle.js';
 
-/** Job kinds of the backup manager. */
-export const BACKUP_JOB_KINDS = ['backup', 'restore', 'delete_backup', 'import_record', 'verify'] as const;
-
 /**
  * The backup manager's job handlers, by kind, for the job worker. A `backup` or `restore`
  * job claimed again after its lease expired (attempts > 1: its worker died) is not re-run:
  * the row is settled by the recovery table instead (§10.1), as Cinder's restart does.
  * Delete, import and verify are idempotent and simply run again.
  */
-export function createBackupJobHandlers(deps: BackupManagerDeps): Record<string, JobHandler> {
+export function createBackupJobHandlers(deps: BackupManagerDeps): JobHandlers<'backup' | 'restore' | 'delete_backup' | 'import_record' | 'verify'> {
   return {
     backup: async (job, ctx) => {
       if (job.attempts > 1) await recoverBackupById(deps, job.resource_id);
@@ -31,6 +28,3 @@ export function createBackupJobHandlers(deps: BackupManagerDeps): Record<string,
     verify: async (job, ctx) => runVerifyJob(deps, job, ctx),
   };
 }
-
-/** Alias under the name the lead wires in main.ts: `backupJobHandlers(deps)`. */
-export const backupJobHandlers = createBackupJobHandlers;

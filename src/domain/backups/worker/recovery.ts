@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { findBackupAnyState, transitionBackup } from '../../../db/backups-repository.js';
 import { casVolume } from '../../../db/volumes-repository.js';
-import { enqueueJob } from '../../../db/jobs-repository.js';
+import { enqueueJob } from '../../../jobs/kinds.js';
 import type { BackupRow } from '../../../db/schema.js';
 import { type BackupManagerDeps, locationOf, releaseBackupSource, removeTemporaries } from './settle.js';
 

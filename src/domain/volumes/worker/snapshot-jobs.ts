@@ -1,6 +1,6 @@
 import { casSnapshot, findSnapshot, setSnapshotProgress, softDeleteSnapshot } from '../../../db/snapshots-repository.js';
 import type { JobRow } from '../../../db/schema.js';
-import type { JobHandler } from '../../../jobs/worker.js';
+import type { JobHandlers } from '../../../jobs/kinds.js';
 import { SNAPSHOT_TRANSITIONS } from '../status.js';
 import { withVolumeFrozen } from '../fence.js';
 import type { VolumeServiceDeps } from '../read.js';
@@ -54,8 +54,8 @@ export async function runSnapshotDelete(deps: VolumeServiceDeps, snapshotId: str
   await softDeleteSnapshot(deps.db, snapshotId);
 }
 
-/** Job handlers by kind, for the worker (main.ts wires them). */
-export function snapshotJobHandlers(deps: VolumeServiceDeps): Record<string, JobHandler> {
+/** Job handlers by kind, for the worker (services.ts wires them). */
+export function snapshotJobHandlers(deps: VolumeServiceDeps): JobHandlers<'snapshot_create' | 'snapshot_delete'> {
   return {
     snapshot_create: (job: JobRow) => runSnapshotCreate(deps, job.resource_id),
     snapshot_delete: (job: JobRow) => runSnapshotDelete(deps, job.resource_id),

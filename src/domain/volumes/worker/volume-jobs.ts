@@ -1,6 +1,6 @@
 import type { JobRow } from '../../../db/schema.js';
 import { casVolume, findVolume } from '../../../db/volumes-repository.js';
-import type { JobHandler } from '../../../jobs/worker.js';
+import type { JobHandlers } from '../../../jobs/kinds.js';
 import { GiB } from '../../../volumes/volume-backend.js';
 import { VOLUME_TRANSITIONS } from '../status.js';
 import { withVolumeFrozen } from '../fence.js';
@@ -35,8 +35,8 @@ export async function runVolumeCopy(deps: VolumeServiceDeps, volumeId: string, p
   }
 }
 
-/** Job handlers by kind, for the worker (main.ts wires them). */
-export function volumeJobHandlers(deps: VolumeServiceDeps): Record<string, JobHandler> {
+/** Job handlers by kind, for the worker (services.ts wires them). */
+export function volumeJobHandlers(deps: VolumeServiceDeps): JobHandlers<'volume_copy'> {
   return {
     volume_copy: (job: JobRow) => runVolumeCopy(deps, job.resource_id, job.payload as { snapshotId?: string; sourceVolid?: string }),
   };
