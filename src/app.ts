@@ -12,6 +12,7 @@ import { healthRoutes } from './routes/health.js';
 import { metricsRoutes, registerHttpMetrics } from './routes/metrics.js';
 import { apiRouteModules } from './routes/cinder/index.js';
 import { rootVersionsRoutes, v3VersionRoutes } from './routes/cinder/versions.js';
+import { registerTroveApi } from './routes/trove/index.js';
 
 export const REDACTED_PATHS = [
   'req.headers["x-auth-token"]',
@@ -27,7 +28,7 @@ export const REDACTED_PATHS = [
 /**
  * Builds the Fastify instance: conventions first (request ids, microversions, error
  * bodies), then the unauthenticated routes, then /v3 behind auth, each resource module
- * registered with and without /{project_id}.
+ * registered with and without /{project_id}; then Trove's /v1.0 (hidden from this document).
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -94,5 +95,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/v3' },
   );
+  await registerTroveApi(app, deps, { hide: true });
   return app;
 }

@@ -92,6 +92,26 @@ const ConfigSchema = z
 
     JOB_LEASE_SECONDS: envInt(5, 3600).default(60),
     JOB_POLL_MS: envInt(10, 60000).default(500),
+
+    TROVE_INSTANCE_PORTS: z
+      .string()
+      .trim()
+      .regex(/^\d+-\d+$/, 'must be a port range FIRST-LAST')
+      .refine((v) => {
+        const [a, b] = v.split('-').map(Number) as [number, number];
+        return a >= 1 && b <= 65535 && a <= b;
+      }, 'must be FIRST-LAST with 1 <= FIRST <= LAST <= 65535')
+      .default('15500-15599'),
+    TROVE_INSTANCE_HOST: z.string().trim().min(1).default('127.0.0.1'),
+    TROVE_FLAVORS: z
+      .string()
+      .trim()
+      .regex(/^\d+:[^:,]+:\d+:\d+(,\d+:[^:,]+:\d+:\d+)*$/, 'must be ID:NAME:RAM_MB:VCPUS[,...]')
+      .default('1:m1.tiny:512:1,2:m1.small:1024:1,3:m1.medium:2048:2'),
+    TROVE_MAX_VOLUME_SIZE: envInt(1, 100000).default(10),
+    TROVE_QUOTA_INSTANCES: envInt(-1).default(10),
+    TROVE_LEAVE_INSTANCES_RUNNING: envBool.default(false),
+    TROVE_SUPERVISE_INTERVAL_MS: envInt(100, 600000).default(2000),
   })
   .superRefine((c, ctx) => {
     if (c.BACKUP_OBJECT_SIZE % c.BACKUP_BLOCK_SIZE !== 0) {

@@ -46,7 +46,7 @@ function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
 }
 
 /** Adds search permission for group and others to `path` and every directory above it. */
-function allowTraversal(path: string): void {
+export function allowTraversal(path: string): void {
   for (let p = path; ; p = dirname(p)) {
     const mode = statSync(p).mode;
     if ((mode & 0o011) !== 0o011) chmodSync(p, mode | 0o011);

@@ -8,7 +8,8 @@ import { HttpFault } from './faults.js';
 
 type Issue = z.core.$ZodIssue;
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at `path` inside `root` (undefined when absent). */
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let cur: unknown = root;
   for (const key of path) {
     if (cur === null || typeof cur !== 'object') return undefined;
