@@ -1,5 +1,5 @@
 import { type SelectQueryBuilder, sql } from 'kysely';
-import { type Scope, looksLikeUuid } from './backups-repository.js';
+import { type Scope, isUuid } from './scope.js';
 import type { BackupViewRow, Database, Db } from './schema.js';
 
 /**
@@ -51,7 +51,7 @@ export function selectBackupView(
 
 /** A live backup visible in `scope`, as the show view needs it, or undefined. */
 export async function findBackupView(db: Db, id: string, scope: Scope, selection: BackupViewSelection): Promise<BackupViewRow | undefined> {
-  if (!looksLikeUuid(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   let q = selectBackupView(db.selectFrom('backups'), selection).where('id', '=', id).where('deleted', '=', false);
   if (scope.projectId !== null) q = q.where('project_id', '=', scope.projectId);
   return q.executeTakeFirst();

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { ListParams } from '../domain/common/list-params.js';
 import { type BackupViewSelection, selectBackupView } from './backup-views-repository.js';
-import type { Scope } from './backups-repository.js';
+import type { Scope } from './scope.js';
 import { applyFilters, paginate } from './paginate.js';
 import type { BackupViewRow, Db } from './schema.js';
 

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { type Scope, isUuid } from './scope.js';
 import type { BackupRow, BackupUpdate, Db, NewBackupRow } from './schema.js';
 
 /**
@@ -7,15 +8,6 @@ import type { BackupRow, BackupUpdate, Db, NewBackupRow } from './schema.js';
  */
 
 
-/** Postgres uuid syntax; anything else cannot name a row (and must not reach a uuid column). */
-export function looksLikeUuid(id: string): boolean {
-  return /^\{?[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\}?$/.test(id);
-}
-
-/** Rows a caller may see: its project's, or every project's for admins (scope null). */
-export interface Scope {
-  projectId: string | null;
-}
 
 /** Inserts a backup row and its metadata. */
 export async function insertBackup(db: Db, row: NewBackupRow, metadata: Record<string, string>): Promise<BackupRow> {
@@ -26,7 +18,7 @@ export async function insertBackup(db: Db, row: NewBackupRow, metadata: Record<s
 
 /** A live (not deleted) backup visible in `scope`, or undefined. */
 export async function findBackup(db: Db, id: string, scope: Scope): Promise<BackupRow | undefined> {
-  if (!looksLikeUuid(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   let q = db.selectFrom('backups').selectAll().where('id', '=', id).where('deleted', '=', false);
   if (scope.projectId !== null) q = q.where('project_id', '=', scope.projectId);
   return q.executeTakeFirst();
@@ -34,7 +26,7 @@ export async function findBackup(db: Db, id: string, scope: Scope): Promise<Back
 
 /** Any row with this id, deleted or not (import revives soft-deleted ids). */
 export async function findBackupAnyState(db: Db, id: string): Promise<BackupRow | undefined> {
-  if (!looksLikeUuid(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   return db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
@@ -157,22 +149,6 @@ export async function adjustDependents(db: Db, parentId: string, delta: 1 | -1):
 /** Soft-deletes a backup that is `deleting`; returns the row or undefined when not deleting. */
 export async function softDeleteBackup(db: Db, id: string): Promise<BackupRow | undefined> {
   return transitionBackup(db, id, ['deleting'], { status: 'deleted', deleted: true, deleted_at: sql<Date>`now()` as unknown as Date });
-}
-
-/** Backup usage of a project: every live row counts, whatever its status (Cinder's rule). */
-export async function backupUsage(db: Db, projectId: string): Promise<{ count: number; gigabytes: number }> {
-  const row = await db
-    .selectFrom('backups')
-    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.coalesce(eb.fn.sum<number>('size'), sql<number>`0`).as('gb')])
-    .where('project_id', '=', projectId)
-    .where('deleted', '=', false)
-    .executeTakeFirstOrThrow();
-  return { count: Number(row.n), gigabytes: Number(row.gb) };
-}
-
-/** Backups in the given statuses (recovery scans). */
-export async function backupsInStatus(db: Db, statuses: readonly string[]): Promise<BackupRow[]> {
-  return db.selectFrom('backups').selectAll().where('deleted', '=', false).where('status', 'in', [...statuses]).execute();
 }
 
 /** The chain for a restore: the requested backup and its ancestors, full backup first. */

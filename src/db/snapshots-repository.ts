@@ -3,7 +3,8 @@ import type { ListParams } from '../domain/common/list-params.js';
 import { applyFilters, paginate } from './paginate.js';
 import { hasMetadata } from './resource-metadata.js';
 import type { Db, NewSnapshotRow, SnapshotRow, SnapshotUpdate } from './schema.js';
-import { type Scope, isUuid, msNow } from './volumes-repository.js';
+import { type Scope, isUuid } from './scope.js';
+import { msNow } from './volumes-repository.js';
 
 
 /** A live (not soft-deleted) snapshot visible in `scope`, or undefined. */
@@ -22,7 +23,7 @@ export async function insertSnapshot(db: Db, row: NewSnapshotRow): Promise<Snaps
  * The compare-and-set every snapshot status change goes through:
  * `UPDATE snapshots SET ... WHERE id = $1 AND status = ANY($from) AND NOT deleted RETURNING *`.
  */
-export async function casSnapshot(db: Db, id: string, from: readonly string[], set: SnapshotUpdate): Promise<SnapshotRow | undefined> {
+export async function transitionSnapshot(db: Db, id: string, from: readonly string[], set: SnapshotUpdate): Promise<SnapshotRow | undefined> {
   return db
     .updateTable('snapshots')
     .set({ ...set, updated_at: msNow() })
@@ -35,7 +36,7 @@ export async function casSnapshot(db: Db, id: string, from: readonly string[], s
 
 /** Progress of a running copy; only while the snapshot is still `creating`. */
 export async function setSnapshotProgress(db: Db, id: string, progress: string): Promise<boolean> {
-  return (await casSnapshot(db, id, ['creating'], { progress })) !== undefined;
+  return (await transitionSnapshot(db, id, ['creating'], { progress })) !== undefined;
 }
 
 /** Name/description of a live snapshot (no status condition, as Cinder). */
@@ -45,7 +46,7 @@ export async function updateSnapshotFields(db: Db, id: string, set: SnapshotUpda
 
 /** Soft-deletes a `deleting` snapshot (its delete job is done). */
 export async function softDeleteSnapshot(db: Db, id: string): Promise<boolean> {
-  const row = await casSnapshot(db, id, ['deleting'], { status: 'deleted', deleted: true, deleted_at: msNow() });
+  const row = await transitionSnapshot(db, id, ['deleting'], { status: 'deleted', deleted: true, deleted_at: msNow() });
   return row !== undefined;
 }
 

@@ -1,4 +1,5 @@
 import { type Insertable, type Selectable, sql } from 'kysely';
+import { type Scope, isUuid } from './scope.js';
 import type { ListParams } from '../domain/common/list-params.js';
 import { applyFilters, paginate } from './paginate.js';
 import { hasMetadata } from './resource-metadata.js';
@@ -14,15 +15,6 @@ export function msNow(): Date {
   return new Date();
 }
 
-/** Canonical or hyphen-less UUIDs (Cinder accepts both). */
-export function isUuid(id: string): boolean {
-  return /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(id);
-}
-
-/** Whose rows a query may see: one project, or every project (admin all_tenants). */
-export interface Scope {
-  projectId: string | null;
-}
 
 export type AttachmentRow = Selectable<Database['volume_attachments']>;
 
@@ -43,7 +35,7 @@ export async function insertVolume(db: Db, row: NewVolumeRow): Promise<VolumeRow
  * `UPDATE volumes SET ... WHERE id = $1 AND status = ANY($from) AND NOT deleted RETURNING *`.
  * undefined = the row was not in an allowed status (or is gone): the caller reports it.
  */
-export async function casVolume(db: Db, id: string, from: readonly string[], set: VolumeUpdate): Promise<VolumeRow | undefined> {
+export async function transitionVolume(db: Db, id: string, from: readonly string[], set: VolumeUpdate): Promise<VolumeRow | undefined> {
   return db
     .updateTable('volumes')
     .set({ ...set, updated_at: msNow() })
@@ -58,7 +50,7 @@ export async function casVolume(db: Db, id: string, from: readonly string[], set
  * The delete CAS: status in `from`, not attached, and (unless `withSnapshots`) no live
  * snapshot, all in the one UPDATE so a concurrent attach or snapshot cannot slip in.
  */
-export async function casVolumeToDeleting(db: Db, id: string, from: readonly string[], withSnapshots: boolean): Promise<VolumeRow | undefined> {
+export async function transitionVolumeToDeleting(db: Db, id: string, from: readonly string[], withSnapshots: boolean): Promise<VolumeRow | undefined> {
   let q = db
     .updateTable('volumes')
     .set({ status: 'deleting', previous_status: sql<string>`status`, updated_at: msNow() })
@@ -81,7 +73,7 @@ export async function updateVolumeFields(db: Db, id: string, set: VolumeUpdate):
 
 /** Soft-deletes a volume that is `deleting` (the last step of a delete). */
 export async function softDeleteVolume(db: Db, id: string): Promise<boolean> {
-  const row = await casVolume(db, id, ['deleting'], { deleted: true, deleted_at: msNow(), status: 'deleted' });
+  const row = await transitionVolume(db, id, ['deleting'], { deleted: true, deleted_at: msNow(), status: 'deleted' });
   return row !== undefined;
 }
 

@@ -20,16 +20,16 @@ describe('backup status table', () => {
   it.each(Object.entries(ALLOWED))('%s: delete/restore/export/force-delete/reset as Cinder allows', (status, ops) => {
     const has = (list: readonly string[]) => list.includes(status);
     expect({
-      delete: has(BACKUP_TRANSITIONS.delete),
-      restore: has(BACKUP_TRANSITIONS.restore),
-      export: has(BACKUP_TRANSITIONS.export),
-      forceDelete: has(BACKUP_TRANSITIONS.forceDelete),
-      reset: has(BACKUP_TRANSITIONS.resetStatus),
+      delete: has(BACKUP_TRANSITIONS.delete.from),
+      restore: has(BACKUP_TRANSITIONS.restore.from),
+      export: has(BACKUP_TRANSITIONS.export.from),
+      forceDelete: has(BACKUP_TRANSITIONS.forceDelete.from),
+      reset: has(BACKUP_TRANSITIONS.resetStatus.from),
     }).toEqual(ops);
   });
 
   it('only available backups can be verified or chosen as parents; resets go to available or error', () => {
-    expect(BACKUP_TRANSITIONS.verify).toEqual(['available']);
+    expect(BACKUP_TRANSITIONS.verify.from).toEqual(['available']);
     expect(RESET_TARGETS).toEqual(['available', 'error']);
     expect(LIVE_STATUSES).not.toContain('deleted');
   });

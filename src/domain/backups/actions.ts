@@ -3,7 +3,8 @@ import { backupMetadata, findBackup, hasDependents, replaceBackupMetadata, trans
 import { enqueueJob } from '../../jobs/kinds.js';
 import { checkBackupName } from './names.js';
 import { BACKUP_TRANSITIONS, RESET_TARGETS } from './status.js';
-import { type BackupApiDeps, type BackupView, getBackupFor, scopeOf } from './read.js';
+import { type BackupApiDeps, type BackupView, getBackupFor } from './read.js';
+import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';
 import { authorize } from '../common/policy.js';
@@ -39,7 +40,7 @@ export async function updateBackup(deps: BackupApiDeps, ctx: RequestContext, id:
 export async function deleteBackup(deps: BackupApiDeps, ctx: RequestContext, id: string): Promise<void> {
   const backup = await getBackupFor(deps, ctx, id, 'backup:delete');
   await deps.db.transaction().execute(async (trx) => {
-    const moved = await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.delete, { status: 'deleting' });
+    const moved = await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.delete.from, { status: 'deleting' });
     if (!moved) throw invalid('backup', 'Backup status must be available or error');
     if (await hasDependents(trx, backup.id)) throw invalid('backup', 'Incremental backups exist for this backup.');
     await enqueueJob(trx, { kind: 'delete_backup', resourceId: backup.id });
@@ -53,12 +54,12 @@ export async function deleteBackup(deps: BackupApiDeps, ctx: RequestContext, id:
  */
 export async function forceDeleteBackup(deps: BackupApiDeps, ctx: RequestContext, id: string): Promise<void> {
   authorize(ctx, 'volume_extension:backup_admin_actions:force_delete');
-  const backup = await findBackup(deps.db, id, scopeOf(ctx));
+  const backup = await findBackup(deps.db, id, readScope(ctx));
   if (!backup) throw notFound('Backup', id);
   await deps.db.transaction().execute(async (trx) => {
     const locked = await trx.selectFrom('backups').select('status').where('id', '=', backup.id).forUpdate().executeTakeFirstOrThrow();
     if (await hasDependents(trx, backup.id)) throw invalid('backup', 'Incremental backups exist for this backup.');
-    const moved = await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.forceDelete, { status: 'deleting' });
+    const moved = await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.forceDelete.from, { status: 'deleting' });
     if (!moved) throw notFound('Backup', id);
     if (locked.status !== 'creating' && locked.status !== 'deleting') await enqueueJob(trx, { kind: 'delete_backup', resourceId: backup.id });
   });
@@ -74,9 +75,9 @@ export async function resetBackupStatus(deps: BackupApiDeps, ctx: RequestContext
   if (!(RESET_TARGETS as readonly string[]).includes(wanted)) {
     throw invalid(null, `Backup status: ${status} is invalid, valid statuses are: ['available', 'error'].`);
   }
-  const backup = await findBackup(deps.db, id, scopeOf(ctx));
+  const backup = await findBackup(deps.db, id, readScope(ctx));
   if (!backup) throw notFound('Backup', id);
-  const moved = await transitionBackup(deps.db, backup.id, BACKUP_TRANSITIONS.resetStatus, { status: wanted });
+  const moved = await transitionBackup(deps.db, backup.id, BACKUP_TRANSITIONS.resetStatus.from, { status: wanted });
   if (!moved) throw notFound('Backup', id);
 }
 
@@ -88,7 +89,7 @@ export async function verifyBackup(deps: BackupApiDeps, ctx: RequestContext, id:
   const backup = await getBackupFor(deps, ctx, id, 'backup:verify');
   if (backup.status !== 'available') throw invalid('backup', 'Backup status must be available');
   await deps.db.transaction().execute(async (trx) => {
-    const moved = await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.verify, {
+    const moved = await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.verify.from, {
       progress_operation: 'verify',
       progress_bytes_done: 0,
       progress_bytes_total: 0,

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { countVolumeBackups, insertBackup, newestAvailableBackup } from '../../db/backups-repository.js';
-import { casSnapshot, findSnapshot } from '../../db/snapshots-repository.js';
-import { casVolume, findVolume } from '../../db/volumes-repository.js';
+import { transitionSnapshot, findSnapshot } from '../../db/snapshots-repository.js';
+import { transitionVolume, findVolume } from '../../db/volumes-repository.js';
 import { enqueueJob } from '../../jobs/kinds.js';
 import type { SnapshotRow, VolumeRow } from '../../db/schema.js';
 import { checkBackupName } from './names.js';
 import { VOLUME_BACKUP_SOURCES } from './status.js';
-import { type BackupApiDeps, type BackupView, scopeOf } from './read.js';
+import { type BackupApiDeps, type BackupView } from './read.js';
+import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';
 import { authorize } from '../common/policy.js';
@@ -51,12 +52,12 @@ function checkSnapshot(snapshot: SnapshotRow, volume: VolumeRow): void {
 export async function createBackup(deps: BackupApiDeps, ctx: RequestContext, input: CreateBackupInput): Promise<BackupView> {
   const { db, config } = deps;
   checkBackupName(config, input.name);
-  const volume = await findVolume(db, input.volumeId, scopeOf(ctx));
+  const volume = await findVolume(db, input.volumeId, readScope(ctx));
   if (!volume) throw notFound('Volume', input.volumeId);
   authorize(ctx, 'backup:create', volume.project_id);
   let snapshot: SnapshotRow | null = null;
   if (input.snapshotId) {
-    snapshot = (await findSnapshot(db, input.snapshotId, scopeOf(ctx))) ?? null;
+    snapshot = (await findSnapshot(db, input.snapshotId, readScope(ctx))) ?? null;
     if (!snapshot) throw notFound('Snapshot', input.snapshotId);
     checkSnapshot(snapshot, volume);
   } else {
@@ -104,12 +105,12 @@ export async function createBackup(deps: BackupApiDeps, ctx: RequestContext, inp
       input.metadata,
     );
     if (snapshot) {
-      const moved = await casSnapshot(trx, snapshot.id, ['available'], { status: 'backing-up' });
+      const moved = await transitionSnapshot(trx, snapshot.id, ['available'], { status: 'backing-up' });
       if (!moved) throw invalid('snapshot', 'Snapshot to be backed up must be available.');
     } else {
       const sources = input.force ? VOLUME_BACKUP_SOURCES : (['available'] as const);
       // previous_status = the status this update replaces (SET sees the old row).
-      const moved = await casVolume(trx, volume.id, sources, { status: 'backing-up', previous_status: sql<string>`status` as unknown as string });
+      const moved = await transitionVolume(trx, volume.id, sources, { status: 'backing-up', previous_status: sql<string>`status` as unknown as string });
       if (!moved) throw invalid('volume', volumeStatusMessage('changed concurrently'));
     }
     await enqueueJob(trx, { kind: 'backup', resourceId: id });

@@ -2,7 +2,8 @@ import type { BackupViewSelection } from '../../db/backup-views-repository.js';
 import { findBackup } from '../../db/backups-repository.js';
 import { BACKUP_LIST_COLUMNS, listBackups } from '../../db/backups-list-repository.js';
 import type { BackupRow, BackupViewRow } from '../../db/schema.js';
-import { type BackupApiDeps, scopeOf } from './read.js';
+import { type BackupApiDeps } from './read.js';
+import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
 import { notFound } from '../common/errors.js';
 import { type ListParams, type ListRules, parseListParams } from '../common/list-params.js';
@@ -40,7 +41,7 @@ export async function listBackupsFor(
   const scope = params.allTenants ? { projectId: null } : { projectId: ctx.projectId };
   let markerRow: BackupRow | null = null;
   if (params.marker !== null) {
-    markerRow = (await findBackup(deps.db, params.marker, scopeOf(ctx))) ?? null;
+    markerRow = (await findBackup(deps.db, params.marker, readScope(ctx))) ?? null;
     if (!markerRow) throw notFound('Backup', params.marker);
   }
   const { rows, total } = await listBackups(deps.db, scope, params, markerRow, selection);

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { backupMetadata, findBackup, findBackupAnyState, insertBackup, replaceBackupMetadata } from '../../db/backups-repository.js';
 import { enqueueJob } from '../../jobs/kinds.js';
 import type { BackupRow, NewBackupRow } from '../../db/schema.js';
-import { type BackupApiDeps, type BackupView, scopeOf } from './read.js';
+import { type BackupApiDeps, type BackupView } from './read.js';
+import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';
 import { authorize } from '../common/policy.js';
@@ -56,7 +57,7 @@ export function encodeRecordJson(row: BackupRow, metadata: Record<string, string
 /** GET /backups/{id}/export_record (admin). */
 export async function exportRecord(deps: BackupApiDeps, ctx: RequestContext, id: string): Promise<{ backupService: string; backupUrl: string }> {
   authorize(ctx, 'backup:export-import');
-  const row = await findBackup(deps.db, id, scopeOf(ctx));
+  const row = await findBackup(deps.db, id, readScope(ctx));
   if (!row) throw notFound('Backup', id);
   if (row.status !== 'available') throw invalid('backup', `Backup status must be available and not ${row.status}.`);
   const meta = (await backupMetadata(deps.db, [row.id])).get(row.id) ?? {};

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { transitionBackup } from '../../db/backups-repository.js';
-import { findVolume, insertVolume, casVolume } from '../../db/volumes-repository.js';
+import { findVolume, insertVolume, transitionVolume } from '../../db/volumes-repository.js';
 import { enqueueJob } from '../../jobs/kinds.js';
 import type { Db } from '../../db/schema.js';
 import type { BackupRow } from '../../db/schema.js';
 import { BACKUP_TRANSITIONS } from './status.js';
-import { type BackupApiDeps, getBackupFor, scopeOf } from './read.js';
+import { type BackupApiDeps, getBackupFor } from './read.js';
+import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';
 import { checkVolumeQuota } from '../common/quotas.js';
@@ -42,17 +43,17 @@ export async function restoreBackup(
   const backup = await getBackupFor(deps, ctx, id, 'backup:restore');
   if (backup.status !== 'available') throw backupNotAvailable();
   if (input.volumeId) {
-    const volume = await findVolume(deps.db, input.volumeId, scopeOf(ctx));
+    const volume = await findVolume(deps.db, input.volumeId, readScope(ctx));
     if (!volume) throw notFound('Volume', input.volumeId);
     if (volume.status !== 'available') throw invalid('volume', 'Volume to be restored to must be available');
     if (volume.size < backup.size) {
       throw invalid('volume', `volume size ${volume.size} is too small to restore backup of size ${backup.size}.`);
     }
     await deps.db.transaction().execute(async (trx) => {
-      if (!(await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.restore, { status: 'restoring', restore_volume_id: volume.id }))) {
+      if (!(await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.restore.from, { status: 'restoring', restore_volume_id: volume.id }))) {
         throw backupNotAvailable();
       }
-      if (!(await casVolume(trx, volume.id, ['available'], { status: 'restoring-backup' }))) {
+      if (!(await transitionVolume(trx, volume.id, ['available'], { status: 'restoring-backup' }))) {
         throw invalid('volume', 'Volume to be restored to must be available');
       }
       const payload: RestoreJobPayload = { volumeId: volume.id, targetIsNew: false, createTarget: false };
@@ -64,7 +65,7 @@ export async function restoreBackup(
   const volumeId = randomUUID();
   const volumeName = input.name ?? `restore_backup_${backup.id}`;
   await deps.db.transaction().execute(async (trx) => {
-    if (!(await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.restore, { status: 'restoring', restore_volume_id: volumeId }))) {
+    if (!(await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.restore.from, { status: 'restoring', restore_volume_id: volumeId }))) {
       throw backupNotAvailable();
     }
     await checkVolumeQuota(trx, deps.config, ctx.projectId, backup.size);
@@ -120,7 +121,7 @@ export async function checkBackupForNewVolume(
  * volume's file when it is absent, fills it, and moves the volume to `available` (or `error`).
  */
 export async function startRestoreIntoNewVolume(trx: Db, backupId: string, volumeId: string): Promise<void> {
-  if (!(await transitionBackup(trx, backupId, BACKUP_TRANSITIONS.restore, { status: 'restoring', restore_volume_id: volumeId }))) {
+  if (!(await transitionBackup(trx, backupId, BACKUP_TRANSITIONS.restore.from, { status: 'restoring', restore_volume_id: volumeId }))) {
     throw invalid('backup', "Originating backup status must be one of 'available' values");
   }
   const payload: RestoreJobPayload = { volumeId, targetIsNew: true, createTarget: true };

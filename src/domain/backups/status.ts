@@ -1,7 +1,10 @@
 /**
- * Backup statuses and the table of what each operation accepts (reference §4.1).
- * Domain code passes these lists to the repository's compare-and-set updates.
+ * Backup statuses and the table of what each operation accepts (Cinder's backup status
+ * machine, cinder/objects/fields.py BackupStatus and cinder/backup/api.py). Domain code passes
+ * each row's `from` to transitionBackup.
  */
+
+import type { Transition } from '../common/transition.js';
 
 export const BACKUP_STATUSES = ['creating', 'available', 'deleting', 'deleted', 'error', 'error_deleting', 'restoring'] as const;
 export type BackupStatus = (typeof BACKUP_STATUSES)[number];
@@ -9,27 +12,27 @@ export type BackupStatus = (typeof BACKUP_STATUSES)[number];
 /** Every status of a live (not soft-deleted) row. */
 export const LIVE_STATUSES: readonly BackupStatus[] = ['creating', 'available', 'deleting', 'error', 'error_deleting', 'restoring'];
 
-/** From-statuses per operation (the allowed-transitions table; one test per row). */
+/** The allowed-transitions table (one test per row): from-statuses and target per operation. */
 export const BACKUP_TRANSITIONS = {
   /** DELETE: available | error -> deleting. */
-  delete: ['available', 'error'],
+  delete: { from: ['available', 'error'], to: 'deleting' },
   /** os-force_delete: any live status -> deleting. */
-  forceDelete: LIVE_STATUSES,
+  forceDelete: { from: LIVE_STATUSES, to: 'deleting' },
   /** restore and volume-from-backup: available -> restoring. */
-  restore: ['available'],
-  /** export_record needs available. */
-  export: ['available'],
-  /** os-verify (extension) needs available. */
-  verify: ['available'],
-  /** os-reset_status: any live status -> available | error. */
-  resetStatus: LIVE_STATUSES,
+  restore: { from: ['available'], to: 'restoring' },
+  /** export_record needs available (the status stays). */
+  export: { from: ['available'], to: null },
+  /** os-verify (extension) needs available (the status stays; the job records the result). */
+  verify: { from: ['available'], to: null },
+  /** os-reset_status: any live status -> available | error (RESET_TARGETS). */
+  resetStatus: { from: LIVE_STATUSES, to: null },
   /** The running job finishes: creating -> available | error. */
-  finishBackup: ['creating'],
+  finishBackup: { from: ['creating'], to: null },
   /** The restore job finishes: restoring -> available. */
-  finishRestore: ['restoring'],
+  finishRestore: { from: ['restoring'], to: 'available' },
   /** The delete job finishes: deleting -> deleted (soft) | error. */
-  finishDelete: ['deleting'],
-} as const satisfies Record<string, readonly BackupStatus[]>;
+  finishDelete: { from: ['deleting'], to: null },
+} as const satisfies Record<string, Transition<BackupStatus>>;
 
 /** Statuses os-reset_status may set. */
 export const RESET_TARGETS: readonly BackupStatus[] = ['available', 'error'];
@@ -41,9 +44,4 @@ export const VOLUME_BACKUP_SOURCES = ['available', 'in-use'] as const;
 export function failReason(message: string): string {
   const text = message.trim() || 'unknown error';
   return text.length > 255 ? `${text.slice(0, 252)}...` : text;
-}
-
-/** True while a status still counts as "this backup's data is complete and usable". */
-export function isUsableParent(status: string): boolean {
-  return status === 'available';
 }

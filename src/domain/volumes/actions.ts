@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { replaceMetadata } from '../../db/resource-metadata.js';
-import { casVolume, detachAttachments, insertAttachment, updateVolumeFields } from '../../db/volumes-repository.js';
+import { transitionVolume, detachAttachments, insertAttachment, updateVolumeFields } from '../../db/volumes-repository.js';
 import { GiB } from '../../volumes/volume-backend.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid } from '../common/errors.js';
@@ -31,17 +31,17 @@ export async function extendVolume(deps: VolumeServiceDeps, ctx: RequestContext,
   await withVolumeWriteFence(deps.db, id, async () => {
     const row = await deps.db.transaction().execute(async (trx) => {
       await checkExtendQuota(trx, deps.config, vol.project_id, newSize - vol.size);
-      return casVolume(trx, id, t.from, { status: t.to, previous_status: sql<string>`status` as unknown as string });
+      return transitionVolume(trx, id, t.from, { status: t.to, previous_status: sql<string>`status` as unknown as string });
     });
     if (!row) throw invalid('volume', `Volume ${id} status changed concurrently; it can no longer be extended.`);
     const back = row.previous_status ?? 'available';
     try {
       await deps.volumes.extendVolume(id, newSize * GiB);
     } catch {
-      await casVolume(deps.db, id, T.extend_failed.from, { status: T.extend_failed.to });
+      await transitionVolume(deps.db, id, T.extend_failed.from, { status: T.extend_failed.to });
       return;
     }
-    await casVolume(deps.db, id, T.extend_done.from, { status: back, size: newSize, previous_status: 'extending' });
+    await transitionVolume(deps.db, id, T.extend_done.from, { status: back, size: newSize, previous_status: 'extending' });
   });
 }
 
@@ -65,7 +65,7 @@ export async function resetVolumeStatus(deps: VolumeServiceDeps, ctx: RequestCon
     if (status !== undefined) set.status = status;
     if (body.attachStatus !== undefined) set.attach_status = body.attachStatus;
     if (body.migrationStatus !== undefined) set.migration_status = body.migrationStatus;
-    const row = await casVolume(trx, id, T.reset_status.from, set);
+    const row = await transitionVolume(trx, id, T.reset_status.from, set);
     if (!row) throw invalid('volume', `Volume ${id} changed concurrently; retry.`);
     if (body.attachStatus === 'detached') await detachAttachments(trx, id);
   });
@@ -85,7 +85,7 @@ export async function attachVolume(deps: VolumeServiceDeps, ctx: RequestContext,
   if (!input.instanceUuid && !input.hostName) throw invalid(null, 'Invalid request to attach volume to an invalid target');
   if (vol.readonly && input.mode === 'rw') throw invalid(null, `Invalid attaching mode 'rw' for volume ${id}.`);
   await deps.db.transaction().execute(async (trx) => {
-    const row = await casVolume(trx, id, T.attach.from, { status: T.attach.to, attach_status: 'attached' });
+    const row = await transitionVolume(trx, id, T.attach.from, { status: T.attach.to, attach_status: 'attached' });
     if (!row) throw invalid('volume', `Volume ${id} status must be available to attach, but current status is: ${vol.status}.`);
     await insertAttachment(trx, {
       id: randomUUID(),
@@ -104,7 +104,7 @@ export async function detachVolume(deps: VolumeServiceDeps, ctx: RequestContext,
   const vol = await getVolumeRow(deps.db, ctx, id);
   authorize(ctx, 'volume:detach', vol.project_id);
   await deps.db.transaction().execute(async (trx) => {
-    const row = await casVolume(trx, id, T.detach.from, { status: T.detach.to, attach_status: 'detached' });
+    const row = await transitionVolume(trx, id, T.detach.from, { status: T.detach.to, attach_status: 'detached' });
     if (!row) throw invalid('volume', `Volume ${id} status must be in-use to detach, but current status is: ${vol.status}.`);
     const n = await detachAttachments(trx, id, attachmentId ?? undefined);
     if (attachmentId && n === 0) throw invalid('volume', `Attachment ${attachmentId} is not an attachment of volume ${id}.`);
@@ -115,7 +115,7 @@ export async function detachVolume(deps: VolumeServiceDeps, ctx: RequestContext,
 export async function setReadonlyFlag(deps: VolumeServiceDeps, ctx: RequestContext, id: string, readonly: boolean): Promise<void> {
   const vol = await getVolumeRow(deps.db, ctx, id);
   authorize(ctx, 'volume:update_readonly_flag', vol.project_id);
-  const row = await casVolume(deps.db, id, ['available'], { readonly });
+  const row = await transitionVolume(deps.db, id, ['available'], { readonly });
   if (!row) throw invalid('volume', `Volume ${id} status must be available to update readonly flag, but current status is: ${vol.status}.`);
 }
 

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { enqueueJob } from '../../jobs/kinds.js';
 import { replaceMetadata } from '../../db/resource-metadata.js';
 import type { VolumeRow } from '../../db/schema.js';
-import { casVolume, insertVolume } from '../../db/volumes-repository.js';
+import { transitionVolume, insertVolume } from '../../db/volumes-repository.js';
 import { GiB } from '../../volumes/volume-backend.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid } from '../common/errors.js';
@@ -109,8 +109,8 @@ async function makeBlankVolume(deps: VolumeServiceDeps, row: VolumeRow): Promise
     await deps.volumes.createVolume(row.id, row.size * GiB);
   } catch {
     // As in Cinder, a failed create is a volume in `error`, not a failed request.
-    await casVolume(deps.db, row.id, t.create_failed.from, { status: t.create_failed.to });
+    await transitionVolume(deps.db, row.id, t.create_failed.from, { status: t.create_failed.to });
     return;
   }
-  await casVolume(deps.db, row.id, t.create_done.from, { status: t.create_done.to, launched_at: new Date() });
+  await transitionVolume(deps.db, row.id, t.create_done.from, { status: t.create_done.to, launched_at: new Date() });
 }

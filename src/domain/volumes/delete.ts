@@ -1,6 +1,6 @@
 import { enqueueJob } from '../../jobs/kinds.js';
 import { markSnapshotsDeleting } from '../../db/snapshots-repository.js';
-import { casVolume, casVolumeToDeleting, liveSnapshotsOf, softDeleteVolume } from '../../db/volumes-repository.js';
+import { transitionVolume, transitionVolumeToDeleting, liveSnapshotsOf, softDeleteVolume } from '../../db/volumes-repository.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid } from '../common/errors.js';
 import { authorize } from '../common/policy.js';
@@ -33,7 +33,7 @@ export async function deleteVolume(deps: VolumeServiceDeps, ctx: RequestContext,
   // Fenced from the start: a volume being copied (clone source) is refused before any change.
   await withVolumeWriteFence(deps.db, id, async () => {
     const snapshotIds = await deps.db.transaction().execute(async (trx) => {
-      const row = await casVolumeToDeleting(trx, id, t.from, opts.cascade);
+      const row = await transitionVolumeToDeleting(trx, id, t.from, opts.cascade);
       if (!row) throw invalid('volume', REFUSED);
       if (!opts.cascade) return [];
       const ids = await markSnapshotsDeleting(trx, id);
@@ -46,7 +46,7 @@ export async function deleteVolume(deps: VolumeServiceDeps, ctx: RequestContext,
     try {
       await deps.volumes.deleteVolume(id);
     } catch (err) {
-      await casVolume(deps.db, id, ['deleting'], { status: 'error_deleting' });
+      await transitionVolume(deps.db, id, ['deleting'], { status: 'error_deleting' });
       throw err;
     }
     await softDeleteVolume(deps.db, id);

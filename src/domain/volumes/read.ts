@@ -2,12 +2,13 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
 import { metadataFor } from '../../db/resource-metadata.js';
 import type { Database, VolumeRow } from '../../db/schema.js';
-import { type AttachmentRow, type Scope, attachmentsFor, findVolume, listVolumes } from '../../db/volumes-repository.js';
+import { type AttachmentRow, attachmentsFor, findVolume, listVolumes } from '../../db/volumes-repository.js';
 import type { VolumeBackend } from '../../volumes/volume-backend.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';
 import { type ListParams, type ListRules, parseListParams } from '../common/list-params.js';
 import { allowed, authorize } from '../common/policy.js';
+import { listScope, readScope } from '../common/scope.js';
 
 /** What volume and snapshot services need (AppDeps provides all of it). */
 export interface VolumeServiceDeps {
@@ -22,16 +23,6 @@ export interface VolumeRecord {
   row: VolumeRow;
   metadata: Record<string, string>;
   attachments: AttachmentRow[];
-}
-
-/** The rows a caller may see: its project, all projects for admins asking for all_tenants. */
-export function scopeOf(ctx: RequestContext, allTenants = false): Scope {
-  return { projectId: ctx.isAdmin && allTenants ? null : ctx.projectId };
-}
-
-/** For single-resource reads: admins see every project's volumes (Cinder's admin context). */
-export function readScope(ctx: RequestContext): Scope {
-  return { projectId: ctx.isAdmin ? null : ctx.projectId };
 }
 
 /** A live volume the caller may see, else 404 "Volume <id> could not be found." */
@@ -102,7 +93,7 @@ export async function listVolumesFor(
 ): Promise<{ records: VolumeRecord[]; total: number | null; params: ListParams }> {
   authorize(ctx, 'volume:get_all');
   const params = parseListParams(query, ctx, atLeast, VOLUME_LIST_RULES, maxLimit);
-  const scope = scopeOf(ctx, params.allTenants);
+  const scope = listScope(ctx, params.allTenants);
   const marker = params.marker ? await findVolume(db, params.marker, scope) : null;
   if (params.marker && !marker) throw notFound('Volume', params.marker);
   const metadata = parseMetadataFilter(query.metadata);

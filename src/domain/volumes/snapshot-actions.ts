@@ -1,5 +1,5 @@
 import { enqueueJob } from '../../jobs/kinds.js';
-import { casSnapshot } from '../../db/snapshots-repository.js';
+import { transitionSnapshot } from '../../db/snapshots-repository.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid } from '../common/errors.js';
 import { authorize } from '../common/policy.js';
@@ -16,7 +16,7 @@ export async function deleteSnapshot(deps: VolumeServiceDeps, ctx: RequestContex
   authorize(ctx, force ? 'volume_extension:snapshot_admin_actions:force_delete' : 'volume:delete_snapshot', snap.project_id);
   const t = force ? SNAPSHOT_TRANSITIONS.force_delete : SNAPSHOT_TRANSITIONS.delete;
   await deps.db.transaction().execute(async (trx) => {
-    const row = await casSnapshot(trx, id, t.from, { status: t.to });
+    const row = await transitionSnapshot(trx, id, t.from, { status: t.to });
     if (!row) throw invalid('snapshot', 'Snapshot status must be available or error and must not be part of a group.');
     await enqueueJob(trx, { kind: 'snapshot_delete', resourceId: id });
   });
@@ -31,7 +31,7 @@ export async function resetSnapshotStatus(deps: VolumeServiceDeps, ctx: RequestC
   if (!(SNAPSHOT_STATUSES as readonly string[]).includes(wanted)) {
     throw invalid(null, `Snapshot status: ${status} is invalid, valid statuses are: ${SNAPSHOT_STATUSES.join(', ')}.`);
   }
-  const row = await casSnapshot(deps.db, id, SNAPSHOT_TRANSITIONS.reset_status.from, { status: wanted });
+  const row = await transitionSnapshot(deps.db, id, SNAPSHOT_TRANSITIONS.reset_status.from, { status: wanted });
   if (!row) throw invalid('snapshot', `Snapshot ${id} status changed concurrently; retry.`);
 }
 
@@ -46,6 +46,6 @@ export async function updateSnapshotStatus(deps: VolumeServiceDeps, ctx: Request
   }
   const set: { status: string; progress?: string } = { status };
   if (progress !== undefined) set.progress = progress;
-  const row = await casSnapshot(deps.db, id, [snap.status], set);
+  const row = await transitionSnapshot(deps.db, id, [snap.status], set);
   if (!row) throw invalid('snapshot', `Snapshot ${id} status changed concurrently; retry.`);
 }

@@ -12,7 +12,8 @@ import { gigabytesMessage, projectQuotas, quotaExceeded, quotaUsage } from '../c
 import { lockProjectQuota } from '../../db/quotas-repository.js';
 import type { Config } from '../../config.js';
 import { VOLUME_SNAPSHOTTABLE } from './status.js';
-import { type VolumeServiceDeps, getVolumeRow, parseMetadataFilter, readScope, scopeOf } from './read.js';
+import { type VolumeServiceDeps, getVolumeRow, parseMetadataFilter } from './read.js';
+import { listScope, readScope } from '../common/scope.js';
 
 /** A snapshot with its metadata, what the Cinder view needs. */
 export interface SnapshotRecord {
@@ -69,7 +70,7 @@ export async function listSnapshotsFor(
   const params = parseListParams(query, ctx, atLeast, SNAPSHOT_LIST_RULES, maxLimit);
   // metadata filters members may use only from 3.22 (dropped silently before, as other unknown filters).
   const metadata = ctx.isAdmin || atLeast('3.22') ? parseMetadataFilter(query.metadata) : null;
-  const scope = scopeOf(ctx, params.allTenants);
+  const scope = listScope(ctx, params.allTenants);
   const marker = params.marker ? await findSnapshot(db, params.marker, scope) : null;
   if (params.marker && !marker) throw notFound('Snapshot', params.marker);
   const { rows, total } = await listSnapshots(db, params, scope, marker ?? null, metadata);

@@ -1,9 +1,14 @@
 /**
- * Volume and snapshot status machines (reference §4.2, §5.4, §6.4). Each named
+ * Volume and snapshot status machines (Cinder's statuses, cinder/objects/fields.py, and
+ * the checks of cinder/volume/api.py). Each named
  * transition lists the statuses it may start from; the repositories turn it into
  * one `UPDATE ... WHERE status = ANY(from) RETURNING *`, so a lost race is a 400,
  * never a silent overwrite. unit test: test/unit/volume-status.test.ts (one per row).
  */
+
+import type { Transition } from '../common/transition.js';
+
+export type { Transition } from '../common/transition.js';
 
 export const VOLUME_STATUSES = [
   'creating', 'available', 'in-use', 'attaching', 'detaching', 'deleting', 'error', 'error_deleting',
@@ -17,11 +22,6 @@ export const SNAPSHOT_STATUSES = [
 ] as const;
 export type SnapshotStatus = (typeof SNAPSHOT_STATUSES)[number];
 
-export interface Transition<S extends string> {
-  from: readonly S[];
-  /** null: the target depends on the row (previous status, or the admin's choice). */
-  to: S | null;
-}
 
 /** Statuses from which a volume may be deleted without `force` (cinder/volume/api.py:delete). */
 export const VOLUME_DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'] as const;

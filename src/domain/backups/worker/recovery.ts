@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { findBackupAnyState, transitionBackup } from '../../../db/backups-repository.js';
-import { casVolume } from '../../../db/volumes-repository.js';
+import { transitionVolume } from '../../../db/volumes-repository.js';
 import { enqueueJob } from '../../../jobs/kinds.js';
 import type { BackupRow } from '../../../db/schema.js';
 import { type BackupManagerDeps, locationOf, releaseBackupSource, removeTemporaries } from './settle.js';
@@ -41,8 +41,8 @@ export async function recoverBackup(deps: BackupManagerDeps, row: BackupRow, res
     case 'release_restore': {
       const target = restoreTarget ?? row.restore_volume_id;
       if (target) {
-        await casVolume(deps.db, target, ['restoring-backup'], { status: 'error_restoring' });
-        await casVolume(deps.db, target, ['creating'], { status: 'error' });
+        await transitionVolume(deps.db, target, ['restoring-backup'], { status: 'error_restoring' });
+        await transitionVolume(deps.db, target, ['creating'], { status: 'error' });
       }
       await transitionBackup(deps.db, row.id, ['restoring'], { status: 'available' });
       break;

@@ -97,7 +97,7 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     const result = frozen ? await withVolumeFrozen(deps.db, cur.volume_id, copy) : await copy();
     await hooks.flush();
     const finished = await deps.db.transaction().execute(async (trx) => {
-      const done = await transitionBackup(trx, cur.id, BACKUP_TRANSITIONS.finishBackup, {
+      const done = await transitionBackup(trx, cur.id, BACKUP_TRANSITIONS.finishBackup.from, {
         status: 'available',
         object_count: result.objectCount,
         stored_bytes: Math.max(1, result.storedBytes),
@@ -121,7 +121,7 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     if (ctx.signal.aborted) throw err; // lease lost: the next owner recovers the row
     if (err instanceof OperationCancelledError) return settleCancelled(deps, row);
     ctx.log.warn({ err }, 'backup failed');
-    const failed = await transitionBackup(deps.db, row.id, BACKUP_TRANSITIONS.finishBackup, { status: 'error', fail_reason: reasonOf(err) });
+    const failed = await transitionBackup(deps.db, row.id, BACKUP_TRANSITIONS.finishBackup.from, { status: 'error', fail_reason: reasonOf(err) });
     if (failed) await releaseBackupSource(deps.db, failed, false);
     else await settleCancelled(deps, row); // force-deleted or reset while failing: settle as a cancel
     await removeTemporaries(deps, row).catch((e) => ctx.log.warn({ err: e }, 'temporary snapshot not removed'));

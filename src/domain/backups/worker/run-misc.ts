@@ -61,7 +61,7 @@ export async function runImportJob(deps: BackupManagerDeps, job: JobRow): Promis
     if (!container || !prefix) throw new BackupJobFailure('Import record failed: the record has no container or service_metadata.');
     const storedBytes = await checkStoredBackup(deps, container, prefix);
     await deps.db.transaction().execute(async (trx) => {
-      const done = await transitionBackup(trx, row.id, BACKUP_TRANSITIONS.finishBackup, {
+      const done = await transitionBackup(trx, row.id, BACKUP_TRANSITIONS.finishBackup.from, {
         status: 'available',
         volume_id: str(record.volume_id) ?? row.volume_id,
         display_name: str(record.display_name),
@@ -86,7 +86,7 @@ export async function runImportJob(deps: BackupManagerDeps, job: JobRow): Promis
       }
     });
   } catch (err) {
-    await transitionBackup(deps.db, row.id, BACKUP_TRANSITIONS.finishBackup, { status: 'error', fail_reason: reasonOf(err) });
+    await transitionBackup(deps.db, row.id, BACKUP_TRANSITIONS.finishBackup.from, { status: 'error', fail_reason: reasonOf(err) });
   }
 }
 

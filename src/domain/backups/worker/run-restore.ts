@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { backupChain, findBackupAnyState, startProgress, transitionBackup } from '../../../db/backups-repository.js';
 import { mergeMetadata, replaceMetadata } from '../../../db/resource-metadata.js';
-import { casVolume, findVolume, updateVolumeFields } from '../../../db/volumes-repository.js';
+import { transitionVolume, findVolume, updateVolumeFields } from '../../../db/volumes-repository.js';
 import type { Kysely } from 'kysely';
 import type { Database, JobRow } from '../../../db/schema.js';
 import type { BackupLocation } from '../../../engine/engine-api.js';
@@ -59,11 +59,11 @@ export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: J
   const backup = await findBackupAnyState(deps.db, job.resource_id);
   const target = await findVolume(deps.db, payload.volumeId, { projectId: null });
   if (!target) {
-    if (backup) await transitionBackup(deps.db, backup.id, BACKUP_TRANSITIONS.finishRestore, { status: 'available', fail_reason: 'Restore target volume is gone.' });
+    if (backup) await transitionBackup(deps.db, backup.id, BACKUP_TRANSITIONS.finishRestore.from, { status: 'available', fail_reason: 'Restore target volume is gone.' });
     return;
   }
   const targetStatus = target.status;
-  const failTarget = (status = failedTargetStatus(targetStatus)) => casVolume(deps.db, target.id, RESTORE_TARGET_STATUSES, { status });
+  const failTarget = (status = failedTargetStatus(targetStatus)) => transitionVolume(deps.db, target.id, RESTORE_TARGET_STATUSES, { status });
   if (!backup || backup.deleted || backup.status !== 'restoring') {
     await failTarget('error'); // cancelled before it started (reset or force delete)
     return;
@@ -93,12 +93,12 @@ export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: J
     // Cinder marks a volume restored from another volume's backup with src_backup_id (§10.6).
     if (backup.volume_id !== target.id) await mergeMetadata(deps.db, 'volume_metadata', target.id, { src_backup_id: backup.id });
     await deps.db.transaction().execute(async (trx) => {
-      await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.finishRestore, {
+      await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.finishRestore.from, {
         status: 'available',
         progress_bytes_done: sizeBytes,
         progress_updated_at: sql<Date>`now()` as unknown as Date,
       });
-      await casVolume(trx, target.id, RESTORE_TARGET_STATUSES, {
+      await transitionVolume(trx, target.id, RESTORE_TARGET_STATUSES, {
         status: 'available',
         ...(targetStatus === 'creating' ? { launched_at: sql<Date>`now()` as unknown as Date } : {}),
       });
@@ -111,7 +111,7 @@ export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: J
       return;
     }
     ctx.log.warn({ err }, 'restore failed');
-    await transitionBackup(deps.db, backup.id, BACKUP_TRANSITIONS.finishRestore, { status: 'available', fail_reason: reasonOf(err) });
+    await transitionBackup(deps.db, backup.id, BACKUP_TRANSITIONS.finishRestore.from, { status: 'available', fail_reason: reasonOf(err) });
     await failTarget();
   }
 }

@@ -3,8 +3,8 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../../../config.js';
 import { adjustDependents, saveProgress, softDeleteBackup, transitionBackup, updateBackupFields } from '../../../db/backups-repository.js';
-import { casSnapshot } from '../../../db/snapshots-repository.js';
-import { casVolume } from '../../../db/volumes-repository.js';
+import { transitionSnapshot } from '../../../db/snapshots-repository.js';
+import { transitionVolume } from '../../../db/volumes-repository.js';
 import type { BackupRow, Database, Db } from '../../../db/schema.js';
 import type { BackupEngine, BackupLocation, ProgressHooks } from '../../../engine/engine-api.js';
 import type { ObjectStore } from '../../../storage/object-store.js';
@@ -77,10 +77,10 @@ export function progressHooks(
  */
 export async function releaseBackupSource(db: Db, row: BackupRow, ok: boolean): Promise<void> {
   if (row.snapshot_id) {
-    await casSnapshot(db, row.snapshot_id, ['backing-up'], { status: 'available' });
+    await transitionSnapshot(db, row.snapshot_id, ['backing-up'], { status: 'available' });
     return;
   }
-  await casVolume(db, row.volume_id, ['backing-up'], {
+  await transitionVolume(db, row.volume_id, ['backing-up'], {
     status: sql<string>`coalesce(previous_status, 'available')` as unknown as string,
     previous_status: ok ? 'backing-up' : 'error_backing-up',
   });
@@ -109,7 +109,7 @@ export async function completeDelete(deps: BackupManagerDeps, row: BackupRow): P
     if (loc) await deps.engine.deleteBackup(deps.store, loc);
     await removeTemporaries(deps, row);
   } catch (err) {
-    await transitionBackup(deps.db, row.id, BACKUP_TRANSITIONS.finishDelete, { status: 'error', fail_reason: reasonOf(err) });
+    await transitionBackup(deps.db, row.id, BACKUP_TRANSITIONS.finishDelete.from, { status: 'error', fail_reason: reasonOf(err) });
     return;
   }
   await deps.db.transaction().execute(async (trx) => {

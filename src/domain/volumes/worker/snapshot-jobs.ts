@@ -1,4 +1,4 @@
-import { casSnapshot, findSnapshot, setSnapshotProgress, softDeleteSnapshot } from '../../../db/snapshots-repository.js';
+import { transitionSnapshot, findSnapshot, setSnapshotProgress, softDeleteSnapshot } from '../../../db/snapshots-repository.js';
 import type { JobRow } from '../../../db/schema.js';
 import type { JobHandlers } from '../../../jobs/kinds.js';
 import { SNAPSHOT_TRANSITIONS } from '../status.js';
@@ -30,11 +30,11 @@ export async function runSnapshotCreate(deps: VolumeServiceDeps, snapshotId: str
   } catch {
     await pending;
     await deps.volumes.deleteSnapshot(snapshotId).catch(() => {});
-    await casSnapshot(deps.db, snapshotId, t.create_failed.from, { status: t.create_failed.to });
+    await transitionSnapshot(deps.db, snapshotId, t.create_failed.from, { status: t.create_failed.to });
     return;
   }
   await pending;
-  const done = await casSnapshot(deps.db, snapshotId, t.create_done.from, { status: t.create_done.to, progress: '100%' });
+  const done = await transitionSnapshot(deps.db, snapshotId, t.create_done.from, { status: t.create_done.to, progress: '100%' });
   if (!done) {
     // Force-deleted (or reset) while copying: do not leave the file behind a deleting row.
     const now = await findSnapshot(deps.db, snapshotId, ALL);
@@ -48,7 +48,7 @@ export async function runSnapshotDelete(deps: VolumeServiceDeps, snapshotId: str
     await deps.volumes.deleteSnapshot(snapshotId);
   } catch {
     const t = SNAPSHOT_TRANSITIONS.delete_failed;
-    await casSnapshot(deps.db, snapshotId, t.from, { status: t.to });
+    await transitionSnapshot(deps.db, snapshotId, t.from, { status: t.to });
     return;
   }
   await softDeleteSnapshot(deps.db, snapshotId);

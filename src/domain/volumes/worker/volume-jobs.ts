@@ -1,5 +1,5 @@
 import type { JobRow } from '../../../db/schema.js';
-import { casVolume, findVolume } from '../../../db/volumes-repository.js';
+import { transitionVolume, findVolume } from '../../../db/volumes-repository.js';
 import type { JobHandlers } from '../../../jobs/kinds.js';
 import { GiB } from '../../../volumes/volume-backend.js';
 import { VOLUME_TRANSITIONS } from '../status.js';
@@ -25,10 +25,10 @@ export async function runVolumeCopy(deps: VolumeServiceDeps, volumeId: string, p
     } else throw new Error('volume_copy job without a source');
   } catch {
     await deps.volumes.deleteVolume(volumeId).catch(() => {});
-    await casVolume(deps.db, volumeId, t.create_failed.from, { status: t.create_failed.to });
+    await transitionVolume(deps.db, volumeId, t.create_failed.from, { status: t.create_failed.to });
     return;
   }
-  const done = await casVolume(deps.db, volumeId, t.create_done.from, { status: t.create_done.to, launched_at: new Date() });
+  const done = await transitionVolume(deps.db, volumeId, t.create_done.from, { status: t.create_done.to, launched_at: new Date() });
   if (!done) {
     const now = await findVolume(deps.db, volumeId, { projectId: null });
     if (!now || now.status === 'deleting') await deps.volumes.deleteVolume(volumeId);
