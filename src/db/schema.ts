@@ -112,6 +112,12 @@ export interface BackupsTable {
   updated_at: NullableTimestamp;
   deleted_at: NullableTimestamp;
   deleted: Generated<boolean>;
+  // CBR (migration 0002): the vault and checkpoint that made this backup, null for Cinder-made ones.
+  vault_id: ColumnType<string | null, string | null | undefined, string | null>;
+  checkpoint_id: ColumnType<string | null, string | null | undefined, string | null>;
+  cbr_policy_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** True only for backups made by the CBR scheduler (subject to the policy's retention). */
+  cbr_auto_trigger: Generated<boolean>;
 }
 
 export interface BackupMetadataTable {
@@ -147,6 +153,107 @@ export interface QuotasTable {
   hard_limit: number;
 }
 
+type Json<T> = ColumnType<T, T | string | undefined, T | string>;
+
+/** CBR vault (issue 14). Sizes in GB; status available | deleting. */
+export interface CbrVaultsTable {
+  id: string;
+  project_id: string;
+  user_id: string;
+  name: string;
+  description: string | null;
+  status: Generated<string>;
+  size_gb: number;
+  consistent_level: Generated<string>;
+  charging_mode: Generated<string>;
+  cloud_type: Generated<string>;
+  threshold: Generated<number>;
+  auto_bind: Generated<boolean>;
+  auto_expand: Generated<boolean>;
+  smn_notify: Generated<boolean>;
+  locked: Generated<boolean>;
+  enterprise_project_id: Generated<string>;
+  backup_name_prefix: string | null;
+  extra: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: NullableTimestamp;
+  deleted: Generated<boolean>;
+}
+
+/** A volume bound to a vault (a volume is in at most one vault). */
+export interface CbrVaultResourcesTable {
+  seq: Generated<number>;
+  vault_id: string;
+  volume_id: string;
+  name: string | null;
+  created_at: Timestamp;
+}
+
+/** CBR policy: patterns and operation_definition stored verbatim. */
+export interface CbrPoliciesTable {
+  id: string;
+  project_id: string;
+  name: string;
+  operation_type: Generated<string>;
+  enabled: Generated<boolean>;
+  trigger_id: string;
+  patterns: Json<string[]>;
+  operation_definition: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: NullableTimestamp;
+}
+
+/** The (one) backup policy bound to a vault. */
+export interface CbrPolicyVaultsTable {
+  vault_id: string;
+  policy_id: string;
+  created_at: Timestamp;
+}
+
+export interface CbrCheckpointsTable {
+  id: string;
+  project_id: string;
+  vault_id: string;
+  name: string;
+  description: string | null;
+  auto_trigger: Generated<boolean>;
+  scheduled: Generated<boolean>;
+  policy_id: string | null;
+  incremental: Generated<boolean>;
+  skipped: Json<Array<Record<string, string>>>;
+  created_at: Timestamp;
+}
+
+export interface CbrOperationLogsTable {
+  id: string;
+  project_id: string;
+  operation_type: string; // backup | restore | delete | vault_delete | remove_resource
+  status: Generated<string>; // waiting | running | success | failed | skipped
+  checkpoint_id: string | null;
+  policy_id: string | null;
+  vault_id: string | null;
+  vault_name: string | null;
+  resource_id: string | null;
+  resource_name: string | null;
+  backup_id: string | null;
+  backup_name: string | null;
+  target_resource_id: string | null;
+  job_id: number | null;
+  incremental: boolean | null;
+  error_code: Generated<string>;
+  error_message: Generated<string>;
+  extra: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  started_at: NullableTimestamp;
+  updated_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+}
+
+export type CbrVaultRow = Selectable<CbrVaultsTable>;
+export type CbrPolicyRow = Selectable<CbrPoliciesTable>;
+export type CbrCheckpointRow = Selectable<CbrCheckpointsTable>;
+export type CbrOperationLogRow = Selectable<CbrOperationLogsTable>;
+
 export interface Database {
   volumes: VolumesTable;
   volume_metadata: VolumeMetadataTable;
@@ -157,6 +264,12 @@ export interface Database {
   backup_metadata: BackupMetadataTable;
   jobs: JobsTable;
   quotas: QuotasTable;
+  cbr_vaults: CbrVaultsTable;
+  cbr_vault_resources: CbrVaultResourcesTable;
+  cbr_policies: CbrPoliciesTable;
+  cbr_policy_vaults: CbrPolicyVaultsTable;
+  cbr_checkpoints: CbrCheckpointsTable;
+  cbr_operation_logs: CbrOperationLogsTable;
 }
 
 export type VolumeRow = Selectable<VolumesTable>;

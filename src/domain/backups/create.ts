@@ -4,7 +4,7 @@ import { countVolumeBackups, insertBackup, newestAvailableBackup } from '../../d
 import { transitionSnapshot, findSnapshot } from '../../db/snapshots-repository.js';
 import { transitionVolume, findVolume } from '../../db/volumes-repository.js';
 import { enqueueJob } from '../../jobs/kinds.js';
-import type { SnapshotRow, VolumeRow } from '../../db/schema.js';
+import type { BackupRow, Db, NewBackupRow, SnapshotRow, VolumeRow } from '../../db/schema.js';
 import { checkBackupName } from './names.js';
 import { VOLUME_BACKUP_SOURCES } from './status.js';
 import { type BackupApiDeps, type BackupView } from './read.js';
@@ -25,6 +25,18 @@ export interface CreateBackupInput {
   snapshotId: string | null;
   metadata: Record<string, string>;
   availabilityZone: string | null;
+}
+
+/** What other front ends (CBR) change in a create; Cinder's own create passes none. */
+export interface CreateBackupOptions {
+  /** CBR backups are bounded by their vault's capacity, not by Cinder's backup quota. */
+  skipQuota?: boolean;
+  /** `incremental` means "against the newest available backup if there is one, else full" (CBR). */
+  fullWithoutParent?: boolean;
+  /** Columns recorded beside the backup (CBR vault, checkpoint, policy, auto trigger). */
+  columns?: Pick<NewBackupRow, 'vault_id' | 'checkpoint_id' | 'cbr_policy_id' | 'cbr_auto_trigger'>;
+  /** Runs in the create transaction after the row is inserted (e.g. a capacity check); a throw rolls back. */
+  inTransaction?: (trx: Db, row: BackupRow) => Promise<void>;
 }
 
 const volumeStatusMessage = (status: string) =>
@@ -49,7 +61,12 @@ function checkSnapshot(snapshot: SnapshotRow, volume: VolumeRow): void {
  * quota check, parent choice, the `creating` row, the volume (or snapshot) to `backing-up`
  * and the job. Returns before any data moves.
  */
-export async function createBackup(deps: BackupApiDeps, ctx: RequestContext, input: CreateBackupInput): Promise<BackupView> {
+export async function createBackup(
+  deps: BackupApiDeps,
+  ctx: RequestContext,
+  input: CreateBackupInput,
+  opts: CreateBackupOptions = {},
+): Promise<BackupView> {
   const { db, config } = deps;
   checkBackupName(config, input.name);
   const volume = await findVolume(db, input.volumeId, readScope(ctx));
@@ -67,9 +84,11 @@ export async function createBackup(deps: BackupApiDeps, ctx: RequestContext, inp
   const id = randomUUID();
   const now = new Date();
   const row = await db.transaction().execute(async (trx) => {
-    await checkBackupQuota(trx, config, ctx.projectId, volume.size);
+    if (!opts.skipQuota) await checkBackupQuota(trx, config, ctx.projectId, volume.size);
     let parentId: string | null = null;
-    if (input.incremental) {
+    if (input.incremental && opts.fullWithoutParent) {
+      parentId = (await newestAvailableBackup(trx, volume.id, ctx.projectId, snapshot?.created_at ?? null))?.id ?? null;
+    } else if (input.incremental) {
       const none = () => invalid('backup', 'No backups available to do an incremental backup.');
       if ((await countVolumeBackups(trx, volume.id, ctx.projectId)) === 0) throw none();
       const parent = await newestAvailableBackup(trx, volume.id, ctx.projectId, snapshot?.created_at ?? null);
@@ -101,9 +120,11 @@ export async function createBackup(deps: BackupApiDeps, ctx: RequestContext, inp
         temp_snapshot_id: null,
         restore_volume_id: null,
         encryption_key_id: null,
+        ...opts.columns,
       },
       input.metadata,
     );
+    if (opts.inTransaction) await opts.inTransaction(trx, created);
     if (snapshot) {
       const moved = await transitionSnapshot(trx, snapshot.id, ['available'], { status: 'backing-up' });
       if (!moved) throw invalid('snapshot', 'Snapshot to be backed up must be available.');
