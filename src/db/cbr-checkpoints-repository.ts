@@ -1,6 +1,6 @@
 import type { Insertable, Updateable } from 'kysely';
 import type { Db } from './schema.js';
-import { looksLikeUuid } from './backups-repository.js';
+import { isUuid } from './scope.js';
 import type { BackupRow, CbrCheckpointRow, CbrCheckpointsTable, CbrOperationLogRow, CbrOperationLogsTable } from './schema.js';
 
 /** Every query on cbr_checkpoints and cbr_operation_logs (issue 14). */
@@ -14,7 +14,7 @@ export async function updateCheckpoint(db: Db, id: string, set: Updateable<CbrCh
 }
 
 export async function findCheckpoint(db: Db, id: string, projectId: string): Promise<CbrCheckpointRow | undefined> {
-  if (!looksLikeUuid(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   return db.selectFrom('cbr_checkpoints').selectAll().where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
 }
 
@@ -28,7 +28,7 @@ export async function insertOperationLog(db: Db, row: Insertable<CbrOperationLog
 }
 
 export async function findOperationLog(db: Db, id: string, projectId: string): Promise<CbrOperationLogRow | undefined> {
-  if (!looksLikeUuid(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   return db.selectFrom('cbr_operation_logs').selectAll().where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
 }
 
@@ -51,9 +51,9 @@ export interface OperationLogFilter {
 function filtered(db: Db, f: OperationLogFilter) {
   let q = db.selectFrom('cbr_operation_logs').where('project_id', '=', f.projectId);
   if (f.operationType !== undefined) q = q.where('operation_type', '=', f.operationType);
-  if (f.vaultId !== undefined) q = q.where('vault_id', '=', looksLikeUuid(f.vaultId) ? f.vaultId : '00000000-0000-0000-0000-000000000000');
+  if (f.vaultId !== undefined) q = q.where('vault_id', '=', isUuid(f.vaultId) ? f.vaultId : '00000000-0000-0000-0000-000000000000');
   if (f.vaultName !== undefined) q = q.where('vault_name', '=', f.vaultName);
-  if (f.resourceId !== undefined) q = q.where('resource_id', '=', looksLikeUuid(f.resourceId) ? f.resourceId : '00000000-0000-0000-0000-000000000000');
+  if (f.resourceId !== undefined) q = q.where('resource_id', '=', isUuid(f.resourceId) ? f.resourceId : '00000000-0000-0000-0000-000000000000');
   if (f.resourceName !== undefined) q = q.where('resource_name', '=', f.resourceName);
   if (f.startTime !== undefined) q = q.where('created_at', '>=', f.startTime);
   if (f.endTime !== undefined) q = q.where('created_at', '<=', f.endTime);

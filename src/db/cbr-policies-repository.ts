@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Db } from './schema.js';
-import { looksLikeUuid } from './backups-repository.js';
+import { isUuid } from './scope.js';
 import type { CbrPoliciesTable, CbrPolicyRow } from './schema.js';
 
 /** Every query on cbr_policies and cbr_policy_vaults (issue 14). */
@@ -10,7 +10,7 @@ export async function insertPolicy(db: Db, row: Insertable<CbrPoliciesTable>): P
 }
 
 export async function findPolicy(db: Db, id: string, projectId: string): Promise<CbrPolicyRow | undefined> {
-  if (!looksLikeUuid(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   return db.selectFrom('cbr_policies').selectAll().where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
 }
 
@@ -18,7 +18,7 @@ export async function listPolicies(db: Db, projectId: string, f: { operationType
   let q = db.selectFrom('cbr_policies as p').selectAll('p').where('p.project_id', '=', projectId);
   if (f.operationType !== undefined) q = q.where('p.operation_type', '=', f.operationType);
   if (f.vaultId !== undefined) {
-    const vid = looksLikeUuid(f.vaultId) ? f.vaultId : '00000000-0000-0000-0000-000000000000';
+    const vid = isUuid(f.vaultId) ? f.vaultId : '00000000-0000-0000-0000-000000000000';
     q = q.where('p.id', 'in', (eb) => eb.selectFrom('cbr_policy_vaults').select('policy_id').where('vault_id', '=', vid));
   }
   return q.orderBy('p.created_at', 'desc').orderBy('p.id').execute();

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './schema.js';
-import { looksLikeUuid } from './backups-repository.js';
+import { isUuid } from './scope.js';
 import type { CbrVaultRow, CbrVaultsTable, VolumeRow } from './schema.js';
 import type { Insertable, Updateable } from 'kysely';
 
@@ -12,7 +12,7 @@ export async function insertVault(db: Db, row: Insertable<CbrVaultsTable>): Prom
 
 /** A live vault of the project (deleting ones included), or undefined. */
 export async function findVault(db: Db, id: string, projectId: string): Promise<CbrVaultRow | undefined> {
-  if (!looksLikeUuid(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   return db.selectFrom('cbr_vaults').selectAll().where('id', '=', id).where('project_id', '=', projectId).where('deleted', '=', false).executeTakeFirst();
 }
 
@@ -34,13 +34,13 @@ function filtered(db: Db, f: VaultFilter) {
   let q = db.selectFrom('cbr_vaults as v').where('v.project_id', '=', f.projectId).where('v.deleted', '=', false);
   if (f.name !== undefined) q = q.where('v.name', '=', f.name);
   if (f.status !== undefined) q = q.where('v.status', '=', f.status);
-  if (f.ids) q = q.where('v.id', 'in', f.ids.filter(looksLikeUuid).concat(['00000000-0000-0000-0000-000000000000']));
+  if (f.ids) q = q.where('v.id', 'in', f.ids.filter(isUuid).concat(['00000000-0000-0000-0000-000000000000']));
   if (f.policyId !== undefined) {
-    const pid = looksLikeUuid(f.policyId) ? f.policyId : '00000000-0000-0000-0000-000000000000';
+    const pid = isUuid(f.policyId) ? f.policyId : '00000000-0000-0000-0000-000000000000';
     q = q.where('v.id', 'in', (eb) => eb.selectFrom('cbr_policy_vaults').select('vault_id').where('policy_id', '=', pid));
   }
   if (f.resourceIds) {
-    const ids = f.resourceIds.filter(looksLikeUuid).concat(['00000000-0000-0000-0000-000000000000']);
+    const ids = f.resourceIds.filter(isUuid).concat(['00000000-0000-0000-0000-000000000000']);
     q = q.where('v.id', 'in', (eb) => eb.selectFrom('cbr_vault_resources').select('vault_id').where('volume_id', 'in', ids));
   }
   return q;
