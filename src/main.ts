@@ -4,6 +4,7 @@ import pino from 'pino';
 import { REDACTED_PATHS, buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startJobWorker, type JobWorker } from './jobs/worker.js';
+import { type InstanceSupervisor, startInstanceSupervisor } from './domain/trove/instances/supervisor.js';
 import { createServices } from './services.js';
 
 /**
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
       ? null
       : await buildApp({ ...services, wakeJobs: () => services.wakeJobs?.(), logger: { level: config.LOG_LEVEL } });
   let worker: JobWorker | null = null;
+  let supervisor: InstanceSupervisor | null = null;
   if (config.ROLE !== 'api') {
     const settled = await services.recover();
     if (settled.length) logger.warn({ settled }, 'settled work left by a stopped process');
@@ -44,6 +46,8 @@ async function main(): Promise<void> {
       logger: logger.child({ role: 'worker' }),
     });
     services.wakeJobs = () => worker?.wake();
+    // Trove instances of this host: start or adopt every one that should run, restart any that dies.
+    supervisor = await startInstanceSupervisor(services, logger.child({ role: 'trove-supervisor' }));
   }
   if (app) {
     await app.listen({ host: config.HOST, port: config.PORT });
@@ -59,6 +63,7 @@ async function main(): Promise<void> {
     try {
       await app?.close();
       await worker?.stop();
+      await supervisor?.stop();
       await services.close();
       clearTimeout(force);
       logger.info('stopped');

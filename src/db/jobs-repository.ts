@@ -100,3 +100,8 @@ export async function releaseJob(db: Db, jobId: number, owner: string): Promise<
     .where('status', '=', 'running')
     .execute();
 }
+
+/** Empties a job's payload (it held secrets, e.g. passwords for a Trove instance's users). */
+export async function clearJobPayload(db: Db, jobId: number): Promise<void> {
+  await db.updateTable('jobs').set({ payload: '{}' }).where('id', '=', jobId).execute();
+}

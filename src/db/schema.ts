@@ -254,6 +254,28 @@ export type CbrPolicyRow = Selectable<CbrPoliciesTable>;
 export type CbrCheckpointRow = Selectable<CbrCheckpointsTable>;
 export type CbrOperationLogRow = Selectable<CbrOperationLogsTable>;
 
+/** A Trove instance: a PostgreSQL cluster run by the service on host `host_id`, port `port`. */
+export interface TroveInstancesTable {
+  id: string;
+  project_id: string;
+  user_id: string;
+  name: string;
+  status: string; // BUILD | ACTIVE | BACKUP | ERROR | SHUTDOWN
+  operating_status: Generated<string>; // '' | HEALTHY | SHUTDOWN | ERROR
+  flavor_id: string;
+  volume_size: number; // GB
+  datastore_version_id: string;
+  host_id: string;
+  port: number;
+  fault_message: string | null;
+  fault_at: NullableTimestamp;
+  restore_backup_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: NullableTimestamp;
+  deleted: Generated<boolean>;
+}
+
 export interface Database {
   volumes: VolumesTable;
   volume_metadata: VolumeMetadataTable;
@@ -270,6 +292,7 @@ export interface Database {
   cbr_policy_vaults: CbrPolicyVaultsTable;
   cbr_checkpoints: CbrCheckpointsTable;
   cbr_operation_logs: CbrOperationLogsTable;
+  trove_instances: TroveInstancesTable;
 }
 
 export type VolumeRow = Selectable<VolumesTable>;
@@ -282,6 +305,8 @@ export type BackupRow = Selectable<BackupsTable>;
 export type NewBackupRow = Insertable<BackupsTable>;
 export type BackupUpdate = Updateable<BackupsTable>;
 export type JobRow = Selectable<JobsTable>;
+export type TroveInstanceRow = Selectable<TroveInstancesTable>;
+export type NewTroveInstanceRow = Insertable<TroveInstancesTable>;
 export type NewJobRow = Insertable<JobsTable>;
 
 /**

@@ -21,6 +21,8 @@ export const JOB_KINDS = [
   'verify', // run-verify.ts runVerifyJob
   // cbr: src/domain/cbr/
   // trove: src/domain/trove/
+  'trove_instance_create', // instances/jobs.ts runCreateInstance
+  'trove_instance_delete', // instances/jobs.ts runDeleteInstance
 ] as const;
 
 export type JobKind = (typeof JOB_KINDS)[number];

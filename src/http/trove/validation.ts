@@ -47,7 +47,7 @@ function one(issue: Issue, root: unknown): string {
       what = issue.origin === 'number' || issue.origin === 'int' ? `${pyRepr(value)} is greater than the maximum of ${String(issue.maximum)}` : `${pyRepr(value)} is too long`;
       break;
     case 'invalid_format':
-      what = issue.format === 'regex' && 'pattern' in issue ? `${pyRepr(value)} does not match '${String(issue.pattern)}'` : `${pyRepr(value)} is not a '${issue.format}'`;
+      what = issue.format === 'regex' && 'pattern' in issue ? `${pyRepr(value)} does not match '${String(issue.pattern).replace(/^\/(.*)\/[a-z]*$/, '$1')}'` : `${pyRepr(value)} is not a '${issue.format}'`;
       break;
     case 'unrecognized_keys':
       what = `Additional properties are not allowed (${issue.keys.map((k) => `'${k}'`).join(', ')} ${issue.keys.length > 1 ? 'were' : 'was'} unexpected)`;

@@ -5,13 +5,14 @@ import { acceptEmptyJson } from '../../http/trove/body.js';
 import { registerTroveErrors } from '../../http/trove/errors.js';
 import { datastoreRoutes } from './datastores.js';
 import { flavorRoutes } from './flavors.js';
+import { instanceRoutes } from './instances.js';
 import { troveVersionRoutes } from './versions.js';
 
 /** A /v1.0/{project_id} resource module. */
 export type TroveRouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void>;
 
 /** Every /v1.0/{project_id} module, in registration order (one line per module). */
-export const troveRouteModules: TroveRouteModule[] = [flavorRoutes, datastoreRoutes];
+export const troveRouteModules: TroveRouteModule[] = [flavorRoutes, datastoreRoutes, instanceRoutes];
 
 /**
  * The Trove v1.0 API on the main listener: its own error envelope, empty JSON bodies
