@@ -148,3 +148,9 @@ export function parseSha256File(text: string, objectName: string): ParsedSha256F
   if (!r.success) throw new BackupIntegrityError(`${objectName} has an unexpected layout`);
   return { blockSize: r.data.chunk_size, sha256s: r.data.sha256s };
 }
+
+/** The Cinder object-name prefix: volume_<vol>/<UTC YYYYmmddHHMMSS>/az_<az>_backup_<id>. */
+export function objectPrefix(volumeId: string, az: string, backupId: string, at: Date): string {
+  const ts = at.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `volume_${volumeId}/${ts}/az_${az}_backup_${backupId}`;
+}

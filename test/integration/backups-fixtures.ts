@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { AppDeps } from '../../src/app-deps.js';
 import type { Database, NewBackupRow } from '../../src/db/schema.js';
 import { createBackupJobHandlers } from '../../src/domain/backups/worker/handlers.js';
-import type { BackupManagerDeps } from '../../src/domain/backups/worker/settle.js';
+import type { BackupManagerDeps } from '../../src/domain/backups/worker/deps.js';
 import { createBackupEngine } from '../../src/engine/backup-engine.js';
 import { type JobWorker, startJobWorker } from '../../src/jobs/worker.js';
 import { GiB } from '../../src/volumes/volume-backend.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { checkBackupName } from '../../src/domain/backups/names.js';
-import { objectPrefix } from '../../src/domain/backups/worker/settle.js';
+import { objectPrefix } from '../../src/engine/backup-format.js';
 import { decodeRecord } from '../../src/domain/backups/records.js';
 import { BACKUP_TRANSITIONS, LIVE_STATUSES, RESET_TARGETS, failReason } from '../../src/domain/backups/status.js';
 import { DomainError } from '../../src/domain/common/errors.js';

@@ -1,11 +1,13 @@
 import type { JobHandlers } from '../../../jobs/kinds.js';
-import { runBackupJob } from './run-backup.js';
-import { runDeleteJob, runImportJob, runVerifyJob } from './run-misc.js';
-import { runRestoreJob } from './run-restore.js';
-import type { BackupManagerDeps } from './settle.js';
+import type { BackupManagerDeps } from './deps.js';
 import { recoverBackupById } from './recovery.js';
+import { runBackupJob } from './run-backup.js';
+import { runDeleteJob } from './run-delete.js';
+import { runImportJob } from './run-import.js';
+import { runRestoreJob } from './run-restore.js';
+import { runVerifyJob } from './run-verify.js';
 
-export type { BackupManagerDeps } from './settle.js';
+export type { BackupManagerDeps } from './deps.js';
 
 /**
  * The backup manager's job handlers, by kind, for the job worker. A `backup` or `restore`

@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import { findBackupAnyState, transitionBackup } from '../../../db/backups-repository.js';
+import type { BackupRow } from '../../../db/schema.js';
 import { transitionVolume } from '../../../db/volumes-repository.js';
 import { enqueueJob } from '../../../jobs/kinds.js';
-import type { BackupRow } from '../../../db/schema.js';
-import { type BackupManagerDeps, locationOf, releaseBackupSource, removeTemporaries } from './settle.js';
+import { type BackupManagerDeps, locationOf } from './deps.js';
+import { releaseBackupSource, removeTemporaries } from './settle.js';
 
 /**
  * Start-up and lease-expiry recovery (reference §10.1), as a table: what a backup left in a

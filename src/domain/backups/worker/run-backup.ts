@@ -2,26 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { adjustDependents, findBackupAnyState, startProgress, transitionBackup, updateBackupFields } from '../../../db/backups-repository.js';
 import { metadataOf } from '../../../db/resource-metadata.js';
-import { findVolume } from '../../../db/volumes-repository.js';
 import type { BackupRow, JobRow } from '../../../db/schema.js';
+import { findVolume } from '../../../db/volumes-repository.js';
+import { objectPrefix } from '../../../engine/backup-format.js';
 import { OperationCancelledError } from '../../../engine/engine-api.js';
 import type { JobContext } from '../../../jobs/worker.js';
 import { GiB } from '../../../volumes/volume-backend.js';
-import {
-  BACKUP_HOST,
-  BackupJobFailure,
-  type BackupManagerDeps,
-  completeDelete,
-  locationOf,
-  objectPrefix,
-  progressHooks,
-  reasonOf,
-  releaseBackupSource,
-  removeTemporaries,
-  volumeMetaString,
-} from './settle.js';
-import { BACKUP_TRANSITIONS } from '../status.js';
 import { withVolumeFrozen } from '../../volumes/fence.js';
+import { BACKUP_TRANSITIONS } from '../status.js';
+import { BACKUP_HOST, type BackupManagerDeps, locationOf } from './deps.js';
+import { BackupJobFailure, reasonOf } from './failure.js';
+import { progressHooks } from './progress-hooks.js';
+import { completeDelete, releaseBackupSource, removeTemporaries } from './settle.js';
+import { volumeMetaString } from './volume-meta.js';
 
 /**
  * Picks the file to read: the snapshot, a temporary snapshot of an in-use volume, or the

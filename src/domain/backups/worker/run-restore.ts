@@ -1,48 +1,21 @@
 import { sql } from 'kysely';
 import { backupChain, findBackupAnyState, startProgress, transitionBackup } from '../../../db/backups-repository.js';
-import { mergeMetadata, replaceMetadata } from '../../../db/resource-metadata.js';
-import { transitionVolume, findVolume, updateVolumeFields } from '../../../db/volumes-repository.js';
-import type { Kysely } from 'kysely';
-import type { Database, JobRow } from '../../../db/schema.js';
+import { mergeMetadata } from '../../../db/resource-metadata.js';
+import type { JobRow } from '../../../db/schema.js';
+import { transitionVolume, findVolume } from '../../../db/volumes-repository.js';
 import type { BackupLocation } from '../../../engine/engine-api.js';
 import { OperationCancelledError } from '../../../engine/engine-api.js';
 import type { JobContext } from '../../../jobs/worker.js';
 import { GiB } from '../../../volumes/volume-backend.js';
-import { BackupJobFailure, type BackupManagerDeps, locationOf, progressHooks, reasonOf } from './settle.js';
 import type { RestoreJobPayload } from '../restore.js';
 import { BACKUP_TRANSITIONS } from '../status.js';
+import { type BackupManagerDeps, locationOf } from './deps.js';
+import { BackupJobFailure, reasonOf } from './failure.js';
+import { progressHooks } from './progress-hooks.js';
+import { applyVolumeMeta } from './volume-meta.js';
 
 /** Target volume statuses while a restore fills it (restore API, or volume create from backup). */
 export const RESTORE_TARGET_STATUSES = ['restoring-backup', 'creating'] as const;
-
-/**
- * Applies a backup's volume_meta to the restored volume as Cinder does (§9.7): user metadata
- * replaces the target's; name and description only when the target is unnamed or auto-named.
- */
-export async function applyVolumeMeta(db: Kysely<Database>, volumeId: string, volumeMeta: string | null): Promise<void> {
-  if (!volumeMeta) return;
-  let meta: Record<string, unknown>;
-  try {
-    meta = JSON.parse(volumeMeta) as Record<string, unknown>;
-  } catch {
-    throw new BackupJobFailure('Metadata restore failed due to incompatible version.');
-  }
-  if (meta.version !== 1 && meta.version !== 2) throw new BackupJobFailure('Metadata restore failed due to incompatible version.');
-  const user = meta['volume-metadata'];
-  if (user && typeof user === 'object') {
-    const entries = Object.entries(user as Record<string, unknown>).map(([k, v]) => [k, String(v)] as const);
-    await db.transaction().execute((trx) => replaceMetadata(trx, 'volume_metadata', volumeId, Object.fromEntries(entries)));
-  }
-  const base = meta['volume-base-metadata'] as Record<string, unknown> | undefined;
-  const target = await findVolume(db, volumeId, { projectId: null });
-  if (base && target && (!target.display_name || target.display_name.startsWith('restore_backup_'))) {
-    const str = (v: unknown) => (typeof v === 'string' ? v : null);
-    await updateVolumeFields(db, volumeId, {
-      display_name: str(base.display_name) ?? target.display_name,
-      display_description: str(base.display_description) ?? target.display_description,
-    });
-  }
-}
 
 /** Status for a target whose restore failed: created-for-the-restore volumes get `error` (quirk 9 fixed). */
 function failedTargetStatus(previous: string): string {

@@ -1,17 +1,11 @@
-import { sql } from 'kysely';
-import { backupChain, findBackupAnyState, replaceBackupMetadata, startProgress, transitionBackup, updateBackupFields } from '../../../db/backups-repository.js';
+/**
+ * The `import_record` job (backup-import).
+ */
+import { findBackupAnyState, replaceBackupMetadata, transitionBackup } from '../../../db/backups-repository.js';
 import type { JobRow } from '../../../db/schema.js';
-import { BackupIntegrityError } from '../../../engine/engine-api.js';
-import type { JobContext } from '../../../jobs/worker.js';
-import { BACKUP_HOST, BackupJobFailure, type BackupManagerDeps, completeDelete, locationOf, progressHooks, reasonOf } from './settle.js';
 import { BACKUP_TRANSITIONS } from '../status.js';
-
-/** The `delete_backup` job: naturally resumable (deleting objects twice is harmless). */
-export async function runDeleteJob(deps: BackupManagerDeps, job: JobRow): Promise<void> {
-  const row = await findBackupAnyState(deps.db, job.resource_id);
-  if (!row || row.deleted || row.status !== 'deleting') return;
-  await completeDelete(deps, row);
-}
+import { BACKUP_HOST, type BackupManagerDeps } from './deps.js';
+import { BackupJobFailure, reasonOf } from './failure.js';
 
 const REQUIRED_IMPORT_KEYS = ['display_name', 'display_description', 'container', 'size', 'service_metadata', 'object_count', 'id'];
 
@@ -90,39 +84,3 @@ export async function runImportJob(deps: BackupManagerDeps, job: JobRow): Promis
   }
 }
 
-/**
- * The `verify` job (extension): engine.verify over the chain's last backup. Success records
- * verified_at and "ok"; a mismatch records "mismatch" and the reason in fail_reason. The
- * backup stays available either way (restores refuse bad data on their own).
- */
-export async function runVerifyJob(deps: BackupManagerDeps, job: JobRow, ctx: JobContext): Promise<void> {
-  const row = await findBackupAnyState(deps.db, job.resource_id);
-  if (!row || row.deleted || row.status !== 'available') return;
-  const hooks = progressHooks(deps.db, row.id, ctx.log, async () => (await findBackupAnyState(deps.db, row.id))?.status === 'available');
-  try {
-    const chain = (await backupChain(deps.db, row.id)).map((r) => {
-      const loc = locationOf(r);
-      if (!loc) throw new BackupIntegrityError(`Backup ${r.id} has no stored data.`);
-      return loc;
-    });
-    await startProgress(deps.db, row.id, 'verify', row.size * 1024 ** 3);
-    const result = await deps.engine.verify(deps.store, chain, hooks);
-    await hooks.flush();
-    await updateBackupFields(deps.db, row.id, {
-      verified_at: sql<Date>`now()` as unknown as Date,
-      verify_result: 'ok',
-      progress_bytes_done: sql<number>`progress_bytes_total` as unknown as number,
-      progress_updated_at: sql<Date>`now()` as unknown as Date,
-    });
-    ctx.log.info({ objects: result.objectsChecked, bytes: result.bytesChecked }, 'backup verified');
-  } catch (err) {
-    await hooks.flush();
-    if (ctx.signal.aborted) throw err;
-    const mismatch = err instanceof BackupIntegrityError;
-    await updateBackupFields(deps.db, row.id, {
-      verified_at: sql<Date>`now()` as unknown as Date,
-      verify_result: mismatch ? 'mismatch' : 'error',
-      fail_reason: reasonOf(err),
-    });
-  }
-}

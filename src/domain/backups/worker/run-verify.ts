@@ -1,0 +1,48 @@
+/**
+ * The `verify` job (os-verify extension).
+ */
+import { sql } from 'kysely';
+import { backupChain, findBackupAnyState, startProgress, updateBackupFields } from '../../../db/backups-repository.js';
+import type { JobRow } from '../../../db/schema.js';
+import { BackupIntegrityError } from '../../../engine/engine-api.js';
+import type { JobContext } from '../../../jobs/worker.js';
+import { type BackupManagerDeps, locationOf } from './deps.js';
+import { reasonOf } from './failure.js';
+import { progressHooks } from './progress-hooks.js';
+
+/**
+ * The `verify` job (extension): engine.verify over the chain's last backup. Success records
+ * verified_at and "ok"; a mismatch records "mismatch" and the reason in fail_reason. The
+ * backup stays available either way (restores refuse bad data on their own).
+ */
+export async function runVerifyJob(deps: BackupManagerDeps, job: JobRow, ctx: JobContext): Promise<void> {
+  const row = await findBackupAnyState(deps.db, job.resource_id);
+  if (!row || row.deleted || row.status !== 'available') return;
+  const hooks = progressHooks(deps.db, row.id, ctx.log, async () => (await findBackupAnyState(deps.db, row.id))?.status === 'available');
+  try {
+    const chain = (await backupChain(deps.db, row.id)).map((r) => {
+      const loc = locationOf(r);
+      if (!loc) throw new BackupIntegrityError(`Backup ${r.id} has no stored data.`);
+      return loc;
+    });
+    await startProgress(deps.db, row.id, 'verify', row.size * 1024 ** 3);
+    const result = await deps.engine.verify(deps.store, chain, hooks);
+    await hooks.flush();
+    await updateBackupFields(deps.db, row.id, {
+      verified_at: sql<Date>`now()` as unknown as Date,
+      verify_result: 'ok',
+      progress_bytes_done: sql<number>`progress_bytes_total` as unknown as number,
+      progress_updated_at: sql<Date>`now()` as unknown as Date,
+    });
+    ctx.log.info({ objects: result.objectsChecked, bytes: result.bytesChecked }, 'backup verified');
+  } catch (err) {
+    await hooks.flush();
+    if (ctx.signal.aborted) throw err;
+    const mismatch = err instanceof BackupIntegrityError;
+    await updateBackupFields(deps.db, row.id, {
+      verified_at: sql<Date>`now()` as unknown as Date,
+      verify_result: mismatch ? 'mismatch' : 'error',
+      fail_reason: reasonOf(err),
+    });
+  }
+}
