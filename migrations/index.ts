@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_cbr.js';
 import * as m20261205_1515 from './20261205_1515_trove_instances.js';
+import * as m20261205_1525 from './20261205_1525_trove_backups.js';
 
 /**
  * Every migration, by sortable name. A static list (not a folder scan) so the same
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_cbr': m0002,
   '20261205_1515_trove_instances': m20261205_1515,
+  '20261205_1525_trove_backups': m20261205_1525,
 };

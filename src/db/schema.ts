@@ -276,6 +276,31 @@ export interface TroveInstancesTable {
   deleted: Generated<boolean>;
 }
 
+/** A Trove database backup (physical backup of an instance's cluster). */
+export interface TroveBackupsTable {
+  id: string;
+  project_id: string;
+  user_id: string;
+  instance_id: string;
+  name: string;
+  description: string | null;
+  status: string; // NEW | BUILDING | COMPLETED | FAILED | DELETE_FAILED
+  fail_reason: string | null;
+  parent_id: string | null;
+  datastore_type: string;
+  datastore_version: string;
+  datastore_version_id: string;
+  size_bytes: number | null;
+  stored_bytes: number | null;
+  container: string;
+  prefix: string;
+  host: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted: Generated<boolean>;
+  deleted_at: NullableTimestamp;
+}
+
 export interface Database {
   volumes: VolumesTable;
   volume_metadata: VolumeMetadataTable;
@@ -293,6 +318,7 @@ export interface Database {
   cbr_checkpoints: CbrCheckpointsTable;
   cbr_operation_logs: CbrOperationLogsTable;
   trove_instances: TroveInstancesTable;
+  trove_backups: TroveBackupsTable;
 }
 
 export type VolumeRow = Selectable<VolumesTable>;
@@ -328,3 +354,5 @@ export interface BackupViewRow
 
 /** A database handle or an open transaction: what every repository function takes first. */
 export type Db = Kysely<Database> | Transaction<Database>;
+export type TroveBackupRow = Selectable<TroveBackupsTable>;
+export type NewTroveBackupRow = Insertable<TroveBackupsTable>;

@@ -140,7 +140,7 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
       }
       const length = Math.min(objectSize, size - offset);
       try {
-        await readFully(fh, new Uint8Array(buf, 0, length), offset, req.source.path);
+        await readFully(fh, new Uint8Array(buf, 0, length), offset + (req.source.offset ?? 0), req.source.path);
       } catch (err) {
         ctx.buffers.release(buf);
         ctx.chunkBudget.release();

@@ -40,8 +40,11 @@ export interface BackupRequest {
   description: string | null;
   createdAt: Date;
   location: BackupLocation;
-  /** The file to read (a volume or a snapshot file) and how many bytes of it to back up. */
-  source: { path: string; sizeBytes: number };
+  /**
+   * The file to read (a volume or a snapshot file) and how many bytes of it to back up; `offset`
+   * (default 0) backs up the range from there (a piece of a file), offsets in the backup stay 0-based.
+   */
+  source: { path: string; sizeBytes: number; offset?: number };
   /** For an incremental: the parent's location and id; its _sha256file decides what is uploaded. */
   parent: { backupId: string; location: BackupLocation } | null;
   /** Cinder's volume_meta string (JSON encoded as a string) or null. */
@@ -57,7 +60,8 @@ export interface BackupResult {
 export interface RestoreRequest {
   /** The chain, full backup first and the requested backup last. */
   chain: BackupLocation[];
-  target: { path: string; sizeBytes: number };
+  /** `offset` (default 0): the backup's byte 0 goes there (a piece of a file). */
+  target: { path: string; sizeBytes: number; offset?: number };
   /** A freshly created (sparse, all-zero) target: all-zero regions need not be written. */
   targetIsNew: boolean;
 }

@@ -90,7 +90,7 @@ interface PlanOutcome {
  * Loads the chain, plans the final block map and streams every planned object through fetch ->
  * decode+verify (pool) -> `target` (positional writes), within the engine-wide chunk budget.
  */
-async function runPlan(ctx: EngineContext, store: ObjectStore, chain: BackupLocation[], hooks: ProgressHooks, target: { fh: FileHandle; isNew: boolean } | null): Promise<PlanOutcome> {
+async function runPlan(ctx: EngineContext, store: ObjectStore, chain: BackupLocation[], hooks: ProgressHooks, target: { fh: FileHandle; isNew: boolean; offset: number } | null): Promise<PlanOutcome> {
   const layers = [];
   for (const location of chain) layers.push(await loadLayer(store, location));
   const plan = planFinalMap(layers);
@@ -155,7 +155,7 @@ async function runPlan(ctx: EngineContext, store: ObjectStore, chain: BackupLoca
     if (target) {
       for (const [s, e] of writeRanges(p, p.layer.blockSize, target.isNew ? r.zero : null)) {
         const from = s - p.entry.offset;
-        for (let done = 0; done < e - s; ) done += (await target.fh.write(raw, from + done, e - s - done, s + done)).bytesWritten;
+        for (let done = 0; done < e - s; ) done += (await target.fh.write(raw, from + done, e - s - done, target.offset + s + done)).bytesWritten;
         outcome.written += e - s;
       }
     }
@@ -172,7 +172,7 @@ async function runPlan(ctx: EngineContext, store: ObjectStore, chain: BackupLoca
 export async function runRestore(ctx: EngineContext, store: ObjectStore, req: RestoreRequest, hooks: ProgressHooks = {}): Promise<RestoreResult> {
   const fh = await open(req.target.path, 'r+');
   try {
-    const o = await runPlan(ctx, store, req.chain, hooks, { fh, isNew: req.targetIsNew });
+    const o = await runPlan(ctx, store, req.chain, hooks, { fh, isNew: req.targetIsNew, offset: req.target.offset ?? 0 });
     await fh.sync();
     return { bytesWritten: o.written, bytesFetched: o.fetched, volumeMeta: o.volumeMeta };
   } finally {
