@@ -15,6 +15,7 @@ import { createKeystoneStrategy, keystoneOptionsFromConfig } from './http/auth/k
 import { createNoauthStrategy } from './http/auth/noauth-strategy.js';
 import { createBackupJobHandlers } from './domain/backups/worker/handlers.js';
 import { recoverStuckBackups } from './domain/backups/worker/recovery.js';
+import { troveBackupJobHandlers } from './domain/trove/backups/jobs.js';
 import { troveInstanceJobHandlers } from './domain/trove/instances/jobs.js';
 import { snapshotJobHandlers } from './domain/volumes/worker/snapshot-jobs.js';
 import { volumeJobHandlers } from './domain/volumes/worker/volume-jobs.js';
@@ -104,6 +105,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     ...snapshotJobHandlers(volumeDeps),
     ...createBackupJobHandlers(services),
     ...troveInstanceJobHandlers({ db, config, wakeJobs: () => services.wakeJobs?.() }),
+    ...troveBackupJobHandlers({ db, config, store, engine, wakeJobs: () => services.wakeJobs?.() }),
   };
   return services;
 }

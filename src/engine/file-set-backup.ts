@@ -146,7 +146,7 @@ export async function backupFileSet(
     }
   };
   // Every worker ends before the first failure is thrown, so the caller's cleanup sees all objects.
-  const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, req.concurrency ?? 4) }, () => worker().catch((err: unknown) => {
+  const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, req.concurrency ?? 8) }, () => worker().catch((err: unknown) => {
     failed = true;
     throw err;
   })));

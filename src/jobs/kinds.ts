@@ -23,6 +23,9 @@ export const JOB_KINDS = [
   // trove: src/domain/trove/
   'trove_instance_create', // instances/jobs.ts runCreateInstance
   'trove_instance_delete', // instances/jobs.ts runDeleteInstance
+  'trove_backup', // backups/jobs.ts runTroveBackup
+  'trove_backup_delete', // backups/jobs.ts runTroveBackupDelete
+  'trove_instance_restore', // backups/restore-job.ts runInstanceRestore
 ] as const;
 
 export type JobKind = (typeof JOB_KINDS)[number];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createBackupEngine } from '../../../src/engine/backup-engine.js';
 import { BackupIntegrityError, type BackupLocation } from '../../../src/engine/engine-api.js';
 import { takePhysicalBackup } from '../../../src/domain/trove/backups/physical-backup.js';
@@ -13,6 +13,7 @@ import { clusterScratchDir, startTestCluster, type TestCluster } from '../../hel
 // A physical backup of a running cluster through the chunked engine, restored into a new data
 // directory that PostgreSQL starts on (recovery to the backup's end), full and incremental.
 const BLOCK = 32768;
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 }); // a shared 2-core machine: the cluster copies take a while
 let scratch: string;
 let source: TestCluster;
 const started: TestCluster[] = [];
