@@ -35,7 +35,7 @@ function spawnChunkWorker(): Worker {
 
 /**
  * A fixed pool of worker threads with one task at a time per worker. Callers bound how many tasks
- * they submit (the engine's ring of buffers), so the queue here never grows with volume size.
+ * they submit (the engine-wide memory budget and its BufferPool), so the queue here never grows with volume size.
  */
 export class WorkerPool {
   private readonly idle: Worker[] = [];

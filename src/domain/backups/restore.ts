@@ -30,8 +30,8 @@ export interface RestoreResponse {
 const backupNotAvailable = () => invalid('backup', 'Backup status must be available');
 
 /**
- * POST /backups/{id}/restore (reference §3.9). Without volume_id a new volume of the backup's
- * size is created at once (file volumes are instant, so nothing blocks the request) named
+ * POST /backups/{id}/restore. Without volume_id the request inserts a new `creating` volume of
+ * the backup's size (the restore job creates its file, createTarget: true) named
  * `name` or `restore_backup_<id>`; volume_name is therefore always a string.
  */
 export async function restoreBackup(

@@ -30,8 +30,8 @@ export interface CreateVolumeInput {
 }
 
 /**
- * Creating a volume from a backup (>= 3.47). The backups module fills this in: it
- * must check the backup, size the volume, and restore into it.
+ * Creating a volume from a backup (>= 3.47): forwards to domain/backups/volume-from-backup.ts,
+ * which checks the backup, inserts the `creating` volume and queues the restore into it.
  */
 export async function createVolumeFromBackup(deps: VolumeServiceDeps, ctx: RequestContext, input: CreateVolumeInput): Promise<VolumeRecord> {
   return createVolumeFromBackupImpl(deps, ctx, input);
