@@ -3,6 +3,7 @@ import type { AppDeps } from '../../app-deps.js';
 import { registerTroveAuth } from '../../http/trove/auth.js';
 import { acceptEmptyJson } from '../../http/trove/body.js';
 import { registerTroveErrors } from '../../http/trove/errors.js';
+import { backupRoutes } from './backups.js';
 import { datastoreRoutes } from './datastores.js';
 import { flavorRoutes } from './flavors.js';
 import { instanceRoutes } from './instances.js';
@@ -12,7 +13,7 @@ import { troveVersionRoutes } from './versions.js';
 export type TroveRouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void>;
 
 /** Every /v1.0/{project_id} module, in registration order (one line per module). */
-export const troveRouteModules: TroveRouteModule[] = [flavorRoutes, datastoreRoutes, instanceRoutes];
+export const troveRouteModules: TroveRouteModule[] = [flavorRoutes, datastoreRoutes, instanceRoutes, backupRoutes];
 
 /**
  * The Trove v1.0 API on the main listener: its own error envelope, empty JSON bodies

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../../app-deps.js';
 import type { TroveInstanceRow } from '../../db/schema.js';
-import { notImplemented } from '../../domain/trove/errors.js';
+import { createInstanceFromBackup } from '../../domain/trove/backups/restore.js';
 import { createInstance } from '../../domain/trove/instances/create.js';
 import { deleteInstance } from '../../domain/trove/instances/delete.js';
 import { getInstance, listProjectInstances, liveOperatingStatus } from '../../domain/trove/instances/read.js';
@@ -33,9 +33,10 @@ export async function instanceRoutes(app: FastifyInstance, deps: AppDeps): Promi
     instanceView(row, { lc: linkContext(req, deps.config.PUBLIC_ENDPOINT), host: deps.config.TROVE_INSTANCE_HOST, operatingStatus: liveOperatingStatus(deps, row), detail });
 
   r.post('/instances', { schema: { summary: 'Create an instance (a PostgreSQL 15 cluster; 200)', tags, body: CreateInstanceBody } }, async (req) => {
-    // NOTE: restorePoint is database backups' part (src/domain/trove/backups/), wired by them.
-    if (req.body.instance.restorePoint) throw notImplemented('Restoring a backup into a new instance is not available yet.');
-    const row = await createInstance(deps, req.ctx, createInput(req.body.instance));
+    const restore = req.body.instance.restorePoint;
+    const row = restore
+      ? await createInstanceFromBackup(deps, req.ctx, createInput(req.body.instance), restore.backupRef)
+      : await createInstance(deps, req.ctx, createInput(req.body.instance));
     return { instance: view(req, row, true) };
   });
 
@@ -57,10 +58,5 @@ export async function instanceRoutes(app: FastifyInstance, deps: AppDeps): Promi
   r.delete('/instances/:id', { schema: { summary: 'Delete an instance: stops its cluster and removes its files (202)', tags, params: InstanceParams } }, async (req, reply) => {
     await deleteInstance(deps, req.ctx, req.params.id);
     return reply.code(202).send();
-  });
-
-  r.get('/instances/:id/backups', { schema: { summary: "List an instance's database backups", tags, params: InstanceParams } }, async (req) => {
-    await getInstance(deps, req.ctx, req.params.id);
-    return { backups: [] };
   });
 }
