@@ -21,8 +21,10 @@ export async function liveBackupPrefixes(db: Kysely<Database>): Promise<{ live: 
     .where('service_metadata', 'is not', null)
     .execute();
   const containers = await db.selectFrom('backups').select('container').distinct().where('container', 'is not', null).execute();
+  // Trove database backups (issue 15) keep their objects under trove_<instance>/<id>: owned too.
+  const trove = await db.selectFrom('trove_backups').select(['container', 'prefix']).where('deleted', '=', false).execute();
   return {
-    live: live.map((r) => ({ container: r.container!, prefix: r.service_metadata! })),
+    live: [...live.map((r) => ({ container: r.container!, prefix: r.service_metadata! })), ...trove],
     containers: containers.map((r) => r.container!),
   };
 }
