@@ -112,6 +112,8 @@ const ConfigSchema = z
     TROVE_QUOTA_INSTANCES: envInt(-1).default(10),
     TROVE_LEAVE_INSTANCES_RUNNING: envBool.default(false),
     TROVE_SUPERVISE_INTERVAL_MS: envInt(100, 600000).default(2000),
+    CBR_SCHEDULER_TICK_SECONDS: envInt(1, 30).default(15),
+    CBR_SCHEDULER_WINDOW_SECONDS: envInt(60, 3600).default(120),
   })
   .superRefine((c, ctx) => {
     if (c.BACKUP_OBJECT_SIZE % c.BACKUP_BLOCK_SIZE !== 0) {

@@ -5,6 +5,8 @@ import { REDACTED_PATHS, buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startJobWorker, type JobWorker } from './jobs/worker.js';
 import { type InstanceSupervisor, startInstanceSupervisor } from './domain/trove/instances/supervisor.js';
+import { systemClock } from './domain/cbr/schedule/clock.js';
+import { startCbrScheduler, type CbrScheduler } from './domain/cbr/schedule/loop.js';
 import { createServices } from './services.js';
 
 /**
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
       : await buildApp({ ...services, wakeJobs: () => services.wakeJobs?.(), logger: { level: config.LOG_LEVEL } });
   let worker: JobWorker | null = null;
   let supervisor: InstanceSupervisor | null = null;
+  let scheduler: CbrScheduler | null = null;
   if (config.ROLE !== 'api') {
     const settled = await services.recover();
     if (settled.length) logger.warn({ settled }, 'settled work left by a stopped process');
@@ -48,6 +51,18 @@ async function main(): Promise<void> {
     services.wakeJobs = () => worker?.wake();
     // Trove instances of this host: start or adopt every one that should run, restart any that dies.
     supervisor = await startInstanceSupervisor(services, logger.child({ role: 'trove-supervisor' }));
+    // CBR policies: every worker process runs the pass; the database decides which one fires a trigger.
+    scheduler = startCbrScheduler({
+      db: services.db,
+      config: services.config,
+      store: services.store,
+      clock: systemClock,
+      log: logger.child({ role: 'cbr-scheduler' }),
+      owner,
+      windowMs: config.CBR_SCHEDULER_WINDOW_SECONDS * 1000,
+      tickMs: config.CBR_SCHEDULER_TICK_SECONDS * 1000,
+      wakeJobs: () => services.wakeJobs?.(),
+    });
   }
   if (app) {
     await app.listen({ host: config.HOST, port: config.PORT });
@@ -62,6 +77,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 30_000).unref();
     try {
       await app?.close();
+      await scheduler?.stop();
       await worker?.stop();
       await supervisor?.stop();
       await services.close();

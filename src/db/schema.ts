@@ -319,6 +319,7 @@ export interface Database {
   cbr_operation_logs: CbrOperationLogsTable;
   trove_instances: TroveInstancesTable;
   trove_backups: TroveBackupsTable;
+  cbr_schedule_triggers: CbrScheduleTriggersTable;
 }
 
 export type VolumeRow = Selectable<VolumesTable>;
@@ -356,3 +357,18 @@ export interface BackupViewRow
 export type Db = Kysely<Database> | Transaction<Database>;
 export type TroveBackupRow = Selectable<TroveBackupsTable>;
 export type NewTroveBackupRow = Insertable<TroveBackupsTable>;
+
+/** CBR scheduler (migration 0003): one row per policy x vault x trigger instant. */
+export interface CbrScheduleTriggersTable {
+  policy_id: string;
+  vault_id: string;
+  trigger_at: Date;
+  status: string; // firing | fired | done | failed | missed
+  owner: string;
+  checkpoint_id: ColumnType<string | null, string | null | undefined, string | null>;
+  error: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: Timestamp;
+  updated_at: NullableTimestamp;
+}
+
+export type CbrScheduleTriggerRow = Selectable<CbrScheduleTriggersTable>;
