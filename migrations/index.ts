@@ -3,6 +3,7 @@ import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_cbr.js';
 import * as m20261205_1515 from './20261205_1515_trove_instances.js';
 import * as m20261205_1525 from './20261205_1525_trove_backups.js';
+import * as m20261205_1530 from './20261205_1530_cbr_schedule.js';
 
 /**
  * Every migration, by sortable name. A static list (not a folder scan) so the same
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_cbr': m0002,
   '20261205_1515_trove_instances': m20261205_1515,
   '20261205_1525_trove_backups': m20261205_1525,
+  '20261205_1530_cbr_schedule': m20261205_1530,
 };

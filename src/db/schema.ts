@@ -358,7 +358,7 @@ export type Db = Kysely<Database> | Transaction<Database>;
 export type TroveBackupRow = Selectable<TroveBackupsTable>;
 export type NewTroveBackupRow = Insertable<TroveBackupsTable>;
 
-/** CBR scheduler (migration 0003): one row per policy x vault x trigger instant. */
+/** CBR scheduler (migration 20261205_1530_cbr_schedule): one row per policy x vault x trigger instant. */
 export interface CbrScheduleTriggersTable {
   policy_id: string;
   vault_id: string;
