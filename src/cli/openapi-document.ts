@@ -1,3 +1,6 @@
+import swagger from '@fastify/swagger';
+import Fastify from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import { Registry } from 'prom-client';
 import type { AppDeps } from '../app-deps.js';
@@ -6,6 +9,7 @@ import { type Config, loadConfig } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { createNoauthStrategy } from '../http/auth/noauth-strategy.js';
 import { MemoryObjectStore } from '../storage/memory-store.js';
+import { registerTroveApi } from '../routes/trove/index.js';
 import { FileVolumeBackend } from '../volumes/file-backend.js';
 
 /**
@@ -51,6 +55,35 @@ function sortKeys(value: unknown): unknown {
 export async function generateOpenApiDocument(config: Config = loadConfig({})): Promise<string> {
   const app = await buildApp(inertDeps(config));
   try {
+    await app.ready();
+    return `${JSON.stringify(sortKeys(app.swagger()), null, 2)}\n`;
+  } finally {
+    await app.close();
+  }
+}
+
+/**
+ * The Trove v1.0 document, openapi/trove.json: the /v1.0 routes alone (they are hidden
+ * from the Cinder document), generated from the defaults like the Cinder one.
+ */
+export async function generateTroveOpenApiDocument(config: Config = loadConfig({})): Promise<string> {
+  const app = Fastify({ logger: false });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  try {
+    await app.register(swagger, {
+      openapi: {
+        info: {
+          title: 'Trove-compatible Database API v1.0 (PostgreSQL 15 instances, flavors, datastores)',
+          version: '1.0',
+          description: 'OpenStack Trove v1.0 subset. Instances are PostgreSQL 15 clusters run by the service; `port` in instance views is an extension.',
+        },
+        components: { securitySchemes: { token: { type: 'apiKey', in: 'header', name: 'X-Auth-Token' } } },
+        security: [{ token: [] }],
+      },
+      transform: jsonSchemaTransform,
+    });
+    await registerTroveApi(app, inertDeps(config), { hide: false });
     await app.ready();
     return `${JSON.stringify(sortKeys(app.swagger()), null, 2)}\n`;
   } finally {

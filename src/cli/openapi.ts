@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { generateOpenApiDocument } from './openapi-document.js';
+import { generateOpenApiDocument, generateTroveOpenApiDocument } from './openapi-document.js';
 
-/** `npm run openapi`: regenerates openapi/openapi.json (commit the result). */
+/** `npm run openapi`: regenerates openapi/openapi.json (Cinder) and openapi/trove.json (commit the results). */
 
 // The package root: the nearest directory above this file with a package.json (works from src/ and dist/src/).
 function packageRoot(): string {
@@ -20,6 +20,9 @@ async function run(): Promise<void> {
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, await generateOpenApiDocument());
   process.stdout.write(`wrote ${target}\n`);
+  const trove = join(packageRoot(), 'openapi', 'trove.json');
+  writeFileSync(trove, await generateTroveOpenApiDocument());
+  process.stdout.write(`wrote ${trove}\n`);
 }
 
 run().catch((err) => {
