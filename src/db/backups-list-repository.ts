@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { ListParams } from '../domain/common/list-params.js';
+import type { ListParams } from './paginate.js';
 import { type BackupViewSelection, selectBackupView } from './backup-views-repository.js';
 import type { Scope } from './scope.js';
 import { applyFilters, paginate } from './paginate.js';

@@ -1,5 +1,4 @@
 import { type Expression, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
-import type { ListParams } from '../domain/common/list-params.js';
 
 /**
  * Applies a parsed list request to a query: filters, keyset pagination after the
@@ -52,4 +51,29 @@ export function applyFilters<DB, TB extends keyof DB, O>(
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export type SortDir = 'asc' | 'desc';
+
+export interface ListFilter {
+  column: string;
+  op: 'eq' | 'like';
+  value: string;
+}
+
+export interface ListParams {
+  /** Effective page size (capped at the configured maximum). */
+  limit: number;
+  /** Whether the client asked for a limit (next links are only offered then). */
+  limitGiven: boolean;
+  marker: string | null;
+  offset: number;
+  /** Database columns to order by; created_at and id are always last. */
+  sort: Array<{ column: string; dir: SortDir }>;
+  withCount: boolean;
+  /** True only for admins who asked for it. */
+  allTenants: boolean;
+  filters: ListFilter[];
+  /** An admin filtered on something that is not a column: Cinder answers an empty list. */
+  matchesNothing: boolean;
 }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { ListParams } from '../domain/common/list-params.js';
+import type { ListParams } from './paginate.js';
 import { applyFilters, paginate } from './paginate.js';
 import { hasMetadata } from './resource-metadata.js';
 import type { Db, NewSnapshotRow, SnapshotRow, SnapshotUpdate } from './schema.js';

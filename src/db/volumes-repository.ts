@@ -1,6 +1,6 @@
 import { type Insertable, type Selectable, sql } from 'kysely';
 import { type Scope, isUuid } from './scope.js';
-import type { ListParams } from '../domain/common/list-params.js';
+import type { ListParams } from './paginate.js';
 import { applyFilters, paginate } from './paginate.js';
 import { hasMetadata } from './resource-metadata.js';
 import type { Database, Db, NewVolumeRow, VolumeRow, VolumeUpdate } from './schema.js';

@@ -31,11 +31,6 @@ const FASTIFY_LAYERS = new Set(['routes', 'http', 'root']);
 
 /** Edges that break the rule today, to be removed (each one names its fix). Keep this list empty. */
 const KNOWN: ReadonlySet<string> = new Set([
-  // ListParams type lives in domain/common/list-params.ts: move it down into db/paginate.ts.
-  'db/paginate.ts -> domain/common/list-params.ts',
-  'db/volumes-repository.ts -> domain/common/list-params.ts',
-  'db/snapshots-repository.ts -> domain/common/list-params.ts',
-  'db/backups-list-repository.ts -> domain/common/list-params.ts',
   // routes reading the database themselves: a pingDatabase in db/connection.ts and view types via domain.
   'routes/health.ts -> db/schema.ts',
   // the Trove error envelope maps domain/trove errors: move the mapping into routes/trove or the error type into common.

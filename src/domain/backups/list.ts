@@ -6,7 +6,8 @@ import { type BackupApiDeps } from './read.js';
 import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
 import { notFound } from '../common/errors.js';
-import { type ListParams, type ListRules, parseListParams } from '../common/list-params.js';
+import { type ListRules, parseListParams } from '../common/list-params.js';
+import { type ListParams } from '../../db/paginate.js';
 import { authorize } from '../common/policy.js';
 
 /** Cinder's list rules for backups (reference §2.5, §3.3). */

@@ -1,3 +1,6 @@
+import type { ListFilter, ListParams, SortDir } from '../../db/paginate.js';
+
+export type { ListFilter, ListParams, SortDir } from '../../db/paginate.js';
 import type { RequestContext } from './context.js';
 import { parseCinderBool } from './cinder-bool.js';
 import { invalid } from './errors.js';
@@ -6,31 +9,6 @@ import { invalid } from './errors.js';
  * Cinder's list query parameters (reference §2.5), parsed once for every resource:
  * limit, marker, offset, sort / sort_key / sort_dir, with_count, all_tenants, filters.
  */
-
-export type SortDir = 'asc' | 'desc';
-
-export interface ListFilter {
-  column: string;
-  op: 'eq' | 'like';
-  value: string;
-}
-
-export interface ListParams {
-  /** Effective page size (capped at the configured maximum). */
-  limit: number;
-  /** Whether the client asked for a limit (next links are only offered then). */
-  limitGiven: boolean;
-  marker: string | null;
-  offset: number;
-  /** Database columns to order by; created_at and id are always last. */
-  sort: Array<{ column: string; dir: SortDir }>;
-  withCount: boolean;
-  /** True only for admins who asked for it. */
-  allTenants: boolean;
-  filters: ListFilter[];
-  /** An admin filtered on something that is not a column: Cinder answers an empty list. */
-  matchesNothing: boolean;
-}
 
 export interface ListRules {
   /** API key -> column, for sorting and admin filters (e.g. name -> display_name). */

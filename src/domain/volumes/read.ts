@@ -6,7 +6,8 @@ import { type AttachmentRow, attachmentsFor, findVolume, listVolumes } from '../
 import type { VolumeBackend } from '../../volumes/volume-backend.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';
-import { type ListParams, type ListRules, parseListParams } from '../common/list-params.js';
+import { type ListRules, parseListParams } from '../common/list-params.js';
+import { type ListParams } from '../../db/paginate.js';
 import { allowed, authorize } from '../common/policy.js';
 import { listScope, readScope } from '../common/scope.js';
 

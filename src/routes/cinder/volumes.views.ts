@@ -3,7 +3,8 @@ import { allowed } from '../../domain/common/policy.js';
 import { publicVolumeStatus } from '../../domain/volumes/status.js';
 import type { VolumeRecord } from '../../domain/volumes/read.js';
 import { cinderTimestamp } from '../../http/format.js';
-import { type ListParams, hasNextPage } from '../../domain/common/list-params.js';
+import { hasNextPage } from '../../domain/common/list-params.js';
+import { type ListParams } from '../../domain/common/list-params.js';
 import { type LinkContext, nextLink, resourceLinks } from '../../http/links.js';
 
 /**
