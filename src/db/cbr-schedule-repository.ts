@@ -11,6 +11,7 @@ export interface TriggerKey {
 
 const now = () => sql<Date>`now()` as unknown as Date;
 
+// biome-ignore lint/suspicious/noExplicitAny: any of Kysely's where() overloads fits this helper
 function whereKey<Q extends { where: (...a: any[]) => Q }>(q: Q, k: TriggerKey): Q {
   return q.where('policy_id', '=', k.policyId).where('vault_id', '=', k.vaultId).where('trigger_at', '=', k.triggerAt);
 }
@@ -50,7 +51,12 @@ export async function transitionTrigger(
 ): Promise<boolean> {
   const q = db
     .updateTable('cbr_schedule_triggers')
-    .set({ status: to, updated_at: now(), ...(set.checkpointId ? { checkpoint_id: set.checkpointId } : {}), ...(set.error ? { error: set.error } : {}) })
+    .set({
+      status: to,
+      updated_at: now(),
+      ...(set.checkpointId ? { checkpoint_id: set.checkpointId } : {}),
+      ...(set.error ? { error: set.error } : {}),
+    })
     .where('status', '=', from);
   const r = await whereKey(q, k).executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
@@ -85,7 +91,10 @@ export async function triggersOf(db: Db, policyId: string, vaultId?: string): Pr
 }
 
 /** A vault's scheduler-made available backups, each dated by the trigger that made it. */
-export async function scheduledBackupsOfVault(db: Db, vaultId: string): Promise<Array<{ id: string; volume_id: string; trigger_at: Date }>> {
+export async function scheduledBackupsOfVault(
+  db: Db,
+  vaultId: string,
+): Promise<Array<{ id: string; volume_id: string; trigger_at: Date }>> {
   return db
     .selectFrom('backups as b')
     .innerJoin('cbr_schedule_triggers as t', 't.checkpoint_id', 'b.checkpoint_id')
