@@ -63,11 +63,23 @@ export async function apiBench(o: ApiBenchOptions): Promise<void> {
   const dataDir = join(o.workdir, 'api-data');
   mkdirSync(dataDir, { recursive: true });
   const env = {
-    ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ROLE: 'api', LOG_LEVEL: 'warn',
-    BACKUP_STORE: 'posix', QUOTA_BACKUPS: '-1', QUOTA_BACKUP_GIGABYTES: '-1', AUTH_STRATEGY: 'noauth',
+    ...process.env,
+    DATABASE_URL: db.url,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    ROLE: 'api',
+    LOG_LEVEL: 'warn',
+    BACKUP_STORE: 'posix',
+    QUOTA_BACKUPS: '-1',
+    QUOTA_BACKUP_GIGABYTES: '-1',
+    AUTH_STRATEGY: 'noauth',
   };
   // The service built alongside this module (dist/src/main.js next to dist/bench/).
-  const service = spawn(process.execPath, [fileURLToPath(new URL('../src/main.js', import.meta.url))], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const service = spawn(process.execPath, [fileURLToPath(new URL('../src/main.js', import.meta.url))], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   service.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const base = `http://127.0.0.1:${port}`;
@@ -95,7 +107,8 @@ export async function apiBench(o: ApiBenchOptions): Promise<void> {
     for (const volumeId of db.volumeIds) {
       const t0 = performance.now();
       const res = await fetch(`${base}/v3/${p}/backups`, {
-        method: 'POST', headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'x-auth-token': token, 'content-type': 'application/json' },
         body: JSON.stringify({ backup: { volume_id: volumeId, name: 'bench' } }),
       });
       await res.arrayBuffer();
@@ -104,7 +117,12 @@ export async function apiBench(o: ApiBenchOptions): Promise<void> {
     }
     lat.sort((a, b) => a - b);
     o.figures.add(section, 'POST /v3/{p}/backups accept latency p50 (sequential)', 'ms', median(lat));
-    o.figures.add(section, 'POST /v3/{p}/backups accept latency p99 (sequential)', 'ms', lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))]!);
+    o.figures.add(
+      section,
+      'POST /v3/{p}/backups accept latency p99 (sequential)',
+      'ms',
+      lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))]!,
+    );
   } catch (err) {
     o.gaps.push(`API load: ${(err as Error).message.slice(0, 400)}`);
   } finally {

@@ -68,23 +68,63 @@ export async function seedApiDatabase(workdir: string, projects: number, perProj
         if (p === 0 && i === perProject >> 1) someBackupId = id;
         const at = new Date(now - (perProject - i) * 1000);
         return {
-          id, project_id: project, user_id: 'bench', volume_id: volumeId, host: 'bench', availability_zone: 'nova',
-          display_name: `backup-${i}`, display_description: null, container: 'volumebackups', parent_id: null,
-          status: 'available', fail_reason: null, service_metadata: `volume_${volumeId}/20261123000000/az_nova_backup_${id}`,
-          service: 'cinder.backup.drivers.s3.S3BackupDriver', size: 1, temp_volume_id: null, temp_snapshot_id: null,
-          snapshot_id: null, data_timestamp: at, restore_volume_id: null, encryption_key_id: null, progress_operation: null,
-          verify_result: null, created_at: at, updated_at: at, deleted_at: null,
+          id,
+          project_id: project,
+          user_id: 'bench',
+          volume_id: volumeId,
+          host: 'bench',
+          availability_zone: 'nova',
+          display_name: `backup-${i}`,
+          display_description: null,
+          container: 'volumebackups',
+          parent_id: null,
+          status: 'available',
+          fail_reason: null,
+          service_metadata: `volume_${volumeId}/20261123000000/az_nova_backup_${id}`,
+          service: 'cinder.backup.drivers.s3.S3BackupDriver',
+          size: 1,
+          temp_volume_id: null,
+          temp_snapshot_id: null,
+          snapshot_id: null,
+          data_timestamp: at,
+          restore_volume_id: null,
+          encryption_key_id: null,
+          progress_operation: null,
+          verify_result: null,
+          created_at: at,
+          updated_at: at,
+          deleted_at: null,
         };
       });
-      for (let i = 0; i < rows.length; i += 1000) await db.insertInto('backups').values(rows.slice(i, i + 1000)).execute();
+      for (let i = 0; i < rows.length; i += 1000)
+        await db
+          .insertInto('backups')
+          .values(rows.slice(i, i + 1000))
+          .execute();
     }
     const vols = Array.from({ length: volumes }, () => {
       const id = randomUUID();
       volumeIds.push(id);
       return {
-        id, project_id: projectIds[0]!, user_id: 'bench', display_name: null, display_description: null, size: 1, status: 'available',
-        previous_status: null, attach_status: 'detached', migration_status: null, availability_zone: 'nova', host: null,
-        snapshot_id: null, source_volid: null, backup_id: null, created_at: new Date(), updated_at: null, launched_at: null, deleted_at: null,
+        id,
+        project_id: projectIds[0]!,
+        user_id: 'bench',
+        display_name: null,
+        display_description: null,
+        size: 1,
+        status: 'available',
+        previous_status: null,
+        attach_status: 'detached',
+        migration_status: null,
+        availability_zone: 'nova',
+        host: null,
+        snapshot_id: null,
+        source_volid: null,
+        backup_id: null,
+        created_at: new Date(),
+        updated_at: null,
+        launched_at: null,
+        deleted_at: null,
       };
     });
     if (vols.length) await db.insertInto('volumes').values(vols).execute();
@@ -93,7 +133,11 @@ export async function seedApiDatabase(workdir: string, projects: number, perProj
     await db.destroy();
   }
   return {
-    url, projects: projectIds, someBackupId, volumeIds, seedSeconds: (performance.now() - t0) / 1000,
+    url,
+    projects: projectIds,
+    someBackupId,
+    volumeIds,
+    seedSeconds: (performance.now() - t0) / 1000,
     async drop() {
       await adminClient.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
       await adminClient.end();

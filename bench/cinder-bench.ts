@@ -35,13 +35,33 @@ export async function cinderRun(
   const done: string[] = [];
   try {
     sequentialRead(base); // page cache warm before each timed backup, as for our engine (data-path.ts)
-    const full = await runCinder('backup', t, ['--file', base, '--volume-id', volumeId, '--backup-id', fullId, '--compression', compression]);
+    const full = await runCinder('backup', t, [
+      '--file',
+      base,
+      '--volume-id',
+      volumeId,
+      '--backup-id',
+      fullId,
+      '--compression',
+      compression,
+    ]);
     done.push(fullId);
     add('full backup', 'MiB/s', mib / full.elapsed);
     add('full backup peak RSS', 'MiB', full.peak_rss_bytes / 2 ** 20);
     add('full backup CPU', 's/GiB', full.cpu_seconds / gib);
     sequentialRead(changed[0]);
-    const inc = await runCinder('backup', t, ['--file', changed[0], '--volume-id', volumeId, '--backup-id', incId, '--parent-id', fullId, '--compression', compression]);
+    const inc = await runCinder('backup', t, [
+      '--file',
+      changed[0],
+      '--volume-id',
+      volumeId,
+      '--backup-id',
+      incId,
+      '--parent-id',
+      fullId,
+      '--compression',
+      compression,
+    ]);
     done.push(incId);
     add('incremental after 1% change', 's', inc.elapsed);
     add('incremental time / full time', '%', (100 * inc.elapsed) / full.elapsed);

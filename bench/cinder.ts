@@ -76,7 +76,11 @@ function targetArgs(t: CinderTarget): string[] {
 }
 
 /** Runs one command of cinder_driver.py; rejects with its stderr tail on failure. */
-export function runCinder(command: 'backup' | 'restore' | 'delete' | 'export-record', target: CinderTarget, args: string[]): Promise<CinderRun> {
+export function runCinder(
+  command: 'backup' | 'restore' | 'delete' | 'export-record',
+  target: CinderTarget,
+  args: string[],
+): Promise<CinderRun> {
   const script = join(repoRoot(), 'scripts/cinder/cinder_driver.py');
   const argv = [script, command, ...targetArgs(target), ...args];
   return new Promise((resolve, reject) => {

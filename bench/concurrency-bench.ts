@@ -34,8 +34,15 @@ export async function concurrencyRun(o: {
       const requests = images.map((im) => {
         const backupId = randomUUID();
         return {
-          backupId, volumeId: im.volumeId, name: null, description: null, createdAt: new Date().toISOString(),
-          location: newLocation(o.store, im.volumeId, backupId), source: { path: im.path, sizeBytes: o.sizeBytes }, parent: null, volumeMeta: null,
+          backupId,
+          volumeId: im.volumeId,
+          name: null,
+          description: null,
+          createdAt: new Date().toISOString(),
+          location: newLocation(o.store, im.volumeId, backupId),
+          source: { path: im.path, sizeBytes: o.sizeBytes },
+          parent: null,
+          volumeMeta: null,
         };
       });
       const out = await runEngineOp({ op: 'backup', store: o.store, compression: 'zstd', requests });

@@ -35,7 +35,12 @@ export interface ScenarioOptions {
 }
 
 async function restore(o: ScenarioOptions, chain: BackupLocation[], target: string, targetIsNew: boolean): Promise<OpOutput> {
-  return runEngineOp({ op: 'restore', store: o.store, compression: o.compression, request: { chain, target: { path: target, sizeBytes: o.images.sizeBytes }, targetIsNew } });
+  return runEngineOp({
+    op: 'restore',
+    store: o.store,
+    compression: o.compression,
+    request: { chain, target: { path: target, sizeBytes: o.images.sizeBytes }, targetIsNew },
+  });
 }
 
 async function check(o: ScenarioOptions, restored: string, source: string, what: string): Promise<void> {

@@ -36,9 +36,17 @@ export function openStore(s: StoreSpec): ObjectStore {
   if (s.kind === 'posix') return new PosixObjectStore(s.root);
   const c = loadConfig({ BACKUP_STORE: 's3', S3_ENDPOINT: s.endpoint, S3_BUCKET: s.bucket });
   return new S3ObjectStore({
-    endpoint: s.endpoint, region: c.S3_REGION, accessKeyId: 'bench', secretAccessKey: 'bench-secret', forcePathStyle: true,
-    checksumMode: c.S3_CHECKSUM_MODE, maxAttempts: c.S3_MAX_ATTEMPTS, timeoutMs: c.S3_TIMEOUT_MS, maxSockets: c.S3_MAX_SOCKETS,
-    bucket: s.bucket, multipartThreshold: c.S3_MULTIPART_THRESHOLD,
+    endpoint: s.endpoint,
+    region: c.S3_REGION,
+    accessKeyId: 'bench',
+    secretAccessKey: 'bench-secret',
+    forcePathStyle: true,
+    checksumMode: c.S3_CHECKSUM_MODE,
+    maxAttempts: c.S3_MAX_ATTEMPTS,
+    timeoutMs: c.S3_TIMEOUT_MS,
+    maxSockets: c.S3_MAX_SOCKETS,
+    bucket: s.bucket,
+    multipartThreshold: c.S3_MULTIPART_THRESHOLD,
   });
 }
 
@@ -51,8 +59,12 @@ function peakRss(): number {
 async function run(spec: OpSpec): Promise<OpOutput> {
   const c = loadConfig({});
   const engine = createBackupEngine({
-    compression: spec.compression, objectSize: c.BACKUP_OBJECT_SIZE, blockSize: c.BACKUP_BLOCK_SIZE,
-    chunksInFlight: c.BACKUP_CHUNKS_IN_FLIGHT, uploadConcurrency: c.BACKUP_UPLOAD_CONCURRENCY, workerThreads: c.BACKUP_WORKER_THREADS,
+    compression: spec.compression,
+    objectSize: c.BACKUP_OBJECT_SIZE,
+    blockSize: c.BACKUP_BLOCK_SIZE,
+    chunksInFlight: c.BACKUP_CHUNKS_IN_FLIGHT,
+    uploadConcurrency: c.BACKUP_UPLOAD_CONCURRENCY,
+    workerThreads: c.BACKUP_WORKER_THREADS,
   });
   const store = openStore(spec.store);
   const out: OpOutput = { seconds: 0, each: [], storedBytes: 0, objectCount: 0, peakRssBytes: 0, cpuSeconds: 0 };

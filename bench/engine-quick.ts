@@ -24,10 +24,24 @@ const MiB = 1024 * 1024;
 async function runOne(image: string, size: number, storeKind: string, compression: Compression): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'engine-bench-'));
   const store = storeKind === 'posix' ? new PosixObjectStore(join(dir, 'store')) : new MemoryObjectStore();
-  const engine = createBackupEngine({ compression, objectSize: 32 * MiB, blockSize: 32 * 1024, chunksInFlight: 4, uploadConcurrency: 4, workerThreads: 2 });
+  const engine = createBackupEngine({
+    compression,
+    objectSize: 32 * MiB,
+    blockSize: 32 * 1024,
+    chunksInFlight: 4,
+    uploadConcurrency: 4,
+    workerThreads: 2,
+  });
   const req = (prefix: string, parent: { backupId: string; location: { container: string; prefix: string } } | null) => ({
-    backupId: prefix, volumeId: 'v', name: null, description: null, createdAt: new Date(),
-    location: { container: 'volumebackups', prefix }, source: { path: image, sizeBytes: size }, parent, volumeMeta: null,
+    backupId: prefix,
+    volumeId: 'v',
+    name: null,
+    description: null,
+    createdAt: new Date(),
+    location: { container: 'volumebackups', prefix },
+    source: { path: image, sizeBytes: size },
+    parent,
+    volumeMeta: null,
   });
   // CPU seconds (all threads) per step too: on a shared, loaded machine wall time says little.
   const cpu: Record<string, number> = {};
@@ -46,24 +60,44 @@ async function runOne(image: string, size: number, storeKind: string, compressio
     const [full, tFull] = await timed(() => engine.backup(store, req('full', null)), 'backup');
     // 1 % of 32 KiB blocks changed at random, then an incremental.
     const fh = await open(image, 'r+');
-    for (let i = 0; i < size / (32 * 1024) / 100; i++) await fh.write(randomBytes(32 * 1024), 0, 32 * 1024, Math.floor(Math.random() * (size / (32 * 1024))) * 32 * 1024);
+    for (let i = 0; i < size / (32 * 1024) / 100; i++)
+      await fh.write(randomBytes(32 * 1024), 0, 32 * 1024, Math.floor(Math.random() * (size / (32 * 1024))) * 32 * 1024);
     await fh.close();
-    const [inc, tInc] = await timed(() => engine.backup(store, req('inc', { backupId: 'full', location: { container: 'volumebackups', prefix: 'full' } })), 'incremental');
+    const [inc, tInc] = await timed(
+      () => engine.backup(store, req('inc', { backupId: 'full', location: { container: 'volumebackups', prefix: 'full' } })),
+      'incremental',
+    );
     const target = join(dir, 'restored');
     await writeFile(target, '');
     await truncate(target, size);
-    const chain = [{ container: 'volumebackups', prefix: 'full' }, { container: 'volumebackups', prefix: 'inc' }];
-    const [, tRestore] = await timed(() => engine.restore(store, { chain, target: { path: target, sizeBytes: size }, targetIsNew: true }), 'restore');
+    const chain = [
+      { container: 'volumebackups', prefix: 'full' },
+      { container: 'volumebackups', prefix: 'inc' },
+    ];
+    const [, tRestore] = await timed(
+      () => engine.restore(store, { chain, target: { path: target, sizeBytes: size }, targetIsNew: true }),
+      'restore',
+    );
     clearInterval(sampler);
     const peakRssMiB = Math.round(peakRss / MiB); // before the check below reads files
     const same = (await sha256(image)) === (await sha256(target));
     const mib = size / MiB;
-    console.log(JSON.stringify({
-      store: storeKind, compression,
-      backupMiBs: +(mib / tFull).toFixed(1), incrementalMiBs: +(mib / tInc).toFixed(1), restoreMiBs: +(mib / tRestore).toFixed(1),
-      storedMiB: +(full.storedBytes / MiB).toFixed(1), incStoredMiB: +(inc.storedBytes / MiB).toFixed(1), incObjects: inc.objectCount,
-      peakRssMiB, cpuSeconds: cpu, loadAvg: +loadavg()[0]!.toFixed(1), restoredIdentical: same,
-    }));
+    console.log(
+      JSON.stringify({
+        store: storeKind,
+        compression,
+        backupMiBs: +(mib / tFull).toFixed(1),
+        incrementalMiBs: +(mib / tInc).toFixed(1),
+        restoreMiBs: +(mib / tRestore).toFixed(1),
+        storedMiB: +(full.storedBytes / MiB).toFixed(1),
+        incStoredMiB: +(inc.storedBytes / MiB).toFixed(1),
+        incObjects: inc.objectCount,
+        peakRssMiB,
+        cpuSeconds: cpu,
+        loadAvg: +loadavg()[0]!.toFixed(1),
+        restoredIdentical: same,
+      }),
+    );
   } finally {
     clearInterval(sampler);
     await engine.close();
@@ -89,7 +123,10 @@ async function codecLevels(image: string): Promise<void> {
     return (b: Buffer) => c.compress(b);
   };
   const codecs: Array<[string, (b: Buffer) => Buffer]> = [
-    ['zlib-1', (b) => deflateSync(b, { level: 1 })], ['zlib-6', (b) => deflateSync(b, { level: 6 })], ['zstd-1', zstd(1)], ['zstd-3', zstd(3)],
+    ['zlib-1', (b) => deflateSync(b, { level: 1 })],
+    ['zlib-6', (b) => deflateSync(b, { level: 6 })],
+    ['zstd-1', zstd(1)],
+    ['zstd-3', zstd(3)],
   ];
   for (const [name, fn] of codecs) {
     const t = performance.now();

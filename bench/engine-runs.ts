@@ -11,10 +11,15 @@ import type { OpOutput, OpSpec, StoreSpec } from './engine-op.js';
 export function runEngineOp(spec: OpSpec, nodeArgs: string[] = []): Promise<OpOutput> {
   const script = fileURLToPath(new URL('./engine-op.js', import.meta.url));
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...nodeArgs, script, JSON.stringify(spec)], { maxBuffer: 16 * 1024 * 1024, timeout: 4 * 3600_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`engine ${spec.op} failed: ${stderr.slice(-2000) || err.message}`));
-      resolve(JSON.parse(stdout.trim().split('\n').pop()!) as OpOutput);
-    });
+    execFile(
+      process.execPath,
+      [...nodeArgs, script, JSON.stringify(spec)],
+      { maxBuffer: 16 * 1024 * 1024, timeout: 4 * 3600_000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`engine ${spec.op} failed: ${stderr.slice(-2000) || err.message}`));
+        resolve(JSON.parse(stdout.trim().split('\n').pop()!) as OpOutput);
+      },
+    );
   });
 }
 
@@ -24,7 +29,10 @@ const stamp = (): string => new Date().toISOString().replace(/[-:T]/g, '').slice
 export function newLocation(store: StoreSpec, volumeId: string, backupId: string): BackupLocation {
   return store.kind === 's3'
     ? { container: store.bucket, prefix: `volume_${volumeId}/${stamp()}/az_nova_backup_${backupId}` }
-    : { container: `${backupId.slice(0, 2)}/${backupId.slice(2, 4)}/${backupId}`, prefix: `volume_${volumeId}_${stamp()}_backup_${backupId}` };
+    : {
+        container: `${backupId.slice(0, 2)}/${backupId.slice(2, 4)}/${backupId}`,
+        prefix: `volume_${volumeId}_${stamp()}_backup_${backupId}`,
+      };
 }
 
 /** One backup (full when `parent` is null) of `path`, in a child process. */
@@ -39,10 +47,27 @@ export async function engineBackup(
 ): Promise<{ out: OpOutput; backupId: string; location: BackupLocation }> {
   const backupId = randomUUID();
   const location = newLocation(store, volumeId, backupId);
-  const out = await runEngineOp({
-    op: 'backup', store, compression,
-    requests: [{ backupId, volumeId, name: null, description: null, createdAt: new Date().toISOString(), location, source: { path, sizeBytes }, parent, volumeMeta: null }],
-  }, nodeArgs);
+  const out = await runEngineOp(
+    {
+      op: 'backup',
+      store,
+      compression,
+      requests: [
+        {
+          backupId,
+          volumeId,
+          name: null,
+          description: null,
+          createdAt: new Date().toISOString(),
+          location,
+          source: { path, sizeBytes },
+          parent,
+          volumeMeta: null,
+        },
+      ],
+    },
+    nodeArgs,
+  );
   return { out, backupId, location };
 }
 

@@ -166,5 +166,4 @@ function main(argv: string[]): void {
   }
 }
 
-
 if (process.argv[1] === fileURLToPath(import.meta.url)) main(process.argv.slice(2));

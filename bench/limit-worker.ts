@@ -39,7 +39,9 @@ function run(task: LimitTask): { bytesIn: number; bytesOut: number } {
       bytesIn += n;
       if (task.op === 'sha256' || task.op === 'sha256+zstd' || task.op === 'format') {
         for (let o = 0; o < n; o += task.blockSize) {
-          createHash('sha256').update(chunk.subarray(o, Math.min(n, o + task.blockSize))).digest();
+          createHash('sha256')
+            .update(chunk.subarray(o, Math.min(n, o + task.blockSize)))
+            .digest();
         }
       }
       if (task.op === 'format') createHash('md5').update(chunk).digest();

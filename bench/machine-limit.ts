@@ -42,7 +42,10 @@ export function dropCaches(): { ok: boolean; note: string } {
     writeFileSync('/proc/sys/vm/drop_caches', '3');
     return { ok: true, note: 'page cache dropped with /proc/sys/vm/drop_caches' };
   } catch (err) {
-    return { ok: false, note: `cannot drop the page cache (${(err as NodeJS.ErrnoException).code ?? String(err)}): cold read not measured` };
+    return {
+      ok: false,
+      note: `cannot drop the page cache (${(err as NodeJS.ErrnoException).code ?? String(err)}): cold read not measured`,
+    };
   }
 }
 
@@ -78,12 +81,14 @@ export async function poolStage(
   const url = new URL('./limit-worker.js', import.meta.url);
   const t0 = performance.now();
   const results = await Promise.all(
-    Array.from({ length: workers }, () =>
-      new Promise<{ bytesIn: number; bytesOut: number }>((resolve, reject) => {
-        const w = new Worker(url, { workerData: task });
-        w.once('message', resolve);
-        w.once('error', reject);
-      }),
+    Array.from(
+      { length: workers },
+      () =>
+        new Promise<{ bytesIn: number; bytesOut: number }>((resolve, reject) => {
+          const w = new Worker(url, { workerData: task });
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
     ),
   );
   const seconds = (performance.now() - t0) / 1000;
@@ -138,9 +143,15 @@ export async function measureMachineLimit(file: string, log: (s: string) => void
   // The format's own floor: Cinder's _metadata records the md5 of every raw chunk, a third pass
   // over the data (md5 runs at ~650 MB/s a core) that none of the stages above includes.
   const floor = await poolStage(file, 'format');
-  const combined = { stage: `sha256 + md5 + zstd L${ZSTD_LEVEL} (the format's work), ${cores} threads`, mibPerSec: floor.mibPerSec, ratio: sizeBytes / floor.bytesOut };
+  const combined = {
+    stage: `sha256 + md5 + zstd L${ZSTD_LEVEL} (the format's work), ${cores} threads`,
+    mibPerSec: floor.mibPerSec,
+    ratio: sizeBytes / floor.bytesOut,
+  };
   add(combined);
-  const candidates = stages.filter((s) => s.stage === 'sequential read, warm cache' || s.stage.startsWith('sha256 per') || s.stage.startsWith('zstd-napi'));
+  const candidates = stages.filter(
+    (s) => s.stage === 'sequential read, warm cache' || s.stage.startsWith('sha256 per') || s.stage.startsWith('zstd-napi'),
+  );
   const limit = candidates.reduce((a, b) => (b.mibPerSec < a.mibPerSec ? b : a));
   return { file, sizeBytes, cores, coldCache: cold.ok, coldNote: cold.note, stages, limit, combined };
 }

@@ -56,8 +56,10 @@ export function summariseProfiles(dir: string, n = 8): ThreadSummary[] {
 export function profileMarkdown(threads: ThreadSummary[]): string[] {
   const out: string[] = [];
   for (const t of threads) {
-    out.push(`- \`${t.file}\`: ${t.seconds.toFixed(1)} s profiled, ${t.busyPercent.toFixed(0)} % of samples not idle. Top self time: ` +
-      t.top.map((x) => `${x.fn.replace(/\|/g, '/')} ${x.percent.toFixed(1)} %`).join('; '));
+    out.push(
+      `- \`${t.file}\`: ${t.seconds.toFixed(1)} s profiled, ${t.busyPercent.toFixed(0)} % of samples not idle. Top self time: ` +
+        t.top.map((x) => `${x.fn.replace(/\|/g, '/')} ${x.percent.toFixed(1)} %`).join('; '),
+    );
   }
   return out;
 }

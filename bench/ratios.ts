@@ -15,32 +15,98 @@ export function computeRatios(f: Figures, limits: Map<string, MachineLimit[]>, l
     const limit = median((limits.get(label) ?? []).map((l) => l.limit.mibPerSec));
     const combined = median((limits.get(label) ?? []).map((l) => l.combined.mibPerSec));
     r.push(
-      { what: `${label}: full backup, ours zstd / Cinder zlib (moto)`, value: ours('moto S3', 'zstd', 'full backup') / cinder('full backup'), unit: 'x', target: { op: '>=', value: 5 } },
-      { what: `${label}: full backup, ours zlib / Cinder zlib (moto): design alone`, value: ours('moto S3', 'zlib', 'full backup') / cinder('full backup'), unit: 'x' },
-      { what: `${label}: restore, ours zstd / Cinder zlib (moto)`, value: ours('moto S3', 'zstd', 'restore, new sparse volume') / cinder('restore, new volume'), unit: 'x', target: { op: '>=', value: 5 } },
-      { what: `${label}: restore, ours zlib / Cinder zlib (moto)`, value: ours('moto S3', 'zlib', 'restore, new sparse volume') / cinder('restore, new volume'), unit: 'x' },
-      { what: `${label}: incremental after 1%, speed ours / Cinder (Cinder's time / ours, moto)`, value: cinder('incremental after 1% change') / ours('moto S3', 'zstd', 'incremental after 1% change'), unit: 'x' },
-      { what: `${label}: full backup posix / machine limit (slowest stage)`, value: (100 * ours('posix', 'zstd', 'full backup')) / limit, unit: '%', target: { op: '>=', value: 70 } },
-      { what: `${label}: full backup moto S3 / machine limit (slowest stage)`, value: (100 * ours('moto S3', 'zstd', 'full backup')) / limit, unit: '%', target: { op: '>=', value: 70 } },
-      { what: `${label}: full backup posix / the format's CPU work (sha256+md5+zstd) on the same cores`, value: (100 * ours('posix', 'zstd', 'full backup')) / combined, unit: '%' },
-      { what: `${label}: incremental time / full time (posix)`, value: ours('posix', 'zstd', 'incremental time / full time'), unit: '%', target: { op: '<=', value: 10 } },
-      { what: `${label}: incremental time / full time (moto S3)`, value: ours('moto S3', 'zstd', 'incremental time / full time'), unit: '%', target: { op: '<=', value: 10 } },
-      { what: `${label}: incremental bytes uploaded / volume size`, value: ours('posix', 'zstd', 'incremental uploaded / volume'), unit: '%', target: { op: '<=', value: 2 } },
-      { what: `${label}: peak RSS of a full backup (posix), MiB`, value: ours('posix', 'zstd', 'full backup peak RSS'), unit: 'MiB', target: { op: '<', value: 300 } },
+      {
+        what: `${label}: full backup, ours zstd / Cinder zlib (moto)`,
+        value: ours('moto S3', 'zstd', 'full backup') / cinder('full backup'),
+        unit: 'x',
+        target: { op: '>=', value: 5 },
+      },
+      {
+        what: `${label}: full backup, ours zlib / Cinder zlib (moto): design alone`,
+        value: ours('moto S3', 'zlib', 'full backup') / cinder('full backup'),
+        unit: 'x',
+      },
+      {
+        what: `${label}: restore, ours zstd / Cinder zlib (moto)`,
+        value: ours('moto S3', 'zstd', 'restore, new sparse volume') / cinder('restore, new volume'),
+        unit: 'x',
+        target: { op: '>=', value: 5 },
+      },
+      {
+        what: `${label}: restore, ours zlib / Cinder zlib (moto)`,
+        value: ours('moto S3', 'zlib', 'restore, new sparse volume') / cinder('restore, new volume'),
+        unit: 'x',
+      },
+      {
+        what: `${label}: incremental after 1%, speed ours / Cinder (Cinder's time / ours, moto)`,
+        value: cinder('incremental after 1% change') / ours('moto S3', 'zstd', 'incremental after 1% change'),
+        unit: 'x',
+      },
+      {
+        what: `${label}: full backup posix / machine limit (slowest stage)`,
+        value: (100 * ours('posix', 'zstd', 'full backup')) / limit,
+        unit: '%',
+        target: { op: '>=', value: 70 },
+      },
+      {
+        what: `${label}: full backup moto S3 / machine limit (slowest stage)`,
+        value: (100 * ours('moto S3', 'zstd', 'full backup')) / limit,
+        unit: '%',
+        target: { op: '>=', value: 70 },
+      },
+      {
+        what: `${label}: full backup posix / the format's CPU work (sha256+md5+zstd) on the same cores`,
+        value: (100 * ours('posix', 'zstd', 'full backup')) / combined,
+        unit: '%',
+      },
+      {
+        what: `${label}: incremental time / full time (posix)`,
+        value: ours('posix', 'zstd', 'incremental time / full time'),
+        unit: '%',
+        target: { op: '<=', value: 10 },
+      },
+      {
+        what: `${label}: incremental time / full time (moto S3)`,
+        value: ours('moto S3', 'zstd', 'incremental time / full time'),
+        unit: '%',
+        target: { op: '<=', value: 10 },
+      },
+      {
+        what: `${label}: incremental bytes uploaded / volume size`,
+        value: ours('posix', 'zstd', 'incremental uploaded / volume'),
+        unit: '%',
+        target: { op: '<=', value: 2 },
+      },
+      {
+        what: `${label}: peak RSS of a full backup (posix), MiB`,
+        value: ours('posix', 'zstd', 'full backup peak RSS'),
+        unit: 'MiB',
+        target: { op: '<', value: 300 },
+      },
     );
   }
   if (labels.length > 1) {
     const first = labels[0]!;
     const last = labels[labels.length - 1]!;
     const rss = (l: string): number => f.median(`ours, posix, zstd, ${l}`, 'full backup peak RSS');
-    r.push({ what: `peak RSS of a full backup, ${last} / ${first} (posix)`, value: (100 * rss(last)) / rss(first), unit: '%', target: { op: '<=', value: 110 } });
+    r.push({
+      what: `peak RSS of a full backup, ${last} / ${first} (posix)`,
+      value: (100 * rss(last)) / rss(first),
+      unit: '%',
+      target: { op: '<=', value: 110 },
+    });
   }
   const api = [...new Set(f.all().map((x) => x.section))].find((s) => s.startsWith('API, '));
   if (api) {
     const d = 'GET /v3/{p}/backups/detail?limit=100';
     r.push(
       { what: `${api}: ${d} p99 latency, ms`, value: f.median(api, `${d}: p99 latency`), unit: 'ms', target: { op: '<', value: 20 } },
-      { what: `${api}: ${d} requests/s`, value: f.median(api, `${d}: requests/s (10 connections)`), unit: 'req/s', target: { op: '>=', value: 3000 } },
+      {
+        what: `${api}: ${d} requests/s`,
+        value: f.median(api, `${d}: requests/s (10 connections)`),
+        unit: 'req/s',
+        target: { op: '>=', value: 3000 },
+      },
     );
   }
   return r;

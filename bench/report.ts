@@ -32,7 +32,9 @@ export function machineFacts(): string[] {
     `cores: ${availableParallelism()} (${cpu})`,
     `memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB, kernel ${release()}`,
     `Node ${process.version}`,
-    `load average when the report was written: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine inflates every figure; ours and Cinder's alike)`,
+    `load average when the report was written: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (other work on the machine inflates every figure; ours and Cinder's alike)`,
   ];
 }
 
@@ -75,8 +77,12 @@ function verdict(r: Ratio): string {
 }
 
 function ratioTable(ratios: Ratio[]): string {
-  const fmt = (r: Ratio): string => (Number.isNaN(r.value) ? 'n/a' : r.unit === 'x' ? `${r.value.toFixed(2)}x` : `${r.value.toFixed(1)} ${r.unit}`);
-  return table(['comparison', 'value', 'verdict'], ratios.map((r) => [r.what, fmt(r), verdict(r)]));
+  const fmt = (r: Ratio): string =>
+    Number.isNaN(r.value) ? 'n/a' : r.unit === 'x' ? `${r.value.toFixed(2)}x` : `${r.value.toFixed(1)} ${r.unit}`;
+  return table(
+    ['comparison', 'value', 'verdict'],
+    ratios.map((r) => [r.what, fmt(r), verdict(r)]),
+  );
 }
 
 /** The markdown document. */
@@ -113,8 +119,14 @@ export function renderMarkdown(r: ReportInput): string {
 export function renderText(r: ReportInput): string {
   const lines: string[] = [];
   for (const f of r.figures.all()) lines.push(`${f.section.padEnd(50)} ${f.metric.padEnd(46)} ${formatFigure(f).padStart(22)} ${f.unit}`);
-  for (const [label, runs] of r.limits) lines.push(`${('machine limit, ' + label).padEnd(50)} ${runs[0]!.limit.stage.padEnd(46)} ${formatFigure({ values: runs.map((x) => x.limit.mibPerSec) }).padStart(22)} MiB/s`);
-  for (const x of r.ratios) lines.push(`${x.what.padEnd(97)} ${Number.isNaN(x.value) ? 'n/a' : x.value.toFixed(2) + (x.unit === 'x' ? 'x' : ' ' + x.unit)} ${verdict(x)}`);
+  for (const [label, runs] of r.limits)
+    lines.push(
+      `${('machine limit, ' + label).padEnd(50)} ${runs[0]!.limit.stage.padEnd(46)} ${formatFigure({ values: runs.map((x) => x.limit.mibPerSec) }).padStart(22)} MiB/s`,
+    );
+  for (const x of r.ratios)
+    lines.push(
+      `${x.what.padEnd(97)} ${Number.isNaN(x.value) ? 'n/a' : x.value.toFixed(2) + (x.unit === 'x' ? 'x' : ' ' + x.unit)} ${verdict(x)}`,
+    );
   for (const g of r.gaps) lines.push(`GAP: ${g}`);
   return lines.join('\n');
 }

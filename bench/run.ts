@@ -73,7 +73,11 @@ async function main(): Promise<void> {
   const figures = new Figures();
   const limits = new Map<string, MachineLimit[]>();
   const gaps: string[] = [];
-  const notes: string[] = [`load average at the start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`];
+  const notes: string[] = [
+    `load average at the start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  ];
 
   let cinder = cinderStatus();
   if (!args.has('no-cinder') && !cinder.available) {
@@ -98,7 +102,16 @@ async function main(): Promise<void> {
   const labels = args.has('no-data') ? [] : sizes.map(sizeLabel);
   const writeReport = (final: boolean): void => {
     const pending = final ? [] : ['this report was written part-way through the run; later stages are missing'];
-    const report = { command, startedAt, runs: runsText, limits, figures, ratios: computeRatios(figures, limits, labels), gaps: [...gaps, ...pending], notes };
+    const report = {
+      command,
+      startedAt,
+      runs: runsText,
+      limits,
+      figures,
+      ratios: computeRatios(figures, limits, labels),
+      gaps: [...gaps, ...pending],
+      notes,
+    };
     if (final) console.log(renderText(report));
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileSync(out, renderMarkdown(report));
@@ -129,7 +142,11 @@ async function main(): Promise<void> {
           log(`${label} run ${run}/${runs}: our engine, moto S3, zstd`);
           await dataPathRun({ images, store: s3, storeName: 'moto S3', compression: 'zstd', workdir, verify }, figures, volumeId);
           log(`${label} run ${run}/${runs}: our engine, moto S3, zlib`);
-          await dataPathRun({ images, store: s3, storeName: 'moto S3', compression: 'zlib', workdir, verify, short: true }, figures, volumeId);
+          await dataPathRun(
+            { images, store: s3, storeName: 'moto S3', compression: 'zlib', workdir, verify, short: true },
+            figures,
+            volumeId,
+          );
           if (cinder.available && !args.has('no-cinder')) {
             log(`${label} run ${run}/${runs}: Cinder's S3BackupDriver, zlib`);
             await cinderRun(images, moto!.endpoint, 'volumebackups', workdir, figures, verify);
@@ -142,14 +159,25 @@ async function main(): Promise<void> {
         const dir = join(workdir, 'profile');
         const b = await engineBackup(posix, 'zstd', volumeId, images.base, size, null, ['--cpu-prof', '--cpu-prof-dir', dir]);
         await runEngineOp({ op: 'delete', store: posix, compression: 'zstd', locations: [b.location] });
-        notes.push(`CPU profile of one full backup, posix, zstd, ${label} (${(size / 2 ** 20 / b.out.seconds).toFixed(0)} MiB/s while profiled), one line per thread:`);
+        notes.push(
+          `CPU profile of one full backup, posix, zstd, ${label} (${(size / 2 ** 20 / b.out.seconds).toFixed(0)} MiB/s while profiled), one line per thread:`,
+        );
         notes.push(...profileMarkdown(summariseProfiles(dir)).map((l) => `  ${l.slice(2)}`));
       }
       if (!args.has('keep-images')) for (const f of [images.base, ...images.changed]) rmSync(f, { force: true });
       writeReport(false);
     }
     if (args.has('no-concurrency')) gaps.push('8 concurrent backups: left out (--no-concurrency)');
-    else await concurrencyRun({ workdir, store: posix, count: 8, sizeBytes: smoke ? sizes[0]! / 4 : 2 ** 30, runs: Number(args.get('concurrency-runs') ?? runList[0]), figures, log });
+    else
+      await concurrencyRun({
+        workdir,
+        store: posix,
+        count: 8,
+        sizeBytes: smoke ? sizes[0]! / 4 : 2 ** 30,
+        runs: Number(args.get('concurrency-runs') ?? runList[0]),
+        figures,
+        log,
+      });
     writeReport(false);
     if (args.has('no-api')) gaps.push('API load: left out (--no-api)');
     else await apiBench({ smoke, figures, gaps, notes, log, workdir });

@@ -19,7 +19,8 @@ export interface Figure {
 
 /** "123 (110–130)" with a precision that suits the magnitude. */
 export function formatFigure(f: Pick<Figure, 'values'>): string {
-  const fmt = (x: number): string => (Number.isNaN(x) ? 'n/a' : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
+  const fmt = (x: number): string =>
+    Number.isNaN(x) ? 'n/a' : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2);
   if (f.values.length === 0) return 'n/a';
   const med = fmt(median(f.values));
   if (f.values.length === 1) return med;

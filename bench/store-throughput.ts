@@ -57,4 +57,6 @@ const get = await timed(async (i) => {
 });
 await store.deleteMany(container, keys);
 await store.close();
-console.log(`${kind} ${where} ${mode}: ${count} x ${mib} MiB, concurrency ${concurrency}: put ${put.toFixed(0)} MiB/s, get ${get.toFixed(0)} MiB/s`);
+console.log(
+  `${kind} ${where} ${mode}: ${count} x ${mib} MiB, concurrency ${concurrency}: put ${put.toFixed(0)} MiB/s, get ${get.toFixed(0)} MiB/s`,
+);

@@ -20,7 +20,9 @@ export async function writeVolumeImage(
   };
   const lines: string[] = [];
   for (let i = 0; lines.join('').length < 256 * 1024; i++) {
-    lines.push(`2026-11-23T18:${String(i % 60).padStart(2, '0')}:21Z INFO req-${(i * 7919) % 100000} {"volume":"vol-${i % 97}","bytes":${i * 4096},"status":"ok"}\n`);
+    lines.push(
+      `2026-11-23T18:${String(i % 60).padStart(2, '0')}:21Z INFO req-${(i * 7919) % 100000} {"volume":"vol-${i % 97}","bytes":${i * 4096},"status":"ok"}\n`,
+    );
   }
   const text = Buffer.from(lines.join(''));
   const page = 4096;

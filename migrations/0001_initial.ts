@@ -28,11 +28,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('deleted_at', 'timestamptz')
     .addColumn('deleted', 'boolean', (c) => c.notNull().defaultTo(false))
     .execute();
-  await db.schema
-    .createIndex('volumes_project_created_idx')
-    .on('volumes')
-    .columns(['project_id', 'deleted', 'created_at', 'id'])
-    .execute();
+  await db.schema.createIndex('volumes_project_created_idx').on('volumes').columns(['project_id', 'deleted', 'created_at', 'id']).execute();
 
   await db.schema
     .createTable('volume_metadata')
@@ -124,11 +120,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('deleted_at', 'timestamptz')
     .addColumn('deleted', 'boolean', (c) => c.notNull().defaultTo(false))
     .execute();
-  await db.schema
-    .createIndex('backups_project_created_idx')
-    .on('backups')
-    .columns(['project_id', 'deleted', 'created_at', 'id'])
-    .execute();
+  await db.schema.createIndex('backups_project_created_idx').on('backups').columns(['project_id', 'deleted', 'created_at', 'id']).execute();
   await db.schema.createIndex('backups_created_idx').on('backups').columns(['deleted', 'created_at', 'id']).execute();
   await db.schema.createIndex('backups_volume_idx').on('backups').columns(['volume_id', 'deleted']).execute();
   await db.schema.createIndex('backups_parent_idx').on('backups').columns(['parent_id', 'deleted']).execute();

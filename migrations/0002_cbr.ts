@@ -125,7 +125,13 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('backups').dropColumn('vault_id').dropColumn('checkpoint_id').dropColumn('cbr_policy_id').dropColumn('cbr_auto_trigger').execute();
+  await db.schema
+    .alterTable('backups')
+    .dropColumn('vault_id')
+    .dropColumn('checkpoint_id')
+    .dropColumn('cbr_policy_id')
+    .dropColumn('cbr_auto_trigger')
+    .execute();
   for (const t of ['cbr_operation_logs', 'cbr_checkpoints', 'cbr_policy_vaults', 'cbr_policies', 'cbr_vault_resources', 'cbr_vaults']) {
     await db.schema.dropTable(t).execute();
   }

@@ -25,7 +25,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('deleted_at', 'timestamptz')
     .addColumn('deleted', 'boolean', (c) => c.notNull().defaultTo(false))
     .execute();
-  await db.schema.createIndex('trove_instances_project_idx').on('trove_instances').columns(['project_id', 'deleted', 'created_at']).execute();
+  await db.schema
+    .createIndex('trove_instances_project_idx')
+    .on('trove_instances')
+    .columns(['project_id', 'deleted', 'created_at'])
+    .execute();
   // One live instance per port on a host: the port allocator relies on it.
   await sql`CREATE UNIQUE INDEX trove_instances_host_port_uq ON trove_instances (host_id, port) WHERE NOT deleted`.execute(db);
 }

@@ -35,7 +35,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger:
       deps.logger === false
         ? false
-        : { level: deps.config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' }, ...(typeof deps.logger === 'object' ? deps.logger : {}) },
+        : {
+            level: deps.config.LOG_LEVEL,
+            redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+            ...(typeof deps.logger === 'object' ? deps.logger : {}),
+          },
     genReqId: () => `req-${randomUUID()}`,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: deps.config.MAX_REQUEST_BODY_BYTES,
@@ -82,15 +86,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v3.register(v3VersionRoutes, { publicEndpoint: deps.config.PUBLIC_ENDPOINT });
       for (const mod of apiRouteModules) {
         await v3.register(async (scoped) => mod(scoped, deps), { prefix: '/:project_id' });
-        await v3.register(
-          async (bare) => {
-            // The project-less twin of every route: same behaviour, documented once.
-            bare.addHook('onRoute', (route) => {
-              route.schema = { ...(route.schema ?? {}), hide: true } as typeof route.schema;
-            });
-            await mod(bare, deps);
-          },
-        );
+        await v3.register(async (bare) => {
+          // The project-less twin of every route: same behaviour, documented once.
+          bare.addHook('onRoute', (route) => {
+            route.schema = { ...(route.schema ?? {}), hide: true } as typeof route.schema;
+          });
+          await mod(bare, deps);
+        });
       }
     },
     { prefix: '/v3' },

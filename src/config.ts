@@ -37,7 +37,10 @@ const ConfigSchema = z
     PORT: envInt(0, 65535).default(8776),
     DATA_DIR: z.string().default('./data'),
     DATABASE_URL: optionalString.pipe(
-      z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .optional(),
     ),
     DATABASE_POOL_SIZE: envInt(1, 1000).default(10),
     ROLE: z.enum(['api', 'worker', 'all']).default('all'),

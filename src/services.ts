@@ -79,7 +79,11 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const auth =
     config.AUTH_STRATEGY === 'keystone'
       ? createKeystoneStrategy(keystoneOptionsFromConfig(config))
-      : createNoauthStrategy({ adminProjects: config.NOAUTH_ADMIN_PROJECTS, adminToken: config.NOAUTH_ADMIN_TOKEN, memberRoles: config.NOAUTH_ROLES });
+      : createNoauthStrategy({
+          adminProjects: config.NOAUTH_ADMIN_PROJECTS,
+          adminToken: config.NOAUTH_ADMIN_TOKEN,
+          memberRoles: config.NOAUTH_ROLES,
+        });
   const services: Services = {
     config,
     db,

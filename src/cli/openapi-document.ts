@@ -76,7 +76,8 @@ export async function generateTroveOpenApiDocument(config: Config = loadConfig({
         info: {
           title: 'Trove-compatible Database API v1.0 (PostgreSQL 15 instances, flavors, datastores)',
           version: '1.0',
-          description: 'OpenStack Trove v1.0 subset. Instances are PostgreSQL 15 clusters run by the service; `port` in instance views is an extension.',
+          description:
+            'OpenStack Trove v1.0 subset. Instances are PostgreSQL 15 clusters run by the service; `port` in instance views is an extension.',
         },
         components: { securitySchemes: { token: { type: 'apiKey', in: 'header', name: 'X-Auth-Token' } } },
         security: [{ token: [] }],

@@ -10,8 +10,22 @@ import type { BackupViewRow, Database, Db } from './schema.js';
  */
 
 const COLUMNS = [
-  'id', 'project_id', 'user_id', 'volume_id', 'availability_zone', 'display_name', 'display_description', 'container',
-  'parent_id', 'status', 'fail_reason', 'size', 'object_count', 'num_dependent_backups', 'snapshot_id', 'encryption_key_id',
+  'id',
+  'project_id',
+  'user_id',
+  'volume_id',
+  'availability_zone',
+  'display_name',
+  'display_description',
+  'container',
+  'parent_id',
+  'status',
+  'fail_reason',
+  'size',
+  'object_count',
+  'num_dependent_backups',
+  'snapshot_id',
+  'encryption_key_id',
 ] as const;
 
 /**
@@ -28,7 +42,9 @@ function utcText(column: 'created_at' | 'updated_at' | 'data_timestamp') {
 // NOTE: in ctid order, the order the former separate query returned them (a bitmap or
 // sequential scan: insertion order for a map written at once), so that responses did not
 // change; volumes sort their keys instead (metadataFor).
-const metadata = sql<Record<string, string>>`coalesce((SELECT json_object_agg(m.key, m.value ORDER BY m.ctid) FROM backup_metadata m WHERE m.backup_id = backups.id), '{}')`;
+const metadata = sql<
+  Record<string, string>
+>`coalesce((SELECT json_object_agg(m.key, m.value ORDER BY m.ctid) FROM backup_metadata m WHERE m.backup_id = backups.id), '{}')`;
 
 /** What a view shows beyond the columns: the metadata map costs a subquery per row. */
 export interface BackupViewSelection {

@@ -6,7 +6,16 @@ import { applyFilters, paginate } from './paginate.js';
 import type { BackupViewRow, Db } from './schema.js';
 
 /** Text columns that may be NULL and can be sort keys: compared as '' in keyset pagination. */
-const NULLABLE_TEXT = ['display_name', 'display_description', 'container', 'availability_zone', 'host', 'parent_id', 'snapshot_id', 'fail_reason'];
+const NULLABLE_TEXT = [
+  'display_name',
+  'display_description',
+  'container',
+  'availability_zone',
+  'host',
+  'parent_id',
+  'snapshot_id',
+  'fail_reason',
+];
 
 /** API list keys -> backups columns (sorting and admin filters; Cinder's model columns). */
 export const BACKUP_LIST_COLUMNS: Record<string, string> = {
@@ -52,7 +61,12 @@ export async function listBackups(
   const rows =
     params.limit === 0
       ? []
-      : await paginate(selectBackupView(base(db, scope), selection), params, markerRow && { table: 'backups', row: markerRow }, NULLABLE_TEXT).execute();
+      : await paginate(
+          selectBackupView(base(db, scope), selection),
+          params,
+          markerRow && { table: 'backups', row: markerRow },
+          NULLABLE_TEXT,
+        ).execute();
   let total: number | null = null;
   if (params.withCount) {
     const r = await applyFilters(base(db, scope).select(sql<number>`count(*)`.as('n')), params).executeTakeFirstOrThrow();

@@ -7,8 +7,6 @@ import type { BackupRow, BackupUpdate, Db, NewBackupRow } from './schema.js';
  * (`UPDATE ... WHERE status = ANY(from) RETURNING *`): a lost race returns undefined.
  */
 
-
-
 /** Inserts a backup row and its metadata. */
 export async function insertBackup(db: Db, row: NewBackupRow, metadata: Record<string, string>): Promise<BackupRow> {
   const created = await db.insertInto('backups').values(row).returningAll().executeTakeFirstOrThrow();
@@ -124,7 +122,12 @@ export async function countVolumeBackups(db: Db, volumeId: string, projectId: st
  * The incremental parent, as Cinder master chooses it: the newest `available` backup of
  * the volume by data_timestamp, limited to data older than `before` for snapshot backups.
  */
-export async function newestAvailableBackup(db: Db, volumeId: string, projectId: string, before: Date | null): Promise<BackupRow | undefined> {
+export async function newestAvailableBackup(
+  db: Db,
+  volumeId: string,
+  projectId: string,
+  before: Date | null,
+): Promise<BackupRow | undefined> {
   let q = db
     .selectFrom('backups')
     .selectAll()

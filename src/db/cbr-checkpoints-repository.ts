@@ -20,7 +20,13 @@ export async function findCheckpoint(db: Db, id: string, projectId: string): Pro
 
 /** The live backups a checkpoint made. */
 export async function checkpointBackups(db: Db, checkpointId: string): Promise<BackupRow[]> {
-  return db.selectFrom('backups').selectAll().where('checkpoint_id', '=', checkpointId).where('deleted', '=', false).orderBy('created_at').execute();
+  return db
+    .selectFrom('backups')
+    .selectAll()
+    .where('checkpoint_id', '=', checkpointId)
+    .where('deleted', '=', false)
+    .orderBy('created_at')
+    .execute();
 }
 
 export async function insertOperationLog(db: Db, row: Insertable<CbrOperationLogsTable>): Promise<CbrOperationLogRow> {
@@ -53,7 +59,8 @@ function filtered(db: Db, f: OperationLogFilter) {
   if (f.operationType !== undefined) q = q.where('operation_type', '=', f.operationType);
   if (f.vaultId !== undefined) q = q.where('vault_id', '=', isUuid(f.vaultId) ? f.vaultId : '00000000-0000-0000-0000-000000000000');
   if (f.vaultName !== undefined) q = q.where('vault_name', '=', f.vaultName);
-  if (f.resourceId !== undefined) q = q.where('resource_id', '=', isUuid(f.resourceId) ? f.resourceId : '00000000-0000-0000-0000-000000000000');
+  if (f.resourceId !== undefined)
+    q = q.where('resource_id', '=', isUuid(f.resourceId) ? f.resourceId : '00000000-0000-0000-0000-000000000000');
   if (f.resourceName !== undefined) q = q.where('resource_name', '=', f.resourceName);
   if (f.startTime !== undefined) q = q.where('created_at', '>=', f.startTime);
   if (f.endTime !== undefined) q = q.where('created_at', '<=', f.endTime);

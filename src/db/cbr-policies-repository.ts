@@ -25,7 +25,12 @@ export async function listPolicies(db: Db, projectId: string, f: { operationType
 }
 
 export async function updatePolicy(db: Db, id: string, set: Updateable<CbrPoliciesTable>): Promise<CbrPolicyRow | undefined> {
-  return db.updateTable('cbr_policies').set({ ...set, updated_at: sql<Date>`now()` as unknown as Date }).where('id', '=', id).returningAll().executeTakeFirst();
+  return db
+    .updateTable('cbr_policies')
+    .set({ ...set, updated_at: sql<Date>`now()` as unknown as Date })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** Deletes a policy; its vault bindings go with it (ON DELETE CASCADE). */
@@ -38,7 +43,12 @@ export async function deletePolicy(db: Db, id: string): Promise<boolean> {
 export async function policyVaults(db: Db, policyIds: readonly string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>(policyIds.map((id) => [id, []]));
   if (policyIds.length === 0) return out;
-  const rows = await db.selectFrom('cbr_policy_vaults').select(['policy_id', 'vault_id']).where('policy_id', 'in', policyIds).orderBy('created_at').execute();
+  const rows = await db
+    .selectFrom('cbr_policy_vaults')
+    .select(['policy_id', 'vault_id'])
+    .where('policy_id', 'in', policyIds)
+    .orderBy('created_at')
+    .execute();
   for (const r of rows) out.get(r.policy_id)?.push(r.vault_id);
   return out;
 }

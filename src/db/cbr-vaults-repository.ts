@@ -13,7 +13,13 @@ export async function insertVault(db: Db, row: Insertable<CbrVaultsTable>): Prom
 /** A live vault of the project (deleting ones included), or undefined. */
 export async function findVault(db: Db, id: string, projectId: string): Promise<CbrVaultRow | undefined> {
   if (!isUuid(id)) return undefined;
-  return db.selectFrom('cbr_vaults').selectAll().where('id', '=', id).where('project_id', '=', projectId).where('deleted', '=', false).executeTakeFirst();
+  return db
+    .selectFrom('cbr_vaults')
+    .selectAll()
+    .where('id', '=', id)
+    .where('project_id', '=', projectId)
+    .where('deleted', '=', false)
+    .executeTakeFirst();
 }
 
 /** Locks a vault row for the rest of the transaction (capacity and binding checks). */
@@ -48,12 +54,20 @@ function filtered(db: Db, f: VaultFilter) {
 
 export async function listVaults(db: Db, f: VaultFilter, offset: number, limit: number): Promise<{ rows: CbrVaultRow[]; count: number }> {
   const rows = await filtered(db, f).selectAll('v').orderBy('v.created_at', 'desc').orderBy('v.id').offset(offset).limit(limit).execute();
-  const c = await filtered(db, f).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const c = await filtered(db, f)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return { rows, count: Number(c.n) };
 }
 
 export async function updateVault(db: Db, id: string, set: Updateable<CbrVaultsTable>): Promise<CbrVaultRow | undefined> {
-  return db.updateTable('cbr_vaults').set({ ...set, updated_at: sql<Date>`now()` as unknown as Date }).where('id', '=', id).where('deleted', '=', false).returningAll().executeTakeFirst();
+  return db
+    .updateTable('cbr_vaults')
+    .set({ ...set, updated_at: sql<Date>`now()` as unknown as Date })
+    .where('id', '=', id)
+    .where('deleted', '=', false)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** Compare-and-set of a vault's status. */
@@ -72,7 +86,11 @@ export async function transitionVault(db: Db, id: string, from: readonly string[
 export async function removeVault(db: Db, id: string): Promise<void> {
   await db.deleteFrom('cbr_vault_resources').where('vault_id', '=', id).execute();
   await db.deleteFrom('cbr_policy_vaults').where('vault_id', '=', id).execute();
-  await db.updateTable('cbr_vaults').set({ deleted: true, status: 'deleted', updated_at: sql<Date>`now()` as unknown as Date }).where('id', '=', id).execute();
+  await db
+    .updateTable('cbr_vaults')
+    .set({ deleted: true, status: 'deleted', updated_at: sql<Date>`now()` as unknown as Date })
+    .where('id', '=', id)
+    .execute();
 }
 
 export interface VaultResource {
@@ -103,9 +121,16 @@ export async function vaultsOfVolumes(db: Db, volumeIds: readonly string[]): Pro
   return new Map(rows.map((r) => [r.volume_id, r.vault_id]));
 }
 
-export async function addVaultResources(db: Db, vaultId: string, resources: ReadonlyArray<{ volumeId: string; name: string | null }>): Promise<void> {
+export async function addVaultResources(
+  db: Db,
+  vaultId: string,
+  resources: ReadonlyArray<{ volumeId: string; name: string | null }>,
+): Promise<void> {
   if (resources.length === 0) return;
-  await db.insertInto('cbr_vault_resources').values(resources.map((r) => ({ vault_id: vaultId, volume_id: r.volumeId, name: r.name }))).execute();
+  await db
+    .insertInto('cbr_vault_resources')
+    .values(resources.map((r) => ({ vault_id: vaultId, volume_id: r.volumeId, name: r.name })))
+    .execute();
 }
 
 export async function removeVaultResources(db: Db, vaultId: string, volumeIds: readonly string[]): Promise<void> {

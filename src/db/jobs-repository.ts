@@ -1,7 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, Db, JobRow } from './schema.js';
 
-
 export interface NewJob {
   kind: string;
   resourceId: string;
@@ -81,7 +80,13 @@ export async function renewLease(db: Db, jobId: number, owner: string, leaseSeco
 export async function finishJob(db: Db, jobId: number, owner: string, outcome: 'done' | 'failed', error?: string): Promise<boolean> {
   const row = await db
     .updateTable('jobs')
-    .set({ status: outcome, last_error: error?.slice(0, 2000) ?? null, lease_owner: null, lease_expires_at: null, updated_at: sql<Date>`now()` })
+    .set({
+      status: outcome,
+      last_error: error?.slice(0, 2000) ?? null,
+      lease_owner: null,
+      lease_expires_at: null,
+      updated_at: sql<Date>`now()`,
+    })
     .where('id', '=', jobId)
     .where('lease_owner', '=', owner)
     .where('status', '=', 'running')

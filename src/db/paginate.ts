@@ -11,8 +11,7 @@ export function paginate<DB, TB extends keyof DB, O>(
   marker: { table: string; row: { id: string } } | null,
   nullableTextColumns: readonly string[] = [],
 ): SelectQueryBuilder<DB, TB, O> {
-  const expr = (column: string) =>
-    nullableTextColumns.includes(column) ? sql`coalesce(${sql.ref(column)}, '')` : sql.ref(column);
+  const expr = (column: string) => (nullableTextColumns.includes(column) ? sql`coalesce(${sql.ref(column)}, '')` : sql.ref(column));
   let q = applyFilters(qb, params);
   if (marker) {
     // The marker's values are read in SQL, not sent back from JS: a JS Date would drop
@@ -27,7 +26,12 @@ export function paginate<DB, TB extends keyof DB, O>(
       const cmp = key.dir === 'asc' ? sql`>` : sql`<`;
       return sql.join([...equal, sql`${expr(key.column)} ${cmp} ${value(key.column)}`], sql` AND `);
     });
-    q = q.where(sql<SqlBool>`(${sql.join(branches.map((b) => sql`(${b})`), sql` OR `)})` as Expression<SqlBool>);
+    q = q.where(
+      sql<SqlBool>`(${sql.join(
+        branches.map((b) => sql`(${b})`),
+        sql` OR `,
+      )})` as Expression<SqlBool>,
+    );
   }
   for (const key of params.sort) q = q.orderBy(expr(key.column), key.dir);
   return q.offset(params.offset).limit(params.limit);

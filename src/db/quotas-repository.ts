@@ -28,7 +28,14 @@ export async function lockProjectQuota(db: Db, projectId: string): Promise<void>
 
 /** Usage of every quota resource of a project, from the live rows. */
 export async function projectUsage(db: Db, projectId: string): Promise<Record<string, number>> {
-  const r = await sql<{ volumes: number; gigabytes: number; snapshots: number; snapshot_gb: number; backups: number; backup_gigabytes: number }>`
+  const r = await sql<{
+    volumes: number;
+    gigabytes: number;
+    snapshots: number;
+    snapshot_gb: number;
+    backups: number;
+    backup_gigabytes: number;
+  }>`
     SELECT
       (SELECT count(*) FROM volumes WHERE project_id = ${projectId} AND NOT deleted) AS volumes,
       (SELECT coalesce(sum(size), 0) FROM volumes WHERE project_id = ${projectId} AND NOT deleted) AS gigabytes,

@@ -1,7 +1,6 @@
 import { type Expression, type SqlBool, type Transaction, sql } from 'kysely';
 import type { Database, Db } from './schema.js';
 
-
 /** The key/value metadata tables of volumes and snapshots (same shape, different owner column). */
 export type MetadataTable = 'volume_metadata' | 'snapshot_metadata';
 const OWNER: Record<MetadataTable, string> = { volume_metadata: 'volume_id', snapshot_metadata: 'snapshot_id' };
@@ -33,7 +32,12 @@ export async function mergeMetadata(db: Db, table: MetadataTable, ownerId: strin
 }
 
 /** Replaces the whole map (PUT .../metadata, create). Needs a transaction to be atomic. */
-export async function replaceMetadata(trx: Transaction<Database>, table: MetadataTable, ownerId: string, pairs: Record<string, string>): Promise<void> {
+export async function replaceMetadata(
+  trx: Transaction<Database>,
+  table: MetadataTable,
+  ownerId: string,
+  pairs: Record<string, string>,
+): Promise<void> {
   await sql`DELETE FROM ${sql.table(table)} WHERE ${sql.ref(OWNER[table])} = ${ownerId}`.execute(trx);
   await mergeMetadata(trx, table, ownerId, pairs);
 }

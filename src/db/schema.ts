@@ -344,8 +344,22 @@ export type NewJobRow = Insertable<JobsTable>;
 export interface BackupViewRow
   extends Pick<
     BackupRow,
-    | 'id' | 'project_id' | 'user_id' | 'volume_id' | 'availability_zone' | 'display_name' | 'display_description' | 'container'
-    | 'parent_id' | 'status' | 'fail_reason' | 'size' | 'object_count' | 'num_dependent_backups' | 'snapshot_id' | 'encryption_key_id'
+    | 'id'
+    | 'project_id'
+    | 'user_id'
+    | 'volume_id'
+    | 'availability_zone'
+    | 'display_name'
+    | 'display_description'
+    | 'container'
+    | 'parent_id'
+    | 'status'
+    | 'fail_reason'
+    | 'size'
+    | 'object_count'
+    | 'num_dependent_backups'
+    | 'snapshot_id'
+    | 'encryption_key_id'
   > {
   created_at_utc: string;
   updated_at_utc: string | null;

@@ -6,7 +6,6 @@ import type { Db, NewSnapshotRow, SnapshotRow, SnapshotUpdate } from './schema.j
 import { type Scope, isUuid } from './scope.js';
 import { msNow } from './volumes-repository.js';
 
-
 /** A live (not soft-deleted) snapshot visible in `scope`, or undefined. */
 export async function findSnapshot(db: Db, id: string, scope: Scope): Promise<SnapshotRow | undefined> {
   if (!isUuid(id)) return undefined; // never let a malformed id reach a uuid cast
@@ -16,14 +15,23 @@ export async function findSnapshot(db: Db, id: string, scope: Scope): Promise<Sn
 }
 
 export async function insertSnapshot(db: Db, row: NewSnapshotRow): Promise<SnapshotRow> {
-  return db.insertInto('snapshots').values({ created_at: msNow(), ...row }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('snapshots')
+    .values({ created_at: msNow(), ...row })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /**
  * The compare-and-set every snapshot status change goes through:
  * `UPDATE snapshots SET ... WHERE id = $1 AND status = ANY($from) AND NOT deleted RETURNING *`.
  */
-export async function transitionSnapshot(db: Db, id: string, from: readonly string[], set: SnapshotUpdate): Promise<SnapshotRow | undefined> {
+export async function transitionSnapshot(
+  db: Db,
+  id: string,
+  from: readonly string[],
+  set: SnapshotUpdate,
+): Promise<SnapshotRow | undefined> {
   return db
     .updateTable('snapshots')
     .set({ ...set, updated_at: msNow() })
@@ -41,7 +49,13 @@ export async function setSnapshotProgress(db: Db, id: string, progress: string):
 
 /** Name/description of a live snapshot (no status condition, as Cinder). */
 export async function updateSnapshotFields(db: Db, id: string, set: SnapshotUpdate): Promise<SnapshotRow | undefined> {
-  return db.updateTable('snapshots').set({ ...set, updated_at: msNow() }).where('id', '=', id).where('deleted', '=', false).returningAll().executeTakeFirst();
+  return db
+    .updateTable('snapshots')
+    .set({ ...set, updated_at: msNow() })
+    .where('id', '=', id)
+    .where('deleted', '=', false)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** Soft-deletes a `deleting` snapshot (its delete job is done). */
@@ -79,7 +93,10 @@ export async function listSnapshots(
   const rows = await paginate(base.selectAll(), params, marker && { table: 'snapshots', row: marker }, SNAPSHOT_NULLABLE_TEXT).execute();
   let total: number | null = null;
   if (params.withCount) {
-    const r = await applyFilters(base.select((eb) => eb.fn.countAll<number>().as('n')), params).executeTakeFirstOrThrow();
+    const r = await applyFilters(
+      base.select((eb) => eb.fn.countAll<number>().as('n')),
+      params,
+    ).executeTakeFirstOrThrow();
     total = Number(r.n);
   }
   return { rows, total };

@@ -1,7 +1,4 @@
-
 import type { Db, NewTroveBackupRow, TroveBackupRow } from './schema.js';
-
-
 
 export const TROVE_RUNNING = ['NEW', 'BUILDING'] as const;
 
@@ -18,7 +15,13 @@ export async function findTroveBackup(db: Db, id: string, projectId: string | nu
 
 /** Live backups of a project by exact name (the clients resolve names through a 404 then the list). */
 export async function findTroveBackupsByName(db: Db, name: string, projectId: string): Promise<TroveBackupRow[]> {
-  return db.selectFrom('trove_backups').selectAll().where('name', '=', name).where('project_id', '=', projectId).where('deleted', '=', false).execute();
+  return db
+    .selectFrom('trove_backups')
+    .selectAll()
+    .where('name', '=', name)
+    .where('project_id', '=', projectId)
+    .where('deleted', '=', false)
+    .execute();
 }
 
 export interface TroveBackupFilter {
@@ -38,15 +41,28 @@ export async function listTroveBackups(db: Db, f: TroveBackupFilter): Promise<Tr
 
 /** Moves a backup from one of `from` to `to` (with extra columns); false when it was not in `from`. */
 export async function transitionTroveBackup(
-  db: Db, id: string, from: readonly string[], to: string, set: Partial<Pick<TroveBackupRow, 'fail_reason' | 'size_bytes' | 'stored_bytes'>> = {},
+  db: Db,
+  id: string,
+  from: readonly string[],
+  to: string,
+  set: Partial<Pick<TroveBackupRow, 'fail_reason' | 'size_bytes' | 'stored_bytes'>> = {},
 ): Promise<boolean> {
-  const r = await db.updateTable('trove_backups').set({ ...set, status: to, updated_at: new Date() })
-    .where('id', '=', id).where('deleted', '=', false).where('status', 'in', [...from]).executeTakeFirst();
+  const r = await db
+    .updateTable('trove_backups')
+    .set({ ...set, status: to, updated_at: new Date() })
+    .where('id', '=', id)
+    .where('deleted', '=', false)
+    .where('status', 'in', [...from])
+    .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
 
 export async function markTroveBackupDeleted(db: Db, id: string): Promise<void> {
-  await db.updateTable('trove_backups').set({ deleted: true, deleted_at: new Date(), updated_at: new Date() }).where('id', '=', id).execute();
+  await db
+    .updateTable('trove_backups')
+    .set({ deleted: true, deleted_at: new Date(), updated_at: new Date() })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** The live children of a backup (incrementals whose parent it is). */
@@ -56,27 +72,48 @@ export async function troveBackupChildren(db: Db, id: string): Promise<TroveBack
 
 /** The instance's running backup, if any (the instance then shows BACKUP). */
 export async function runningTroveBackup(db: Db, instanceId: string): Promise<TroveBackupRow | undefined> {
-  return db.selectFrom('trove_backups').selectAll().where('instance_id', '=', instanceId).where('deleted', '=', false)
-    .where('status', 'in', [...TROVE_RUNNING]).executeTakeFirst();
+  return db
+    .selectFrom('trove_backups')
+    .selectAll()
+    .where('instance_id', '=', instanceId)
+    .where('deleted', '=', false)
+    .where('status', 'in', [...TROVE_RUNNING])
+    .executeTakeFirst();
 }
 
 /** The newest COMPLETED backup of an instance (Trove's get_last_completed: by updated). */
 export async function lastCompletedTroveBackup(db: Db, instanceId: string): Promise<TroveBackupRow | undefined> {
-  return db.selectFrom('trove_backups').selectAll().where('instance_id', '=', instanceId).where('deleted', '=', false)
-    .where('status', '=', 'COMPLETED').orderBy('updated_at', 'desc').orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+  return db
+    .selectFrom('trove_backups')
+    .selectAll()
+    .where('instance_id', '=', instanceId)
+    .where('deleted', '=', false)
+    .where('status', '=', 'COMPLETED')
+    .orderBy('updated_at', 'desc')
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 /** Backups of a host still in a running status (a restart ends them). */
 export async function unfinishedTroveBackups(db: Db, host: string | null): Promise<TroveBackupRow[]> {
-  let q = db.selectFrom('trove_backups').selectAll().where('deleted', '=', false).where('status', 'in', [...TROVE_RUNNING]);
+  let q = db
+    .selectFrom('trove_backups')
+    .selectAll()
+    .where('deleted', '=', false)
+    .where('status', 'in', [...TROVE_RUNNING]);
   if (host !== null) q = q.where('host', '=', host);
   return q.execute();
 }
 
 /** Live backups of a project (the backups quota counts them with volume backups). */
 export async function countTroveBackups(db: Db, projectId: string): Promise<{ count: number; bytes: number }> {
-  const r = await db.selectFrom('trove_backups').select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.sum<string>('size_bytes').as('b')])
-    .where('project_id', '=', projectId).where('deleted', '=', false).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom('trove_backups')
+    .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.sum<string>('size_bytes').as('b')])
+    .where('project_id', '=', projectId)
+    .where('deleted', '=', false)
+    .executeTakeFirstOrThrow();
   return { count: Number(r.n), bytes: Number(r.b ?? 0) };
 }
 

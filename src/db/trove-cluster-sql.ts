@@ -38,7 +38,12 @@ const literal = (s: string) => pg.Client.prototype.escapeLiteral(s);
  * owner may create in its `public` schema by default, so the first user granted a
  * database becomes its owner, and every granted user also gets CREATE on `public`.
  */
-export async function createDatabasesAndUsers(socketDir: string, port: number, databases: string[], users: ClusterUserSpec[]): Promise<void> {
+export async function createDatabasesAndUsers(
+  socketDir: string,
+  port: number,
+  databases: string[],
+  users: ClusterUserSpec[],
+): Promise<void> {
   const admin = await connectCluster(socketDir, port);
   try {
     for (const u of users) {

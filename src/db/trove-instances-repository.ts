@@ -15,10 +15,15 @@ export async function findInstance(db: Db, id: string, projectId?: string): Prom
 }
 
 /** A project's live instances, newest first, `limit` of them after the `marker` instance. */
-export async function listInstances(db: Db, projectId: string, page: { limit: number; marker?: TroveInstanceRow }): Promise<TroveInstanceRow[]> {
+export async function listInstances(
+  db: Db,
+  projectId: string,
+  page: { limit: number; marker?: TroveInstanceRow },
+): Promise<TroveInstanceRow[]> {
   let q = db.selectFrom('trove_instances').selectAll().where('project_id', '=', projectId).where('deleted', '=', false);
   const m = page.marker;
-  if (m) q = q.where((eb) => eb.or([eb('created_at', '<', m.created_at), eb.and([eb('created_at', '=', m.created_at), eb('id', '<', m.id)])]));
+  if (m)
+    q = q.where((eb) => eb.or([eb('created_at', '<', m.created_at), eb.and([eb('created_at', '=', m.created_at), eb('id', '<', m.id)])]));
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
 }
 
@@ -57,7 +62,12 @@ export interface InstanceChange {
  * the updated row, or undefined when the instance was not in one of `from` (lost race).
  * A fault message also stamps fault_at.
  */
-export async function transitionInstance(db: Db, id: string, from: readonly string[], change: InstanceChange): Promise<TroveInstanceRow | undefined> {
+export async function transitionInstance(
+  db: Db,
+  id: string,
+  from: readonly string[],
+  change: InstanceChange,
+): Promise<TroveInstanceRow | undefined> {
   return db
     .updateTable('trove_instances')
     .set({

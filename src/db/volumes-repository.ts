@@ -5,7 +5,6 @@ import { applyFilters, paginate } from './paginate.js';
 import { hasMetadata } from './resource-metadata.js';
 import type { Database, Db, NewVolumeRow, VolumeRow, VolumeUpdate } from './schema.js';
 
-
 /**
  * Timestamps written with millisecond precision. NOTE: keyset pagination passes the
  * marker row's timestamps back as JS Dates (milliseconds); a microsecond value from
@@ -14,7 +13,6 @@ import type { Database, Db, NewVolumeRow, VolumeRow, VolumeUpdate } from './sche
 export function msNow(): Date {
   return new Date();
 }
-
 
 export type AttachmentRow = Selectable<Database['volume_attachments']>;
 
@@ -27,7 +25,11 @@ export async function findVolume(db: Db, id: string, scope: Scope): Promise<Volu
 }
 
 export async function insertVolume(db: Db, row: NewVolumeRow): Promise<VolumeRow> {
-  return db.insertInto('volumes').values({ created_at: msNow(), ...row }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('volumes')
+    .values({ created_at: msNow(), ...row })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /**
@@ -50,7 +52,12 @@ export async function transitionVolume(db: Db, id: string, from: readonly string
  * The delete CAS: status in `from`, not attached, and (unless `withSnapshots`) no live
  * snapshot, all in the one UPDATE so a concurrent attach or snapshot cannot slip in.
  */
-export async function transitionVolumeToDeleting(db: Db, id: string, from: readonly string[], withSnapshots: boolean): Promise<VolumeRow | undefined> {
+export async function transitionVolumeToDeleting(
+  db: Db,
+  id: string,
+  from: readonly string[],
+  withSnapshots: boolean,
+): Promise<VolumeRow | undefined> {
   let q = db
     .updateTable('volumes')
     .set({ status: 'deleting', previous_status: sql<string>`status`, updated_at: msNow() })
@@ -60,7 +67,14 @@ export async function transitionVolumeToDeleting(db: Db, id: string, from: reado
     .where(sql<boolean>`status = ANY(${sql.val([...from])}::text[])`);
   if (!withSnapshots) {
     q = q.where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('snapshots').select('snapshots.id').whereRef('snapshots.volume_id', '=', 'volumes.id').where('snapshots.deleted', '=', false))),
+      not(
+        exists(
+          selectFrom('snapshots')
+            .select('snapshots.id')
+            .whereRef('snapshots.volume_id', '=', 'volumes.id')
+            .where('snapshots.deleted', '=', false),
+        ),
+      ),
     );
   }
   return q.returningAll().executeTakeFirst();
@@ -68,7 +82,13 @@ export async function transitionVolumeToDeleting(db: Db, id: string, from: reado
 
 /** Updates non-status fields (name, description, readonly flag) of a live volume. */
 export async function updateVolumeFields(db: Db, id: string, set: VolumeUpdate): Promise<VolumeRow | undefined> {
-  return db.updateTable('volumes').set({ ...set, updated_at: msNow() }).where('id', '=', id).where('deleted', '=', false).returningAll().executeTakeFirst();
+  return db
+    .updateTable('volumes')
+    .set({ ...set, updated_at: msNow() })
+    .where('id', '=', id)
+    .where('deleted', '=', false)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** Soft-deletes a volume that is `deleting` (the last step of a delete). */
@@ -93,7 +113,10 @@ export async function listVolumes(
   const rows = await paginate(base.selectAll(), params, marker && { table: 'volumes', row: marker }, VOLUME_NULLABLE_TEXT).execute();
   let total: number | null = null;
   if (params.withCount) {
-    const r = await applyFilters(base.select((eb) => eb.fn.countAll<number>().as('n')), params).executeTakeFirstOrThrow();
+    const r = await applyFilters(
+      base.select((eb) => eb.fn.countAll<number>().as('n')),
+      params,
+    ).executeTakeFirstOrThrow();
     total = Number(r.n);
   }
   return { rows, total };
@@ -108,7 +131,13 @@ export async function liveSnapshotsOf(db: Db, volumeId: string): Promise<Array<{
 export async function attachmentsFor(db: Db, volumeIds: readonly string[]): Promise<Map<string, AttachmentRow[]>> {
   const out = new Map<string, AttachmentRow[]>(volumeIds.map((id) => [id, []]));
   if (volumeIds.length === 0) return out;
-  const rows = await db.selectFrom('volume_attachments').selectAll().where('volume_id', 'in', [...volumeIds]).where('deleted', '=', false).orderBy('attached_at').execute();
+  const rows = await db
+    .selectFrom('volume_attachments')
+    .selectAll()
+    .where('volume_id', 'in', [...volumeIds])
+    .where('deleted', '=', false)
+    .orderBy('attached_at')
+    .execute();
   for (const r of rows) out.get(r.volume_id)?.push(r);
   return out;
 }
@@ -119,7 +148,11 @@ export async function insertAttachment(db: Db, row: Insertable<Database['volume_
 
 /** Marks a volume's attachments (or one of them) detached; returns how many changed. */
 export async function detachAttachments(db: Db, volumeId: string, attachmentId?: string): Promise<number> {
-  let q = db.updateTable('volume_attachments').set({ deleted: true, detached_at: msNow() }).where('volume_id', '=', volumeId).where('deleted', '=', false);
+  let q = db
+    .updateTable('volume_attachments')
+    .set({ deleted: true, detached_at: msNow() })
+    .where('volume_id', '=', volumeId)
+    .where('deleted', '=', false);
   if (attachmentId) q = q.where('id', '=', attachmentId);
   const res = await q.executeTakeFirst();
   return Number(res.numUpdatedRows);

@@ -29,7 +29,9 @@ export function createBackupEngine(options: BackupEngineOptions): BackupEngine &
   // Memory = (chunks in flight + buffers) x object size for the whole engine, however many
   // operations run: one buffer per worker plus one being read or written keeps the pool busy.
   const ctx: EngineContext = {
-    options: engineOptions, pool, metrics: createEngineMetrics(registry),
+    options: engineOptions,
+    pool,
+    metrics: createEngineMetrics(registry),
     chunkBudget: new Semaphore(Math.max(1, options.chunksInFlight)),
     buffers: new BufferPool(pool.size + 1, options.objectSize + 1),
   };

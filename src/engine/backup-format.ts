@@ -48,12 +48,7 @@ function headerJson(h: BackupHeader): Record<string, PyJson> {
 }
 
 /** The `_metadata` document, byte-identical to what Cinder's driver writes. */
-export function renderMetadata(
-  h: BackupHeader,
-  objects: ObjectEntry[],
-  parentId: string | null,
-  volumeMeta: string | null,
-): string {
+export function renderMetadata(h: BackupHeader, objects: ObjectEntry[], parentId: string | null, volumeMeta: string | null): string {
   return pythonJsonDumps({
     ...headerJson(h),
     objects: objects.map((o) => ({

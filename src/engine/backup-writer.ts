@@ -1,7 +1,16 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
-import { dataObjectName, metadataName, parseSha256File, renderMetadata, renderSha256File, sha256FileName, type BackupHeader, type ObjectEntry } from './backup-format.js';
+import {
+  dataObjectName,
+  metadataName,
+  parseSha256File,
+  renderMetadata,
+  renderSha256File,
+  sha256FileName,
+  type BackupHeader,
+  type ObjectEntry,
+} from './backup-format.js';
 import { Semaphore } from './concurrency.js';
 import { DIGEST_BYTES, DigestList, digestsFromHex } from './digest-list.js';
 import { BackupIntegrityError, OperationCancelledError, type BackupRequest, type BackupResult, type ProgressHooks } from './engine-api.js';
@@ -19,7 +28,11 @@ async function readFully(fh: FileHandle, buf: Uint8Array, position: number, path
 }
 
 /** The parent's hash list, checked as Cinder checks it (reference §9.5). */
-async function loadParentHashes(store: ObjectStore, req: BackupRequest, blockSize: number): Promise<ReturnType<typeof digestsFromHex> | null> {
+async function loadParentHashes(
+  store: ObjectStore,
+  req: BackupRequest,
+  blockSize: number,
+): Promise<ReturnType<typeof digestsFromHex> | null> {
   if (!req.parent) return null;
   const name = sha256FileName(req.parent.location.prefix);
   let text: string;
@@ -46,7 +59,12 @@ async function loadParentHashes(store: ObjectStore, req: BackupRequest, blockSiz
  * OperationCancelledError (after deleting what it wrote) when `hooks.shouldCancel` says so,
  * BackupIntegrityError when the parent is unusable.
  */
-export async function runBackup(ctx: EngineContext, store: ObjectStore, req: BackupRequest, hooks: ProgressHooks = {}): Promise<BackupResult> {
+export async function runBackup(
+  ctx: EngineContext,
+  store: ObjectStore,
+  req: BackupRequest,
+  hooks: ProgressHooks = {},
+): Promise<BackupResult> {
   const { objectSize, blockSize, compression } = ctx.options;
   if (objectSize % blockSize !== 0) throw new Error('Chunk size is not multiple of block size for creating hash.');
   const { container, prefix } = req.location;
@@ -83,7 +101,14 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
   // Names and the hash list follow offsets, so each chunk is entered after the one before it
   // (`turn`); its uploads then run in parallel with later chunks. Holds one budget permit and,
   // until it is no longer needed, one buffer, and gives both back however it ends.
-  const runChunk = async (work: Promise<EncodeResult>, turn: Promise<void>, entered: () => void, offset: number, length: number, startedAt: number) => {
+  const runChunk = async (
+    work: Promise<EncodeResult>,
+    turn: Promise<void>,
+    entered: () => void,
+    offset: number,
+    length: number,
+    startedAt: number,
+  ) => {
     let buf: ArrayBuffer | null = null;
     let bufLost = true; // transferred to a worker until the result brings it back
     try {
@@ -101,7 +126,7 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
         return put(name, body, o.bodyMd5);
       });
       entered();
-      if (r.objects.every((o) => o.body)) (ctx.buffers.release(r.buf), (buf = null));
+      if (r.objects.every((o) => o.body)) ctx.buffers.release(r.buf), (buf = null);
       await Promise.all(puts);
       bytesDone += length;
       ctx.metrics.chunkSeconds.observe({ operation: 'backup' }, (performance.now() - startedAt) / 1000);
@@ -151,7 +176,12 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
       const blocks = Math.ceil(length / blockSize);
       const work = ctx.pool.run(
         {
-          kind: 'encode', buf, length, blockSize, compression, bodyMd5: store.wantsContentMd5,
+          kind: 'encode',
+          buf,
+          length,
+          blockSize,
+          compression,
+          bodyMd5: store.wantsContentMd5,
           // Copies (slice), not views: a view would carry the parent's whole list to the worker.
           parent: parentHashes && {
             digests: parentHashes.digests.slice(firstBlock * DIGEST_BYTES, (firstBlock + blocks) * DIGEST_BYTES),
@@ -180,7 +210,13 @@ export async function runBackup(ctx: EngineContext, store: ObjectStore, req: Bac
   }
   if (failure) throw failure;
 
-  const header: BackupHeader = { backupId: req.backupId, volumeId: req.volumeId, name: req.name, description: req.description, createdAt: req.createdAt };
+  const header: BackupHeader = {
+    backupId: req.backupId,
+    volumeId: req.volumeId,
+    name: req.name,
+    description: req.description,
+    createdAt: req.createdAt,
+  };
   // Cinder's order: the hash list, then _metadata last (its presence marks a complete backup).
   for (const [key, body] of [
     [sha256FileName(prefix), renderSha256File(header, blockSize, digests)],

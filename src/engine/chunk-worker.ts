@@ -50,7 +50,10 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
   // Runs to store: the whole chunk for a full backup; maximal runs of changed blocks otherwise.
   const runs: Array<[number, number]> = [];
   for (let i = 0; i < nBlocks; ) {
-    if (unchanged(i)) { i++; continue; }
+    if (unchanged(i)) {
+      i++;
+      continue;
+    }
     let j = i + 1;
     while (j < nBlocks && !unchanged(j)) j++;
     runs.push([i, j]);
@@ -61,7 +64,14 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
     const end = Math.min(b * t.blockSize, t.length);
     if (zero.subarray(a, b).every((z) => z === 1)) {
       const z = zeroObject(end - start, t.compression);
-      return { relOffset: start, length: end - start, compression: z.compression, md5: z.md5, bodyMd5: z.bodyMd5, body: new Uint8Array(z.body) };
+      return {
+        relOffset: start,
+        length: end - start,
+        compression: z.compression,
+        md5: z.md5,
+        bodyMd5: z.bodyMd5,
+        body: new Uint8Array(z.body),
+      };
     }
     const raw = data.subarray(start, end);
     const md5Raw = createHash('md5').update(raw).digest();

@@ -164,7 +164,12 @@ export function zeroObject(length: number, compression: Compression): ZeroObject
     const body = compression === 'none' ? zeros : compress(zeros, compression);
     const md5 = createHash('md5').update(zeros).digest('hex');
     const stored = body.length < length ? body : zeros;
-    hit = { body: stored, compression: stored === zeros ? 'none' : compression, md5, bodyMd5: createHash('md5').update(stored).digest('base64') };
+    hit = {
+      body: stored,
+      compression: stored === zeros ? 'none' : compression,
+      md5,
+      bodyMd5: createHash('md5').update(stored).digest('base64'),
+    };
     // Bounded: chunks have at most two distinct lengths (full and tail) per run, plus incremental runs.
     if (zeroCache.size > 64) zeroCache.clear();
     zeroCache.set(key, hit);

@@ -3,7 +3,14 @@ import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../storage/object-store.js';
 import { parseSha256File, sha256FileName } from './backup-format.js';
 import { OperationCancelledError, type BackupEngine, type BackupLocation, type ProgressHooks } from './engine-api.js';
-import { blockListDigest, fileSubPrefix, type FileEntry, type FilePiece, type FileSetManifest, type RegularFileEntry } from './file-set-manifest.js';
+import {
+  blockListDigest,
+  fileSubPrefix,
+  type FileEntry,
+  type FilePiece,
+  type FileSetManifest,
+  type RegularFileEntry,
+} from './file-set-manifest.js';
 
 /** One item of the tree to back up, as the caller walked it. */
 export type FileSetSource =
@@ -44,7 +51,11 @@ async function localBlockHashes(absPath: string, offset: number, length: number,
       const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, length - pos), offset + pos);
       if (bytesRead === 0) break;
       for (let o = 0; o < bytesRead; o += blockSize) {
-        out.push(createHash('sha256').update(buf.subarray(o, Math.min(o + blockSize, bytesRead))).digest('hex'));
+        out.push(
+          createHash('sha256')
+            .update(buf.subarray(o, Math.min(o + blockSize, bytesRead)))
+            .digest('hex'),
+        );
       }
       pos += bytesRead;
     }
@@ -71,7 +82,10 @@ async function sizeOf(absPath: string): Promise<number | null> {
  * file that shrinks while read is read again (the caller's WAL replay repairs torn content).
  */
 export async function backupFileSet(
-  engine: BackupEngine, store: ObjectStore, req: FileSetBackupRequest, hooks: ProgressHooks = {},
+  engine: BackupEngine,
+  store: ObjectStore,
+  req: FileSetBackupRequest,
+  hooks: ProgressHooks = {},
 ): Promise<FileSetBackupResult> {
   const parentFiles = new Map<string, RegularFileEntry>();
   // A parent hashed with another block size cannot be compared with: everything is stored in full.
@@ -82,13 +96,26 @@ export async function backupFileSet(
   let done = 0;
   const total = req.sources.length;
 
-  const storePiece = async (absPath: string, index: number, n: number, offset: number, length: number, parentPiece: FilePiece | null): Promise<FilePiece> => {
+  const storePiece = async (
+    absPath: string,
+    index: number,
+    n: number,
+    offset: number,
+    length: number,
+    parentPiece: FilePiece | null,
+  ): Promise<FilePiece> => {
     const sub = fileSubPrefix(req.location.prefix, (req.firstIndex ?? 0) + index, n);
     const r = await engine.backup(store, {
-      backupId: req.backupId, volumeId: req.ownerId, name: absPath, description: null, createdAt: req.createdAt,
+      backupId: req.backupId,
+      volumeId: req.ownerId,
+      name: absPath,
+      description: null,
+      createdAt: req.createdAt,
       location: { container: req.location.container, prefix: sub },
       source: { path: absPath, sizeBytes: length, offset },
-      parent: parentPiece ? { backupId: usableParent!.backupId, location: { container: req.location.container, prefix: parentPiece.chain.at(-1)! } } : null,
+      parent: parentPiece
+        ? { backupId: usableParent!.backupId, location: { container: req.location.container, prefix: parentPiece.chain.at(-1)! } }
+        : null,
       volumeMeta: null,
     });
     result.storedBytes += r.storedBytes;
@@ -141,15 +168,20 @@ export async function backupFileSet(
       const index = next++;
       const src = req.sources[index]!;
       if (hooks.shouldCancel && (await hooks.shouldCancel())) throw new OperationCancelledError('backup cancelled');
-      entries[index] = src.type === 'file' ? await backupFile(src, index) : src.type === 'dir' ? { type: 'dir', path: src.path, mode: src.mode } : src;
+      entries[index] =
+        src.type === 'file' ? await backupFile(src, index) : src.type === 'dir' ? { type: 'dir', path: src.path, mode: src.mode } : src;
       hooks.onProgress?.(++done, total);
     }
   };
   // Every worker ends before the first failure is thrown, so the caller's cleanup sees all objects.
-  const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, req.concurrency ?? 8) }, () => worker().catch((err: unknown) => {
-    failed = true;
-    throw err;
-  })));
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: Math.max(1, req.concurrency ?? 8) }, () =>
+      worker().catch((err: unknown) => {
+        failed = true;
+        throw err;
+      }),
+    ),
+  );
   const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (rejected) throw rejected.reason;
 

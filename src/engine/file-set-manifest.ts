@@ -50,7 +50,8 @@ export const manifestName = (prefix: string): string => `${prefix}_manifest`;
 const manifestDigestName = (prefix: string): string => `${prefix}_manifest.sha256`;
 
 /** The sub-prefix of piece `piece` of the n-th file of a backup. */
-export const fileSubPrefix = (prefix: string, index: number, piece: number): string => `${prefix}_f${String(index).padStart(6, '0')}p${piece}`;
+export const fileSubPrefix = (prefix: string, index: number, piece: number): string =>
+  `${prefix}_f${String(index).padStart(6, '0')}p${piece}`;
 
 /** The digest a file entry records for a block-hash list. */
 export function blockListDigest(hexDigests: readonly string[]): string {

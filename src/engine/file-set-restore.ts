@@ -13,7 +13,8 @@ export interface FileSetRestoreResult {
 /** `path` inside `root`, refusing anything that climbs out of it (a manifest is data, not trusted). */
 function inside(root: string, path: string): string {
   const abs = resolve(root, path);
-  if (abs !== resolve(root) && !abs.startsWith(resolve(root) + sep)) throw new BackupIntegrityError(`manifest path ${path} leaves the target`);
+  if (abs !== resolve(root) && !abs.startsWith(resolve(root) + sep))
+    throw new BackupIntegrityError(`manifest path ${path} leaves the target`);
   return abs;
 }
 
@@ -23,7 +24,11 @@ function inside(root: string, path: string): string {
  * per object). Any missing or altered object is a BackupIntegrityError; nothing is guessed.
  */
 export async function restoreFileSet(
-  engine: BackupEngine, store: ObjectStore, container: string, manifest: FileSetManifest, targetDir: string,
+  engine: BackupEngine,
+  store: ObjectStore,
+  container: string,
+  manifest: FileSetManifest,
+  targetDir: string,
   hooks: ProgressHooks & { concurrency?: number } = {},
 ): Promise<FileSetRestoreResult> {
   await mkdir(targetDir, { recursive: true });
@@ -55,7 +60,8 @@ export async function restoreFileSet(
         await fh.close();
       }
       await chmod(abs, f.mode & 0o7777);
-      if (f.pieces.reduce((n, p) => n + p.length, 0) !== f.size) throw new BackupIntegrityError(`manifest entry ${f.path}: pieces do not cover its size`);
+      if (f.pieces.reduce((n, p) => n + p.length, 0) !== f.size)
+        throw new BackupIntegrityError(`manifest entry ${f.path}: pieces do not cover its size`);
       for (const p of f.pieces) {
         const r = await engine.restore(store, {
           chain: p.chain.map((prefix) => ({ container, prefix })),
@@ -70,10 +76,14 @@ export async function restoreFileSet(
       hooks.onProgress?.(done, total);
     }
   };
-  const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, hooks.concurrency ?? 4) }, () => worker().catch((err: unknown) => {
-    failed = true;
-    throw err;
-  })));
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: Math.max(1, hooks.concurrency ?? 4) }, () =>
+      worker().catch((err: unknown) => {
+        failed = true;
+        throw err;
+      }),
+    ),
+  );
   const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (rejected) throw rejected.reason;
   return result;

@@ -105,7 +105,9 @@ export function planFinalMap(layers: Layer[]): PlannedObject[] {
   }
   const end = covered.length === 0 ? 0 : covered[covered.length - 1]![1];
   if (covered.length > 1 || (covered[0] && covered[0][0] !== 0) || Math.ceil(end / last.blockSize) !== last.sha256s.length) {
-    throw integrityError(`the objects of ${metadataName(last.location.prefix)} do not cover the ${last.sha256s.length} blocks of its _sha256file`);
+    throw integrityError(
+      `the objects of ${metadataName(last.location.prefix)} do not cover the ${last.sha256s.length} blocks of its _sha256file`,
+    );
   }
   for (const p of plan) {
     if (p.layer === last || p.layer.blockSize !== last.blockSize || p.entry.offset % last.blockSize !== 0) continue;

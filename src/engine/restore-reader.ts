@@ -4,7 +4,14 @@ import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.j
 import { Semaphore } from './concurrency.js';
 import { DIGEST_BYTES, digestHex } from './digest-list.js';
 import type { EngineContext } from './engine-context.js';
-import { OperationCancelledError, type BackupLocation, type ProgressHooks, type RestoreRequest, type RestoreResult, type VerifyResult } from './engine-api.js';
+import {
+  OperationCancelledError,
+  type BackupLocation,
+  type ProgressHooks,
+  type RestoreRequest,
+  type RestoreResult,
+  type VerifyResult,
+} from './engine-api.js';
 import { integrityError, loadLayer, planFinalMap, type PlannedObject } from './restore-plan.js';
 import { WorkerTaskError } from './worker-pool.js';
 import { owned, type DecodeResult } from './worker-protocol.js';
@@ -17,7 +24,12 @@ import { owned, type DecodeResult } from './worker-protocol.js';
  * corrupt hash list).
  */
 async function fetchVerified(
-  ctx: EngineContext, store: ObjectStore, p: PlannedObject, fetchSlots: Semaphore, wantZero: boolean, takeOut: () => Promise<ArrayBuffer | null>,
+  ctx: EngineContext,
+  store: ObjectStore,
+  p: PlannedObject,
+  fetchSlots: Semaphore,
+  wantZero: boolean,
+  takeOut: () => Promise<ArrayBuffer | null>,
   signal: AbortSignal,
 ): Promise<DecodeResult & { storedBytes: number }> {
   const { entry, layer } = p;
@@ -37,8 +49,14 @@ async function fetchVerified(
   try {
     r = await ctx.pool.run(
       {
-        kind: 'decode', data, compression: entry.compression, length: entry.length, blockSize: layer.blockSize,
-        wantZeroFlags: wantZero, wantMd5: !onGrid, out,
+        kind: 'decode',
+        data,
+        compression: entry.compression,
+        length: entry.length,
+        blockSize: layer.blockSize,
+        wantZeroFlags: wantZero,
+        wantMd5: !onGrid,
+        out,
       },
       out ? [data.buffer as ArrayBuffer, out] : [data.buffer as ArrayBuffer],
     );
@@ -70,7 +88,7 @@ function writeRanges(p: PlannedObject, blockSize: number, zero: Uint8Array | nul
       const blockEnd = Math.min(e, p.entry.offset + (Math.floor((pos - p.entry.offset) / blockSize) + 1) * blockSize);
       const isZero = zero[Math.floor((pos - p.entry.offset) / blockSize)] === 1;
       if (!isZero && runStart < 0) runStart = pos;
-      if (isZero && runStart >= 0) (out.push([runStart, pos]), (runStart = -1));
+      if (isZero && runStart >= 0) out.push([runStart, pos]), (runStart = -1);
       pos = blockEnd;
     }
     if (runStart >= 0) out.push([runStart, e]);
@@ -90,7 +108,13 @@ interface PlanOutcome {
  * Loads the chain, plans the final block map and streams every planned object through fetch ->
  * decode+verify (pool) -> `target` (positional writes), within the engine-wide chunk budget.
  */
-async function runPlan(ctx: EngineContext, store: ObjectStore, chain: BackupLocation[], hooks: ProgressHooks, target: { fh: FileHandle; isNew: boolean; offset: number } | null): Promise<PlanOutcome> {
+async function runPlan(
+  ctx: EngineContext,
+  store: ObjectStore,
+  chain: BackupLocation[],
+  hooks: ProgressHooks,
+  target: { fh: FileHandle; isNew: boolean; offset: number } | null,
+): Promise<PlanOutcome> {
   const layers = [];
   for (const location of chain) layers.push(await loadLayer(store, location));
   const plan = planFinalMap(layers);
@@ -125,7 +149,8 @@ async function runPlan(ctx: EngineContext, store: ObjectStore, chain: BackupLoca
     const startedAt = performance.now();
     const task = (async () => {
       let out: ArrayBuffer | null = null;
-      const takeOut = async (): Promise<ArrayBuffer | null> => (out = p.entry.length < outSize ? await ctx.buffers.acquire(abort.signal) : null);
+      const takeOut = async (): Promise<ArrayBuffer | null> =>
+        (out = p.entry.length < outSize ? await ctx.buffers.acquire(abort.signal) : null);
       let r: (DecodeResult & { storedBytes: number }) | null = null;
       try {
         r = await fetchVerified(ctx, store, p, fetchSlots, target?.isNew ?? false, takeOut, abort.signal);
@@ -155,7 +180,8 @@ async function runPlan(ctx: EngineContext, store: ObjectStore, chain: BackupLoca
     if (target) {
       for (const [s, e] of writeRanges(p, p.layer.blockSize, target.isNew ? r.zero : null)) {
         const from = s - p.entry.offset;
-        for (let done = 0; done < e - s; ) done += (await target.fh.write(raw, from + done, e - s - done, target.offset + s + done)).bytesWritten;
+        for (let done = 0; done < e - s; )
+          done += (await target.fh.write(raw, from + done, e - s - done, target.offset + s + done)).bytesWritten;
         outcome.written += e - s;
       }
     }
@@ -169,7 +195,12 @@ async function runPlan(ctx: EngineContext, store: ObjectStore, chain: BackupLoca
  * fetched once, written at its offsets, one fsync at the end. A new target skips all-zero blocks.
  * Throws BackupIntegrityError on any mismatch or missing object, OperationCancelledError on cancel.
  */
-export async function runRestore(ctx: EngineContext, store: ObjectStore, req: RestoreRequest, hooks: ProgressHooks = {}): Promise<RestoreResult> {
+export async function runRestore(
+  ctx: EngineContext,
+  store: ObjectStore,
+  req: RestoreRequest,
+  hooks: ProgressHooks = {},
+): Promise<RestoreResult> {
   const fh = await open(req.target.path, 'r+');
   try {
     const o = await runPlan(ctx, store, req.chain, hooks, { fh, isNew: req.targetIsNew, offset: req.target.offset ?? 0 });
@@ -181,7 +212,12 @@ export async function runRestore(ctx: EngineContext, store: ObjectStore, req: Re
 }
 
 /** Runs every check of a restore over the chain without writing anywhere. */
-export async function runVerify(ctx: EngineContext, store: ObjectStore, chain: BackupLocation[], hooks: ProgressHooks = {}): Promise<VerifyResult> {
+export async function runVerify(
+  ctx: EngineContext,
+  store: ObjectStore,
+  chain: BackupLocation[],
+  hooks: ProgressHooks = {},
+): Promise<VerifyResult> {
   const o = await runPlan(ctx, store, chain, hooks, null);
   return { objectsChecked: o.objects, bytesChecked: o.bytes };
 }

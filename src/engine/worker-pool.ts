@@ -7,7 +7,10 @@ import type { DecodeResult, DecodeTask, EncodeResult, EncodeTask, WorkerReply } 
 /** A task failed inside a worker; `codecError` marks undecodable input (an integrity failure). */
 export class WorkerTaskError extends Error {
   override name = 'WorkerTaskError';
-  constructor(message: string, readonly codecError: boolean) {
+  constructor(
+    message: string,
+    readonly codecError: boolean,
+  ) {
     super(message);
   }
 }

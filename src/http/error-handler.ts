@@ -39,7 +39,10 @@ function validationFault(err: FastifyError, req: FastifyRequest): HttpFault | nu
         ...v.params,
         code: v.keyword,
         message: v.message,
-        path: v.instancePath.split('/').slice(1).filter((p) => p !== ''),
+        path: v.instancePath
+          .split('/')
+          .slice(1)
+          .filter((p) => p !== ''),
       }) as unknown as Parameters<typeof cinderValidationMessage>[0][number],
   );
   return new HttpFault(400, 'badRequest', cinderValidationMessage(issues, root));
@@ -47,7 +50,10 @@ function validationFault(err: FastifyError, req: FastifyRequest): HttpFault | nu
 
 export function sendFault(reply: FastifyReply, status: number, message: string, retryAfter?: number): FastifyReply {
   if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
-  return reply.code(status).type('application/json').send(faultBody(status, message, retryAfter));
+  return reply
+    .code(status)
+    .type('application/json')
+    .send(faultBody(status, message, retryAfter));
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
@@ -83,7 +89,8 @@ export function frameworkErrorHandler(error: FastifyError, req: FastifyRequest, 
 function isDatabaseDown(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   if (typeof e?.code === 'string') {
-    if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08001', '08003'].includes(e.code)) return true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08001', '08003'].includes(e.code))
+      return true;
   }
   const msg = String(e?.message ?? '');
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(msg);

@@ -53,11 +53,7 @@ export function negotiate(header: string | undefined): ApiVersion {
   if (value.toLowerCase() === 'latest') return MAX;
   const v = parseVersion(value);
   if (!v) {
-    throw new HttpFault(
-      400,
-      'badRequest',
-      `API Version String ${value} is of invalid format. Must be of format MajorNum.MinorNum.`,
-    );
+    throw new HttpFault(400, 'badRequest', `API Version String ${value} is of invalid format. Must be of format MajorNum.MinorNum.`);
   }
   if (compareVersions(v, MIN) < 0 || compareVersions(v, MAX) > 0) {
     throw new HttpFault(

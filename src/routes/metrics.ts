@@ -6,7 +6,12 @@ function counter(registry: Registry): Counter<'method' | 'route' | 'status_code'
   const name = 'cinder_http_requests_total';
   return (
     (registry.getSingleMetric(name) as Counter<'method' | 'route' | 'status_code'> | undefined) ??
-    new Counter({ name, help: 'HTTP requests answered, by method, route pattern and status', labelNames: ['method', 'route', 'status_code'], registers: [registry] })
+    new Counter({
+      name,
+      help: 'HTTP requests answered, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status_code'],
+      registers: [registry],
+    })
   );
 }
 

@@ -16,8 +16,7 @@ export function tempPathFor(path: string, randomHex: string): string {
  */
 export function safeSegments(kind: 'container' | 'key', name: string): string[] {
   const segments = name.split('/');
-  const bad = (s: string) =>
-    s === '' || s === '.' || s === '..' || s.includes('\0') || s.includes('\\') || TEMP_PATTERN.test(s);
+  const bad = (s: string) => s === '' || s === '.' || s === '..' || s.includes('\0') || s.includes('\\') || TEMP_PATTERN.test(s);
   if (name.length === 0 || name.length > 1024 || segments.some(bad)) {
     throw new ObjectStoreError(`posix: invalid ${kind} name ${JSON.stringify(name.slice(0, 100))}`);
   }

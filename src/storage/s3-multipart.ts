@@ -70,9 +70,7 @@ export async function putMultipart(
       }),
     );
   } catch (err) {
-    await client
-      .send(new AbortMultipartUploadCommand({ Bucket: target.Bucket, Key: target.Key, UploadId }))
-      .catch(() => {}); // the original error is the one worth reporting
+    await client.send(new AbortMultipartUploadCommand({ Bucket: target.Bucket, Key: target.Key, UploadId })).catch(() => {}); // the original error is the one worth reporting
     throw err;
   }
 }

@@ -45,8 +45,7 @@ export function s3StoreOptionsFromConfig(c: Config): S3StoreOptions {
 }
 
 const md5Base64 = (body: Buffer): string => createHash('md5').update(body).digest('base64');
-const isNotFound = (err: unknown): boolean =>
-  httpStatusOf(err) === 404 || ['NoSuchKey', 'NotFound'].includes(errorCodeOf(err));
+const isNotFound = (err: unknown): boolean => httpStatusOf(err) === 404 || ['NoSuchKey', 'NotFound'].includes(errorCodeOf(err));
 
 /** The S3 store (Cinder's S3BackupDriver): a container is a bucket. */
 export class S3ObjectStore implements ObjectStore {
@@ -60,9 +59,7 @@ export class S3ObjectStore implements ObjectStore {
   constructor(private readonly options: S3StoreOptions) {
     this.defaultContainer = options.bucket;
     this.client = createS3Client(options);
-    this.sse = options.sseCustomerKey
-      ? { SSECustomerAlgorithm: 'AES256', SSECustomerKey: options.sseCustomerKey }
-      : {};
+    this.sse = options.sseCustomerKey ? { SSECustomerAlgorithm: 'AES256', SSECustomerKey: options.sseCustomerKey } : {};
   }
 
   async ensureContainer(container: string): Promise<void> {
@@ -179,7 +176,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   private async openChunks(
-    container: string, key: string, range?: { start: number; end: number },
+    container: string,
+    key: string,
+    range?: { start: number; end: number },
   ): Promise<{ chunks: AsyncGenerator<Uint8Array>; length: number; describe: string }> {
     const target = `${container}/${key}`;
     const open = async (start: number, end: number | undefined, etag?: string): Promise<OpenedBody> => {
@@ -200,6 +199,10 @@ export class S3ObjectStore implements ObjectStore {
     const wrappedOpen = (start: number, end: number | undefined, etag?: string) =>
       open(start, end, etag).catch((err: unknown) => Promise.reject(storeError('s3', 'get', target, err)));
     const describe = `s3 get ${target}`;
-    return { chunks: resumableChunks(wrappedOpen, first, { start: range?.start ?? 0, end: range?.end }, this.options.maxAttempts, describe), length: first.length, describe };
+    return {
+      chunks: resumableChunks(wrappedOpen, first, { start: range?.start ?? 0, end: range?.end }, this.options.maxAttempts, describe),
+      length: first.length,
+      describe,
+    };
   }
 }

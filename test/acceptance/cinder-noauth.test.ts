@@ -14,7 +14,21 @@ const patternSha = sha256(pattern);
 
 let svc: RunningService;
 let cinder: (mv?: string) => Client;
-const ids = { vol: '', snap: '', full: '', inc: '', fromSnap: '', cont: '', meta: '', az: '', used: '', forced: '', forcedSnap: '', target: '', imported: '' };
+const ids = {
+  vol: '',
+  snap: '',
+  full: '',
+  inc: '',
+  fromSnap: '',
+  cont: '',
+  meta: '',
+  az: '',
+  used: '',
+  forced: '',
+  forcedSnap: '',
+  target: '',
+  imported: '',
+};
 
 const show = async (kind: 'show' | 'snapshot-show' | 'backup-show', id: string, mv?: string) =>
   parseProperties(await cinder(mv).ok([kind, id]));
@@ -30,7 +44,8 @@ const poll = (kind: ShowCmd, id: string) => () => apiStatus(svc.url, project, co
 const waitFor = (kind: ShowCmd, id: string, want: string | string[], opts: { failOn?: string[]; via?: string[] } = {}) =>
   waitForStatus(status(kind, id), want, { via: ['creating'], ...opts, poll: poll(kind, id) });
 const gone = (kind: ShowCmd, id: string) => async () => ((await cinder().run([kind, id])).code === 0 ? 'present' : 'gone');
-const waitGone = (kind: ShowCmd, id: string) => waitForStatus(gone(kind, id), 'gone', { poll: poll(kind, id), via: ['present', 'deleting'] });
+const waitGone = (kind: ShowCmd, id: string) =>
+  waitForStatus(gone(kind, id), 'gone', { poll: poll(kind, id), via: ['present', 'deleting'] });
 
 describe('cinder client, noauth', () => {
   beforeAll(async () => {
@@ -166,7 +181,7 @@ describe('cinder client, noauth', () => {
     ids.imported = newId;
   });
 
-  it('prints Cinder\'s messages for refused requests and exits non-zero', async () => {
+  it("prints Cinder's messages for refused requests and exits non-zero", async () => {
     const small = created(await cinder().ok(['create', '--name', 'acc-small', '1']));
     await waitFor('show', small, 'available');
     expect(await cinder().fails(['backup-restore', '--volume', small, ids.full])).toContain(

@@ -59,7 +59,9 @@ describe('openstack client, Keystone password auth', () => {
     const mine = (await alice().ok(['volume', 'backup', 'list', '-f', 'value', '-c', 'ID'])).trim().split('\n').filter(Boolean);
     expect(mine.length).toBeGreaterThan(0);
     expect((await bob().ok(['volume', 'backup', 'list', '-f', 'value', '-c', 'ID'])).trim()).toBe('');
-    expect(await bob().fails(['volume', 'backup', 'show', mine[0]!])).toContain(`No volumebackup with a name or ID of '${mine[0]}' exists.`);
+    expect(await bob().fails(['volume', 'backup', 'show', mine[0]!])).toContain(
+      `No volumebackup with a name or ID of '${mine[0]}' exists.`,
+    );
     // --all-projects is an admin power: a member still sees only their own project.
     expect((await bob().ok(['volume', 'backup', 'list', '--all-projects', '-f', 'value', '-c', 'ID'])).trim()).toBe('');
   });
@@ -70,9 +72,7 @@ describe('openstack client, Keystone password auth', () => {
     expect(await rita().fails(['volume', 'create', '--size', '1', 'reader-vol'])).toContain(
       "Policy doesn't allow volume:create to be performed.",
     );
-    expect(await rita().fails(['volume', 'backup', 'create', mine[0]!])).toContain(
-      "Policy doesn't allow backup:create to be performed.",
-    );
+    expect(await rita().fails(['volume', 'backup', 'create', mine[0]!])).toContain("Policy doesn't allow backup:create to be performed.");
   });
 
   it('needed nothing from the image service but version discovery (OSC builds the image client for volume create)', () => {

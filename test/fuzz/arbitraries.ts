@@ -27,7 +27,19 @@ export function setKnownStrings(values: string[]): void {
   known = values.length ? values : ['available'];
 }
 
-const UUIDISH = ['00000000-0000-0000-0000-000000000000', 'not-a-uuid', '{12345678-1234-1234-1234-123456789012}', 'urn:uuid:12345678123412341234123456789012', '12345678-1234-1234-1234-1234567890123', '', ' ', '..', '../../etc/passwd', '%00', 'ü'.repeat(36)];
+const UUIDISH = [
+  '00000000-0000-0000-0000-000000000000',
+  'not-a-uuid',
+  '{12345678-1234-1234-1234-123456789012}',
+  'urn:uuid:12345678123412341234123456789012',
+  '12345678-1234-1234-1234-1234567890123',
+  '',
+  ' ',
+  '..',
+  '../../etc/passwd',
+  '%00',
+  'ü'.repeat(36),
+];
 
 /** Values of the wrong type, out of range, huge, odd unicode or deeply nested. */
 export const junk: fc.Arbitrary<unknown> = fc.oneof(
@@ -58,15 +70,27 @@ function typed(schema: Schema, depth: number): fc.Arbitrary<unknown> {
       const props = Object.entries(schema.properties ?? {});
       const record: Record<string, fc.Arbitrary<unknown>> = {};
       for (const [k, v] of props) record[k] = fromSchema(v, depth + 1);
-      const base = props.length ? fc.record(record, { requiredKeys: [] }) : fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ maxLength: 40 }), { maxKeys: 3 });
-      return fc.tuple(base, fc.option(fc.dictionary(fc.string({ maxLength: 10 }), junk, { maxKeys: 2 }), { freq: 4 })).map(([b, extra]) => ({ ...(b as object), ...(extra ?? {}) }));
+      const base = props.length
+        ? fc.record(record, { requiredKeys: [] })
+        : fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ maxLength: 40 }), { maxKeys: 3 });
+      return fc
+        .tuple(base, fc.option(fc.dictionary(fc.string({ maxLength: 10 }), junk, { maxKeys: 2 }), { freq: 4 }))
+        .map(([b, extra]) => ({ ...(b as object), ...(extra ?? {}) }));
     }
     case 'array':
       return fc.array(schema.items ? fromSchema(schema.items, depth + 1) : junk, { maxLength: 3 });
     case 'string':
-      return fc.oneof(fc.string({ maxLength: schema.maxLength ?? 40 }), fc.uuid(), fc.constantFrom(...known), fc.constantFrom('available', 'error', 'creating', 'true', 'false'));
+      return fc.oneof(
+        fc.string({ maxLength: schema.maxLength ?? 40 }),
+        fc.uuid(),
+        fc.constantFrom(...known),
+        fc.constantFrom('available', 'error', 'creating', 'true', 'false'),
+      );
     case 'integer':
-      return fc.integer({ min: typeof schema.minimum === 'number' ? schema.minimum : -5, max: typeof schema.maximum === 'number' ? Math.min(schema.maximum, 2 ** 31) : 2000 });
+      return fc.integer({
+        min: typeof schema.minimum === 'number' ? schema.minimum : -5,
+        max: typeof schema.maximum === 'number' ? Math.min(schema.maximum, 2 ** 31) : 2000,
+      });
     case 'number':
       return fc.double({ noNaN: true });
     case 'boolean':
@@ -93,17 +117,62 @@ export const pathId = (real: string[]): fc.Arbitrary<string> =>
     { arbitrary: fc.string({ minLength: 1, maxLength: 80 }).map(encodeURIComponent), weight: 2 },
   );
 
-const QUERY_KEYS = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir', 'with_count', 'all_tenants', 'name', 'status', 'volume_id', 'project_id', 'metadata', 'usage', 'is_public', 'changes-since', 'fields'];
+const QUERY_KEYS = [
+  'limit',
+  'marker',
+  'offset',
+  'sort',
+  'sort_key',
+  'sort_dir',
+  'with_count',
+  'all_tenants',
+  'name',
+  'status',
+  'volume_id',
+  'project_id',
+  'metadata',
+  'usage',
+  'is_public',
+  'changes-since',
+  'fields',
+];
 
 /** A query string with known and unknown keys, junk values, repeats and bad encodings. */
 export const queryString: fc.Arbitrary<string> = fc
-  .array(fc.tuple(fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.string({ maxLength: 12 })), fc.oneof(junk.map((v) => (typeof v === 'string' ? v : JSON.stringify(v) ?? '')), fc.constantFrom('-1', '0', '1001', 'created_at:desc,id', 'name:sideways', '%zz', '{"a":"b"}'))), { maxLength: 5 })
-  .map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${encodeURIComponent(k)}=${v.startsWith('%') ? v : encodeURIComponent(v.slice(0, 2000))}`).join('&')}` : ''));
+  .array(
+    fc.tuple(
+      fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.string({ maxLength: 12 })),
+      fc.oneof(
+        junk.map((v) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''))),
+        fc.constantFrom('-1', '0', '1001', 'created_at:desc,id', 'name:sideways', '%zz', '{"a":"b"}'),
+      ),
+    ),
+    { maxLength: 5 },
+  )
+  .map((pairs) =>
+    pairs.length
+      ? `?${pairs.map(([k, v]) => `${encodeURIComponent(k)}=${v.startsWith('%') ? v : encodeURIComponent(v.slice(0, 2000))}`).join('&')}`
+      : '',
+  );
 
 /** OpenStack-API-Version and other headers, valid and invalid. */
 export const versionHeader: fc.Arbitrary<string | undefined> = fc.oneof(
   fc.constant(undefined),
-  fc.constantFrom('volume 3.0', 'volume 3.70', 'volume latest', 'volume 3.71', 'volume 2.0', 'volume 3.', 'volume 3.07', 'volume abc', 'compute 3.40', 'volume', '', 'volume 3.43, compute 2.1', 'volume 99999999999999999999.1'),
+  fc.constantFrom(
+    'volume 3.0',
+    'volume 3.70',
+    'volume latest',
+    'volume 3.71',
+    'volume 2.0',
+    'volume 3.',
+    'volume 3.07',
+    'volume abc',
+    'compute 3.40',
+    'volume',
+    '',
+    'volume 3.43, compute 2.1',
+    'volume 99999999999999999999.1',
+  ),
   fc.string({ maxLength: 30 }).map((s) => `volume ${s}`),
 );
 
@@ -112,8 +181,28 @@ export function rawBody(schema: Schema | undefined): fc.Arbitrary<string | undef
   const value = fromSchema(schema);
   return fc.oneof(
     { arbitrary: value.map((v) => JSON.stringify(v) ?? 'null'), weight: 6 },
-    { arbitrary: fc.tuple(value, value).map(([a, b]) => { const sa = JSON.stringify(a) ?? '{}'; const sb = JSON.stringify(b) ?? '{}'; return sa.startsWith('{') && sb.startsWith('{') && sa.length > 2 && sb.length > 2 ? `${sa.slice(0, -1)},${sb.slice(1)}` : sa; }), weight: 1 },
-    { arbitrary: fc.constantFrom('{', '{"a":', '[]', '"str"', '12', 'null', '{"backup": {"volume_id": "x", "volume_id": "y"}}', '\u0000', ''), weight: 1 },
+    {
+      arbitrary: fc.tuple(value, value).map(([a, b]) => {
+        const sa = JSON.stringify(a) ?? '{}';
+        const sb = JSON.stringify(b) ?? '{}';
+        return sa.startsWith('{') && sb.startsWith('{') && sa.length > 2 && sb.length > 2 ? `${sa.slice(0, -1)},${sb.slice(1)}` : sa;
+      }),
+      weight: 1,
+    },
+    {
+      arbitrary: fc.constantFrom(
+        '{',
+        '{"a":',
+        '[]',
+        '"str"',
+        '12',
+        'null',
+        '{"backup": {"volume_id": "x", "volume_id": "y"}}',
+        '\u0000',
+        '',
+      ),
+      weight: 1,
+    },
     { arbitrary: fc.constant(undefined), weight: 1 },
   );
 }

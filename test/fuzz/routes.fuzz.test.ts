@@ -26,9 +26,15 @@ beforeAll(async () => {
   // No job runs during the fuzz: the database changes only through the requests themselves.
   await w.stopWorkers();
   setKnownStrings([...w.p1Ids, P1, P2]);
-  const doc = w.env.app.swagger() as { paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> } }>> };
+  const doc = w.env.app.swagger() as {
+    paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> } }>>;
+  };
   routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
-    Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, body: op.requestBody?.content?.['application/json']?.schema })),
+    Object.entries(ops).map(([method, op]) => ({
+      method: method.toUpperCase(),
+      path,
+      body: op.requestBody?.content?.['application/json']?.schema,
+    })),
   );
 }, 120_000);
 afterAll(async () => {
@@ -39,29 +45,44 @@ afterAll(async () => {
 describe('fuzzing every route', () => {
   it('gives no 5xx, only Cinder fault bodies for errors, and leaves the database unchanged on rejections', async () => {
     expect(routes.length).toBeGreaterThan(30);
-    const caseArb = fc
-      .constantFrom(...routes)
-      .chain((route) =>
-        fc.record({
-          route: fc.constant(route),
-          id: pathId(w.p1Ids),
-          key: fc.oneof(fc.constant('p1key'), fc.string({ minLength: 1, maxLength: 300 }).map(encodeURIComponent)),
-          project: fc.constantFrom(P1, P1, P2, ADMIN, 'not-a-project', encodeURIComponent('../x')),
-          token: fc.constantFrom(`u:${P1}`, `u:${P2}`, `u:${ADMIN}`, '', 'garbage', `u:${P1}:extra`, 'x'.repeat(5000)),
-          query: queryString,
-          version: versionHeader,
-          contentType: fc.constantFrom('application/json', 'application/json', 'application/vnd.openstack.volume+json', 'text/plain', 'application/octet-stream', 'application/json; charset=latin1', 'multipart/form-data'),
-          body: rawBody(route.body),
-        }),
-      );
+    const caseArb = fc.constantFrom(...routes).chain((route) =>
+      fc.record({
+        route: fc.constant(route),
+        id: pathId(w.p1Ids),
+        key: fc.oneof(fc.constant('p1key'), fc.string({ minLength: 1, maxLength: 300 }).map(encodeURIComponent)),
+        project: fc.constantFrom(P1, P1, P2, ADMIN, 'not-a-project', encodeURIComponent('../x')),
+        token: fc.constantFrom(`u:${P1}`, `u:${P2}`, `u:${ADMIN}`, '', 'garbage', `u:${P1}:extra`, 'x'.repeat(5000)),
+        query: queryString,
+        version: versionHeader,
+        contentType: fc.constantFrom(
+          'application/json',
+          'application/json',
+          'application/vnd.openstack.volume+json',
+          'text/plain',
+          'application/octet-stream',
+          'application/json; charset=latin1',
+          'multipart/form-data',
+        ),
+        body: rawBody(route.body),
+      }),
+    );
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
-        const path = c.route.path.replace('{project_id}', c.project).replace('{id}', c.id).replace('{key}', c.key).replace('{target}', c.project);
+        const path = c.route.path
+          .replace('{project_id}', c.project)
+          .replace('{id}', c.id)
+          .replace('{key}', c.key)
+          .replace('{target}', c.project);
         const headers: Record<string, string> = { 'content-type': c.contentType };
         if (c.token) headers['x-auth-token'] = c.token;
         if (c.version !== undefined) headers['openstack-api-version'] = c.version;
         const before = await dbFingerprint(w.env);
-        const res = await w.env.app.inject({ method: c.route.method as 'GET', url: `${path}${c.query}`, headers, ...(c.body !== undefined && c.route.method !== 'GET' ? { payload: c.body } : {}) });
+        const res = await w.env.app.inject({
+          method: c.route.method as 'GET',
+          url: `${path}${c.query}`,
+          headers,
+          ...(c.body !== undefined && c.route.method !== 'GET' ? { payload: c.body } : {}),
+        });
         figures.cases++;
         figures.byStatus[res.statusCode] = (figures.byStatus[res.statusCode] ?? 0) + 1;
         const where = `${c.route.method} ${path}${c.query.slice(0, 200)} [${c.version}] body=${String(c.body).slice(0, 300)}`;

@@ -12,7 +12,15 @@ export async function engineFixture() {
   return {
     dir,
     engine(options: Partial<EngineOptions> = {}) {
-      const e = createBackupEngine({ compression: 'zstd', objectSize: 64 * 1024, blockSize: 4096, chunksInFlight: 4, uploadConcurrency: 3, workerThreads: 2, ...options });
+      const e = createBackupEngine({
+        compression: 'zstd',
+        objectSize: 64 * 1024,
+        blockSize: 4096,
+        chunksInFlight: 4,
+        uploadConcurrency: 3,
+        workerThreads: 2,
+        ...options,
+      });
       engines.push(e);
       return e;
     },
@@ -21,7 +29,17 @@ export async function engineFixture() {
     },
     request(path: string, sizeBytes: number, location: BackupLocation, parent: BackupRequest['parent'] = null): BackupRequest {
       const backupId = location.prefix.slice(-36);
-      return { backupId, volumeId: 'v', name: 'n', description: null, createdAt: new Date(), location, source: { path, sizeBytes }, parent, volumeMeta: null };
+      return {
+        backupId,
+        volumeId: 'v',
+        name: 'n',
+        description: null,
+        createdAt: new Date(),
+        location,
+        source: { path, sizeBytes },
+        parent,
+        volumeMeta: null,
+      };
     },
     async cleanup() {
       await Promise.all(engines.map((e) => e.close()));

@@ -59,11 +59,21 @@ export async function startTestCluster(options: { fromDataDir?: string; root?: s
   if (!options.fromDataDir) await pgRun('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
   const opts = [
-    `-p ${port}`, "-c listen_addresses=127.0.0.1", `-c unix_socket_directories=''`, '-c shared_buffers=16MB', '-c max_connections=20',
-    '-c archive_mode=on', `-c archive_command='cp %p ${archiveDir}/%f'`, '-c fsync=off', '-c wal_level=replica',
+    `-p ${port}`,
+    '-c listen_addresses=127.0.0.1',
+    `-c unix_socket_directories=''`,
+    '-c shared_buffers=16MB',
+    '-c max_connections=20',
+    '-c archive_mode=on',
+    `-c archive_command='cp %p ${archiveDir}/%f'`,
+    '-c fsync=off',
+    '-c wal_level=replica',
   ].join(' ');
   const cluster: TestCluster = {
-    dataDir, archiveDir, port, owner,
+    dataDir,
+    archiveDir,
+    port,
+    owner,
     connection: (database = 'postgres') => ({ host: '127.0.0.1', port, user: 'postgres', database }),
     async query(sql, database) {
       const c = new pg.Client(cluster.connection(database));

@@ -30,7 +30,9 @@ describe('backup recovery after a dead worker', { timeout: 180_000 }, () => {
     const prefix = `volume_${vol}/20260101000000/az_nova_backup_x`;
     await env.deps.store.ensureContainer(container());
     await env.deps.store.put(container(), `${prefix}-00001`, Buffer.from('partial'));
-    const [id] = await insertBackups(env.t.db, [{ project_id: P1, volume_id: vol, status: 'creating', container: container(), service_metadata: prefix, temp_snapshot_id: temp }]);
+    const [id] = await insertBackups(env.t.db, [
+      { project_id: P1, volume_id: vol, status: 'creating', container: container(), service_metadata: prefix, temp_snapshot_id: temp },
+    ]);
     expect(await recoverStuckBackups(env.manager)).toEqual([{ id, action: 'fail_backup' }]);
     expect(await row(id!)).toMatchObject({ status: 'error', fail_reason: RESTART_FAIL_REASON, temp_snapshot_id: null });
     expect(await vrow(vol)).toMatchObject({ status: 'in-use', previous_status: 'error_backing-up' });
@@ -44,7 +46,9 @@ describe('backup recovery after a dead worker', { timeout: 180_000 }, () => {
     const [id] = await insertBackups(env.t.db, [{ project_id: P1, volume_id: vol, status: 'creating', snapshot_id: snap }]);
     await recoverStuckBackups(env.manager);
     expect((await row(id!)).status).toBe('error');
-    expect((await env.t.db.selectFrom('snapshots').select('status').where('id', '=', snap).executeTakeFirstOrThrow()).status).toBe('available');
+    expect((await env.t.db.selectFrom('snapshots').select('status').where('id', '=', snap).executeTakeFirstOrThrow()).status).toBe(
+      'available',
+    );
   });
 
   it('restoring -> backup available, target volume error_restoring', async () => {

@@ -52,7 +52,9 @@ describe('backup manager jobs', { timeout: 240_000 }, () => {
     const b = await backupRow(id);
     expect(b).toMatchObject({ status: 'available', snapshot_id: snap, service: env.deps.store.serviceName });
     expect(b.object_count).toBeGreaterThan(0);
-    expect((await env.t.db.selectFrom('snapshots').select('status').where('id', '=', snap).executeTakeFirstOrThrow()).status).toBe('available');
+    expect((await env.t.db.selectFrom('snapshots').select('status').where('id', '=', snap).executeTakeFirstOrThrow()).status).toBe(
+      'available',
+    );
   });
 
   it('a forced backup of an in-use volume goes through a temporary snapshot that is removed afterwards', async () => {
@@ -205,7 +207,10 @@ describe('backup manager jobs', { timeout: 240_000 }, () => {
     await env.t.db.updateTable('volumes').set({ size: 2 }).where('id', '=', vol).execute();
     const inc = await create({ volume_id: vol, incremental: true });
     await runJob(env, 'backup', inc);
-    expect(await backupRow(inc)).toMatchObject({ status: 'error', fail_reason: 'Volume size increased since the last backup. Do a full backup.' });
+    expect(await backupRow(inc)).toMatchObject({
+      status: 'error',
+      fail_reason: 'Volume size increased since the last backup. Do a full backup.',
+    });
     expect(await volumeRow(vol)).toMatchObject({ status: 'available', previous_status: 'error_backing-up' });
     expect((await backupRow(full)).num_dependent_backups).toBe(0);
   });

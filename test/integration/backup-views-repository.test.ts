@@ -18,13 +18,20 @@ describe('backup view reads', () => {
     t = await createTestDatabase();
     ids = await insertBackups(t.db, [{ project_id: P }, { project_id: P }, { project_id: P }]);
     // Microseconds (now() keeps them), a whole second, a fraction with trailing zeros, a NULL.
-    await sql`UPDATE backups SET created_at = '2026-03-29 00:59:59.999999+00', updated_at = '2026-03-29 01:00:00.000001+00', data_timestamp = '1999-12-31 23:59:59+00' WHERE id = ${ids[0]}`.execute(t.db);
-    await sql`UPDATE backups SET created_at = '2026-10-25 01:30:00.5+00', updated_at = NULL, data_timestamp = '2026-01-01 00:00:00.120+00' WHERE id = ${ids[1]}`.execute(t.db);
+    await sql`UPDATE backups SET created_at = '2026-03-29 00:59:59.999999+00', updated_at = '2026-03-29 01:00:00.000001+00', data_timestamp = '1999-12-31 23:59:59+00' WHERE id = ${ids[0]}`.execute(
+      t.db,
+    );
+    await sql`UPDATE backups SET created_at = '2026-10-25 01:30:00.5+00', updated_at = NULL, data_timestamp = '2026-01-01 00:00:00.120+00' WHERE id = ${ids[1]}`.execute(
+      t.db,
+    );
     await sql`UPDATE backups SET created_at = now(), updated_at = now() WHERE id = ${ids[2]}`.execute(t.db);
-    await t.db.insertInto('backup_metadata').values([
-      { backup_id: ids[0]!, key: 'zeta', value: '1' },
-      { backup_id: ids[0]!, key: 'alpha', value: '"quoted" \\ é' },
-    ]).execute();
+    await t.db
+      .insertInto('backup_metadata')
+      .values([
+        { backup_id: ids[0]!, key: 'zeta', value: '1' },
+        { backup_id: ids[0]!, key: 'alpha', value: '"quoted" \\ é' },
+      ])
+      .execute();
   });
   afterAll(async () => t.drop());
 

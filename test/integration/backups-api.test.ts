@@ -4,8 +4,23 @@ import { ADMIN, type BackupTestEnv, P1, P2, backupTestEnv, insertBackups, makeVo
 /** Endpoints, microversion gates, views, policy and tenant isolation (no worker: rows stay as the API left them). */
 
 const DETAIL_30 = [
-  'availability_zone', 'container', 'created_at', 'data_timestamp', 'description', 'fail_reason', 'has_dependent_backups',
-  'id', 'is_incremental', 'links', 'name', 'object_count', 'size', 'snapshot_id', 'status', 'updated_at', 'volume_id',
+  'availability_zone',
+  'container',
+  'created_at',
+  'data_timestamp',
+  'description',
+  'fail_reason',
+  'has_dependent_backups',
+  'id',
+  'is_incremental',
+  'links',
+  'name',
+  'object_count',
+  'size',
+  'snapshot_id',
+  'status',
+  'updated_at',
+  'volume_id',
 ];
 
 describe('backups API', () => {
@@ -15,11 +30,20 @@ describe('backups API', () => {
   });
   afterAll(async () => env.close());
 
-  const create = (project: string, backup: Record<string, unknown>, version?: string) => env.call('POST', '/backups', project, { backup }, version);
+  const create = (project: string, backup: Record<string, unknown>, version?: string) =>
+    env.call('POST', '/backups', project, { backup }, version);
 
   it('create answers 202 with exactly id, name, links, records the row creating, moves the volume to backing-up and queues a job', async () => {
     const vol = await makeVolume(env, P1, { size: 2 });
-    const res = await create(P1, { volume_id: vol, name: '  nightly  ', description: 'd', container: null, incremental: 'false', force: null, snapshot_id: null });
+    const res = await create(P1, {
+      volume_id: vol,
+      name: '  nightly  ',
+      description: 'd',
+      container: null,
+      incremental: 'false',
+      force: null,
+      snapshot_id: null,
+    });
     expect(res.status).toBe(202);
     expect(Object.keys(res.json.backup).sort()).toEqual(['id', 'links', 'name']);
     expect(res.json.backup.name).toBe('nightly');
@@ -108,7 +132,9 @@ describe('backups API', () => {
     expect(reset.json.forbidden.message).toBe("Policy doesn't allow volume_extension:backup_admin_actions:reset_status to be performed.");
     expect((await env.call('POST', `/backups/${id}/action`, P1, { 'os-force_delete': null })).status).toBe(403);
     expect((await env.call('GET', `/backups/${id}/export_record`, P1)).status).toBe(403);
-    expect((await env.call('POST', '/backups/import_record', P1, { 'backup-record': { backup_service: 'x', backup_url: 'eyJ9' } })).status).toBe(403);
+    expect(
+      (await env.call('POST', '/backups/import_record', P1, { 'backup-record': { backup_service: 'x', backup_url: 'eyJ9' } })).status,
+    ).toBe(403);
     expect((await env.call('POST', `/backups/${id}/action`, ADMIN, { 'os-reset_status': { status: 'ERROR' } })).status).toBe(202);
     expect((await env.call('GET', `/backups/${id}`, P1)).json.backup.status).toBe('error');
     const bad = await env.call('POST', `/backups/${id}/action`, ADMIN, { 'os-reset_status': { status: 'creating' } });
@@ -135,7 +161,7 @@ describe('backups API', () => {
   it('os-verify queues a verify job for an available backup (owner), 400 otherwise', async () => {
     const [ok, busy] = await insertBackups(env.t.db, [{ project_id: P1 }, { project_id: P1, status: 'creating' }]);
     expect((await env.call('POST', `/backups/${ok}/action`, P1, { 'os-verify': {} })).status).toBe(202);
-    expect((await env.t.db.selectFrom('jobs').select('kind').where('resource_id', '=', ok!).execute())).toEqual([{ kind: 'verify' }]);
+    expect(await env.t.db.selectFrom('jobs').select('kind').where('resource_id', '=', ok!).execute()).toEqual([{ kind: 'verify' }]);
     const r = await env.call('POST', `/backups/${busy}/action`, P1, { 'os-verify': {} });
     expect(r.json.badRequest.message).toBe('Invalid backup: Backup status must be available');
   });
@@ -143,18 +169,43 @@ describe('backups API', () => {
   it('the progress extension computes percent and rate from the stored counters', async () => {
     const t0 = new Date(Date.now() - 10_000);
     const [id] = await insertBackups(env.t.db, [
-      { project_id: P1, status: 'creating', progress_operation: 'backup', progress_bytes_done: 250, progress_bytes_total: 1000, progress_started_at: t0, progress_updated_at: new Date(t0.getTime() + 5000) },
+      {
+        project_id: P1,
+        status: 'creating',
+        progress_operation: 'backup',
+        progress_bytes_done: 250,
+        progress_bytes_total: 1000,
+        progress_started_at: t0,
+        progress_updated_at: new Date(t0.getTime() + 5000),
+      },
     ]);
     const r = await env.call('GET', `/backups/${id}/progress`, P1);
-    expect(r.json.progress).toMatchObject({ backup_id: id, status: 'creating', operation: 'backup', percent: 25, bytes_done: 250, bytes_total: 1000, rate_bytes_per_sec: 50 });
+    expect(r.json.progress).toMatchObject({
+      backup_id: id,
+      status: 'creating',
+      operation: 'backup',
+      percent: 25,
+      bytes_done: 250,
+      bytes_total: 1000,
+      rate_bytes_per_sec: 50,
+    });
   });
 
   it('limits report the backup quotas and usage', async () => {
     const r = await env.call('GET', '/limits', P2);
     expect(r.status).toBe(200);
-    expect(Object.keys(r.json.limits.absolute).sort()).toEqual(
-      ['maxTotalBackupGigabytes', 'maxTotalBackups', 'maxTotalSnapshots', 'maxTotalVolumeGigabytes', 'maxTotalVolumes', 'totalBackupGigabytesUsed', 'totalBackupsUsed', 'totalGigabytesUsed', 'totalSnapshotsUsed', 'totalVolumesUsed'],
-    );
+    expect(Object.keys(r.json.limits.absolute).sort()).toEqual([
+      'maxTotalBackupGigabytes',
+      'maxTotalBackups',
+      'maxTotalSnapshots',
+      'maxTotalVolumeGigabytes',
+      'maxTotalVolumes',
+      'totalBackupGigabytesUsed',
+      'totalBackupsUsed',
+      'totalGigabytesUsed',
+      'totalSnapshotsUsed',
+      'totalVolumesUsed',
+    ]);
     expect(r.json.limits.absolute.maxTotalBackups).toBe(10);
     expect(r.json.limits.absolute.totalBackupsUsed).toBeGreaterThanOrEqual(1);
   });

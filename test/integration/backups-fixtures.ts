@@ -19,7 +19,13 @@ export interface BackupTestEnv extends TestApp {
   manager: BackupManagerDeps;
   worker: JobWorker | null;
   /** inject() shorthand: method, url (without /v3/<project>), project, body, microversion. */
-  call(method: string, path: string, project: string, body?: unknown, version?: string): Promise<{ status: number; json: any; headers: Record<string, unknown> }>;
+  call(
+    method: string,
+    path: string,
+    project: string,
+    body?: unknown,
+    version?: string,
+  ): Promise<{ status: number; json: any; headers: Record<string, unknown> }>;
   /** Polls GET /backups/{id} (as `project`) until `pred` holds; bounded. */
   waitBackup(id: string, project: string, pred: (b: any) => boolean, ms?: number): Promise<any>;
 }
@@ -28,7 +34,11 @@ export interface BackupTestEnv extends TestApp {
  * The app (real Postgres, posix store unless env says s3, file volumes, noauth with ADMIN as
  * the only admin project) plus the backup manager and, when `withWorker`, a running job worker.
  */
-export async function backupTestEnv(env: Record<string, string> = {}, withWorker = false, overrides: Partial<AppDeps> = {}): Promise<BackupTestEnv> {
+export async function backupTestEnv(
+  env: Record<string, string> = {},
+  withWorker = false,
+  overrides: Partial<AppDeps> = {},
+): Promise<BackupTestEnv> {
   let worker: JobWorker | null = null;
   const t = await createTestApp(
     { NOAUTH_ADMIN_PROJECTS: ADMIN, JOB_POLL_MS: '50', ...env },
@@ -59,7 +69,12 @@ export async function backupTestEnv(env: Record<string, string> = {}, withWorker
   const call: BackupTestEnv['call'] = async (method, path, project, body, version) => {
     const headers: Record<string, string> = { 'x-auth-token': `u${project.slice(0, 7)}:${project}` };
     if (version) headers['openstack-api-version'] = `volume ${version}`;
-    const res = await t.app.inject({ method: method as 'GET', url: `/v3/${project}${path}`, headers, ...(body !== undefined ? { payload: body as object } : {}) });
+    const res = await t.app.inject({
+      method: method as 'GET',
+      url: `/v3/${project}${path}`,
+      headers,
+      ...(body !== undefined ? { payload: body as object } : {}),
+    });
     return { status: res.statusCode, json: res.body ? JSON.parse(res.body) : null, headers: res.headers };
   };
   const waitBackup: BackupTestEnv['waitBackup'] = async (id, project, pred, ms = 30_000) => {
@@ -88,7 +103,11 @@ export async function backupTestEnv(env: Record<string, string> = {}, withWorker
 }
 
 /** Inserts a volume row (and its sparse file) directly. */
-export async function makeVolume(env: TestApp, project: string, opts: { size?: number; status?: string; name?: string } = {}): Promise<string> {
+export async function makeVolume(
+  env: TestApp,
+  project: string,
+  opts: { size?: number; status?: string; name?: string } = {},
+): Promise<string> {
   const id = randomUUID();
   await env.t.db
     .insertInto('volumes')
@@ -117,7 +136,17 @@ export async function makeSnapshot(env: TestApp, project: string, volumeId: stri
   const id = randomUUID();
   await env.t.db
     .insertInto('snapshots')
-    .values({ id, project_id: project, user_id: 'u', volume_id: volumeId, display_name: 's', display_description: null, status, progress: '100%', volume_size: 1 })
+    .values({
+      id,
+      project_id: project,
+      user_id: 'u',
+      volume_id: volumeId,
+      display_name: 's',
+      display_description: null,
+      status,
+      progress: '100%',
+      volume_size: 1,
+    })
     .execute();
   await env.deps.volumes.createSnapshot(id, volumeId);
   return id;
@@ -135,7 +164,11 @@ export async function insertBackups(db: Kysely<Database>, rows: Array<Partial<Ne
     created_at: new Date(Date.UTC(2026, 0, 1) + i * 1000),
     ...r,
   }));
-  for (let i = 0; i < values.length; i += 500) await db.insertInto('backups').values(values.slice(i, i + 500)).execute();
+  for (let i = 0; i < values.length; i += 500)
+    await db
+      .insertInto('backups')
+      .values(values.slice(i, i + 500))
+      .execute();
   return values.map((v) => v.id);
 }
 
@@ -145,7 +178,12 @@ export function jobCtx(): import('../../src/jobs/worker.js').JobContext {
 }
 
 /** Runs the newest job of `kind` for `resourceId` through its handler, as attempt `attempts`. */
-export async function runJob(env: BackupTestEnv, kind: keyof ReturnType<typeof createBackupJobHandlers>, resourceId: string, attempts = 1): Promise<void> {
+export async function runJob(
+  env: BackupTestEnv,
+  kind: keyof ReturnType<typeof createBackupJobHandlers>,
+  resourceId: string,
+  attempts = 1,
+): Promise<void> {
   const job = await env.t.db
     .selectFrom('jobs')
     .selectAll()

@@ -10,9 +10,16 @@ describe('backup lists', () => {
     env = await backupTestEnv();
     p1Ids = await insertBackups(
       env.t.db,
-      Array.from({ length: 1100 }, (_, i) => ({ project_id: P1, display_name: i % 10 === 0 ? `alpha-${i}` : `beta-${i}`, status: i % 7 === 0 ? 'error' : 'available' })),
+      Array.from({ length: 1100 }, (_, i) => ({
+        project_id: P1,
+        display_name: i % 10 === 0 ? `alpha-${i}` : `beta-${i}`,
+        status: i % 7 === 0 ? 'error' : 'available',
+      })),
     );
-    await insertBackups(env.t.db, Array.from({ length: 30 }, () => ({ project_id: P2, display_name: 'other' })));
+    await insertBackups(
+      env.t.db,
+      Array.from({ length: 30 }, () => ({ project_id: P2, display_name: 'other' })),
+    );
   }, 120_000);
   afterAll(async () => env.close());
 
@@ -51,14 +58,18 @@ describe('backup lists', () => {
   });
 
   it('sorts by name only from 3.37', async () => {
-    expect((await get('/backups?sort=name:asc&limit=3', P1, '3.36')).json.badRequest.message).toBe('Invalid input received: Invalid sort key');
+    expect((await get('/backups?sort=name:asc&limit=3', P1, '3.36')).json.badRequest.message).toBe(
+      'Invalid input received: Invalid sort key',
+    );
     const r = await get('/backups?sort=name:asc&limit=3', P1, '3.37');
     expect(r.json.backups.map((b: { name: string }) => b.name)).toEqual(['alpha-0', 'alpha-10', 'alpha-100']);
   });
 
   it('name~ is a LIKE filter from 3.34; exact name filter before', async () => {
     const like = await get('/backups?name~=pha-10&limit=1000', P1, '3.34');
-    const expected = Array.from({ length: 1100 }, (_, i) => (i % 10 === 0 ? `alpha-${i}` : `beta-${i}`)).filter((n) => n.includes('pha-10'));
+    const expected = Array.from({ length: 1100 }, (_, i) => (i % 10 === 0 ? `alpha-${i}` : `beta-${i}`)).filter((n) =>
+      n.includes('pha-10'),
+    );
     expect(expected.length).toBe(12);
     expect(like.json.backups.map((b: { name: string }) => b.name).sort()).toEqual(expected.sort());
     const exact = await get('/backups?name=alpha-10', P1);
@@ -75,7 +86,9 @@ describe('backup lists', () => {
   });
 
   it('members may not filter on other columns from 3.31; admins may, and all_tenants widens only for admins', async () => {
-    expect((await get('/backups?project_id=x', P1, '3.31')).json.badRequest.message).toBe('Invalid filters project_id are found in query options.');
+    expect((await get('/backups?project_id=x', P1, '3.31')).json.badRequest.message).toBe(
+      'Invalid filters project_id are found in query options.',
+    );
     const admin = await get(`/backups?all_tenants=1&project_id=${P2}&limit=1000`, ADMIN);
     expect(admin.json.backups.length).toBe(30);
     expect((await get('/backups?all_tenants=maybe')).json.badRequest.message).toBe("all_tenants must be a boolean, got 'maybe'.");

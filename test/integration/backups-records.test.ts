@@ -14,7 +14,9 @@ describe('backup export and import records', { timeout: 240_000 }, () => {
   let a: BackupTestEnv;
   let b: BackupTestEnv;
   const moto = inject('motoEndpoint');
-  const s3: Record<string, string> = moto ? { BACKUP_STORE: 's3', S3_ENDPOINT: moto, S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', S3_BUCKET: `rec${Date.now()}` } : {};
+  const s3: Record<string, string> = moto
+    ? { BACKUP_STORE: 's3', S3_ENDPOINT: moto, S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', S3_BUCKET: `rec${Date.now()}` }
+    : {};
   beforeAll(async () => {
     a = await backupTestEnv(s3, true);
     // B shares only the store (the same bucket, or A's posix directory), never the database.
@@ -43,7 +45,16 @@ describe('backup export and import records', { timeout: 240_000 }, () => {
     expect(rec.backup_service).toBe(a.deps.store.serviceName);
     expect(rec.backup_service.startsWith('cinder.backup.drivers')).toBe(true);
     const decoded = JSON.parse(Buffer.from(rec.backup_url, 'base64').toString('utf8'));
-    expect(decoded).toMatchObject({ id, driver_info: {}, display_name: 'exported', size: 1, object_count: done.object_count, metadata: { k: 'v' }, parent_id: null, deleted: false });
+    expect(decoded).toMatchObject({
+      id,
+      driver_info: {},
+      display_name: 'exported',
+      size: 1,
+      object_count: done.object_count,
+      metadata: { k: 'v' },
+      parent_id: null,
+      deleted: false,
+    });
     expect(decoded.container).toBe(done.container);
     expect(decoded.service_metadata).toMatch(new RegExp(`^volume_${vol}/\\d{14}/az_nova_backup_${id}$`));
     expect(decoded.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -52,13 +63,24 @@ describe('backup export and import records', { timeout: 240_000 }, () => {
     expect(imp.status).toBe(201);
     expect(imp.json.backup).toEqual({ id, name: null, links: expect.any(Array) });
     const got = await b.waitBackup(id, ADMIN, (x) => x.status !== 'creating');
-    expect(got).toMatchObject({ status: 'available', name: 'exported', size: 1, object_count: done.object_count, volume_id: vol, container: done.container });
+    expect(got).toMatchObject({
+      status: 'available',
+      name: 'exported',
+      size: 1,
+      object_count: done.object_count,
+      volume_id: vol,
+      container: done.container,
+    });
 
     const restore = await b.call('POST', `/backups/${id}/restore`, ADMIN, { restore: { name: 'from-import' } });
     expect(restore.status).toBe(202);
     expect(restore.json.restore.volume_name).toBe('from-import');
     await b.waitBackup(id, ADMIN, (x) => x.status === 'available');
-    const target = await b.t.db.selectFrom('volumes').select('status').where('id', '=', restore.json.restore.volume_id).executeTakeFirstOrThrow();
+    const target = await b.t.db
+      .selectFrom('volumes')
+      .select('status')
+      .where('id', '=', restore.json.restore.volume_id)
+      .executeTakeFirstOrThrow();
     expect(target.status).toBe('available');
     expect((await readFile(b.deps.volumes.volumePath(restore.json.restore.volume_id))).equals(source)).toBe(true);
 
@@ -74,7 +96,15 @@ describe('backup export and import records', { timeout: 240_000 }, () => {
   }, 360_000);
 
   it('an import whose objects are not in the store ends in error with a fail_reason', async () => {
-    const record = { id: '9a9a9a9a-0000-4000-8000-000000000009', size: 1, display_name: null, display_description: null, container: b.deps.store.defaultContainer, service_metadata: 'volume_x/20260101000000/az_nova_backup_none', object_count: 1 };
+    const record = {
+      id: '9a9a9a9a-0000-4000-8000-000000000009',
+      size: 1,
+      display_name: null,
+      display_description: null,
+      container: b.deps.store.defaultContainer,
+      service_metadata: 'volume_x/20260101000000/az_nova_backup_none',
+      object_count: 1,
+    };
     const r = await b.call('POST', '/backups/import_record', ADMIN, {
       'backup-record': { backup_service: b.deps.store.serviceName, backup_url: Buffer.from(JSON.stringify(record)).toString('base64') },
     });
@@ -84,7 +114,7 @@ describe('backup export and import records', { timeout: 240_000 }, () => {
     expect(got.fail_reason).toContain('Import record failed');
   });
 
-  it('an import for another backup service ends in error; a record missing Cinder\'s fields too', async () => {
+  it("an import for another backup service ends in error; a record missing Cinder's fields too", async () => {
     const mk = (id: string, extra: Record<string, unknown>, service: string) =>
       b.call('POST', '/backups/import_record', ADMIN, {
         'backup-record': { backup_service: service, backup_url: Buffer.from(JSON.stringify({ id, size: 1, ...extra })).toString('base64') },
@@ -92,7 +122,9 @@ describe('backup export and import records', { timeout: 240_000 }, () => {
     await mk('9b9b9b9b-0000-4000-8000-000000000001', {}, 'cinder.backup.drivers.swift.SwiftBackupDriver');
     await mk('9b9b9b9b-0000-4000-8000-000000000002', {}, b.deps.store.serviceName);
     const one = await b.waitBackup('9b9b9b9b-0000-4000-8000-000000000001', ADMIN, (x) => x.status !== 'creating');
-    expect(one.fail_reason).toBe('Import record failed, cannot find backup service to perform the import. Request service cinder.backup.drivers.swift.SwiftBackupDriver.');
+    expect(one.fail_reason).toBe(
+      'Import record failed, cannot find backup service to perform the import. Request service cinder.backup.drivers.swift.SwiftBackupDriver.',
+    );
     const two = await b.waitBackup('9b9b9b9b-0000-4000-8000-000000000002', ADMIN, (x) => x.status !== 'creating');
     expect(two.fail_reason).toBe('Driver successfully decoded imported backup data, but there are missing fields.');
   });

@@ -17,7 +17,15 @@ describe('backup rejections', () => {
     expect(r.json).toEqual({ badRequest: { code: 400, message } });
   };
   const create = (backup: Record<string, unknown>) => env.call('POST', '/backups', P1, { backup });
-  const backupCount = async () => Number((await env.t.db.selectFrom('backups').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const backupCount = async () =>
+    Number(
+      (
+        await env.t.db
+          .selectFrom('backups')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('an unknown volume is 404 before any other check', async () => {
     const r = await create({ volume_id: '3a8f2c1d-5b6e-4f70-9a81-b2c3d4e5f607', incremental: true });
@@ -37,7 +45,10 @@ describe('backup rejections', () => {
   it.each(['error', 'backing-up', 'creating', 'restoring-backup'])('a %s volume cannot be backed up', async (status) => {
     const vol = await makeVolume(env, P1, { status });
     const before = await backupCount();
-    await expect400(create({ volume_id: vol, force: true }), `Invalid volume: Volume to be backed up must be available or in-use, but the current status is "${status}".`);
+    await expect400(
+      create({ volume_id: vol, force: true }),
+      `Invalid volume: Volume to be backed up must be available or in-use, but the current status is "${status}".`,
+    );
     expect(await backupCount()).toBe(before);
   });
 
@@ -46,8 +57,14 @@ describe('backup rejections', () => {
     const b = await makeVolume(env, P1, { status: 'error' });
     const snapA = await makeSnapshot(env, P1, a);
     const snapBusy = await makeSnapshot(env, P1, b, 'creating');
-    await expect400(create({ volume_id: b, snapshot_id: snapA }), `Invalid volume: Volume ${b} does not match the volume ${a} of snapshot ${snapA}.`);
-    await expect400(create({ volume_id: b, snapshot_id: snapBusy }), 'Invalid snapshot: Snapshot to be backed up must be available, but the current status is "creating".');
+    await expect400(
+      create({ volume_id: b, snapshot_id: snapA }),
+      `Invalid volume: Volume ${b} does not match the volume ${a} of snapshot ${snapA}.`,
+    );
+    await expect400(
+      create({ volume_id: b, snapshot_id: snapBusy }),
+      'Invalid snapshot: Snapshot to be backed up must be available, but the current status is "creating".',
+    );
     const snapB = await makeSnapshot(env, P1, b);
     const ok = await create({ volume_id: b, snapshot_id: snapB });
     expect(ok.status).toBe(202);
@@ -79,24 +96,41 @@ describe('backup rejections', () => {
     await insertBackups(env.t.db, [{ project_id: P1, parent_id: parent, status: 'error' }]);
     await expect400(env.call('DELETE', `/backups/${parent}`, P1), 'Invalid backup: Incremental backups exist for this backup.');
     await expect400(env.call('DELETE', `/backups/${busy}`, P1), 'Invalid backup: Backup status must be available or error');
-    await expect400(env.call('POST', `/backups/${parent}/action`, ADMIN, { 'os-force_delete': {} }), 'Invalid backup: Incremental backups exist for this backup.');
+    await expect400(
+      env.call('POST', `/backups/${parent}/action`, ADMIN, { 'os-force_delete': {} }),
+      'Invalid backup: Incremental backups exist for this backup.',
+    );
     const statuses = await env.t.db.selectFrom('backups').select('status').where('id', 'in', [parent!, busy!]).orderBy('status').execute();
     expect(statuses.map((s) => s.status)).toEqual(['available', 'creating']);
   });
 
-  it.each(['creating', 'restoring', 'deleting', 'error', 'error_deleting'])('restore and export of a %s backup are refused', async (status) => {
-    const [id] = await insertBackups(env.t.db, [{ project_id: P1, status }]);
-    await expect400(env.call('POST', `/backups/${id}/restore`, P1, { restore: {} }), 'Invalid backup: Backup status must be available');
-    await expect400(env.call('GET', `/backups/${id}/export_record`, ADMIN), `Invalid backup: Backup status must be available and not ${status}.`);
-  });
+  it.each(['creating', 'restoring', 'deleting', 'error', 'error_deleting'])(
+    'restore and export of a %s backup are refused',
+    async (status) => {
+      const [id] = await insertBackups(env.t.db, [{ project_id: P1, status }]);
+      await expect400(env.call('POST', `/backups/${id}/restore`, P1, { restore: {} }), 'Invalid backup: Backup status must be available');
+      await expect400(
+        env.call('GET', `/backups/${id}/export_record`, ADMIN),
+        `Invalid backup: Backup status must be available and not ${status}.`,
+      );
+    },
+  );
 
   it('restore needs an available target volume large enough', async () => {
     const [id] = await insertBackups(env.t.db, [{ project_id: P1, size: 2 }]);
     const inUse = await makeVolume(env, P1, { status: 'in-use', size: 2 });
     const small = await makeVolume(env, P1, { size: 1 });
-    await expect400(env.call('POST', `/backups/${id}/restore`, P1, { restore: { volume_id: inUse } }), 'Invalid volume: Volume to be restored to must be available');
-    await expect400(env.call('POST', `/backups/${id}/restore`, P1, { restore: { volume_id: small } }), 'Invalid volume: volume size 1 is too small to restore backup of size 2.');
-    const missing = await env.call('POST', `/backups/${id}/restore`, P1, { restore: { volume_id: '00000000-0000-4000-8000-000000000001' } });
+    await expect400(
+      env.call('POST', `/backups/${id}/restore`, P1, { restore: { volume_id: inUse } }),
+      'Invalid volume: Volume to be restored to must be available',
+    );
+    await expect400(
+      env.call('POST', `/backups/${id}/restore`, P1, { restore: { volume_id: small } }),
+      'Invalid volume: volume size 1 is too small to restore backup of size 2.',
+    );
+    const missing = await env.call('POST', `/backups/${id}/restore`, P1, {
+      restore: { volume_id: '00000000-0000-4000-8000-000000000001' },
+    });
     expect(missing.status).toBe(404);
     const b = await env.t.db.selectFrom('backups').select('status').where('id', '=', id!).executeTakeFirstOrThrow();
     expect(b.status).toBe('available');
@@ -115,12 +149,19 @@ describe('backup rejections', () => {
   });
 
   it('volume create from a backup (3.47) checks the backup status and size', async () => {
-    const [busy, ok] = await insertBackups(env.t.db, [{ project_id: P1, status: 'error', size: 1 }, { project_id: P1, size: 2 }]);
+    const [busy, ok] = await insertBackups(env.t.db, [
+      { project_id: P1, status: 'error', size: 1 },
+      { project_id: P1, size: 2 },
+    ]);
     const r1 = await env.call('POST', '/volumes', P1, { volume: { size: 2, backup_id: busy } }, '3.47');
     if (r1.status === 404 && r1.json?.itemNotFound?.message === 'The resource could not be found.') return; // volumes routes not registered yet
-    expect(r1.json).toEqual({ badRequest: { code: 400, message: "Invalid backup: Originating backup status must be one of 'available' values" } });
+    expect(r1.json).toEqual({
+      badRequest: { code: 400, message: "Invalid backup: Originating backup status must be one of 'available' values" },
+    });
     const r2 = await env.call('POST', '/volumes', P1, { volume: { size: 1, backup_id: ok } }, '3.47');
-    expect(r2.json.badRequest.message).toBe('Invalid input received: Volume size 1GB cannot be smaller than the backup size 2GB. It must be >= backup size.');
+    expect(r2.json.badRequest.message).toBe(
+      'Invalid input received: Volume size 1GB cannot be smaller than the backup size 2GB. It must be >= backup size.',
+    );
     const r3 = await env.call('POST', '/volumes', P1, { volume: { size: null, backup_id: ok } }, '3.47');
     expect(r3.status).toBe(202);
     expect(r3.json.volume).toMatchObject({ size: 2, status: 'creating' });

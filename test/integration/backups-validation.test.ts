@@ -20,7 +20,11 @@ describe('backup request validation', () => {
   afterAll(async () => env.close());
 
   const state = async () => {
-    const backups = await env.t.db.selectFrom('backups').select(['id', 'status', 'display_name', 'display_description']).orderBy('id').execute();
+    const backups = await env.t.db
+      .selectFrom('backups')
+      .select(['id', 'status', 'display_name', 'display_description'])
+      .orderBy('id')
+      .execute();
     const meta = await env.t.db.selectFrom('backup_metadata').selectAll().orderBy('backup_id').orderBy('key').execute();
     const jobs = await env.t.db.selectFrom('jobs').select('id').execute();
     const vols = await env.t.db.selectFrom('volumes').select(['id', 'status']).orderBy('id').execute();
@@ -89,11 +93,26 @@ describe('backup request validation', () => {
     ['import without backup_service', 'POST', 'i', { 'backup-record': { backup_url: 'eyJ9' } }],
     ['import with an empty url', 'POST', 'i', { 'backup-record': { backup_service: 's', backup_url: '' } }],
     ['import with a url that is not base64', 'POST', 'i', { 'backup-record': { backup_service: 's', backup_url: '!!!' } }],
-    ['import with a url that is not JSON', 'POST', 'i', { 'backup-record': { backup_service: 's', backup_url: Buffer.from('nope').toString('base64') } }],
-    ['import of a record without id', 'POST', 'i', { 'backup-record': { backup_service: 's', backup_url: Buffer.from('{"size": 1}').toString('base64') } }],
+    [
+      'import with a url that is not JSON',
+      'POST',
+      'i',
+      { 'backup-record': { backup_service: 's', backup_url: Buffer.from('nope').toString('base64') } },
+    ],
+    [
+      'import of a record without id',
+      'POST',
+      'i',
+      { 'backup-record': { backup_service: 's', backup_url: Buffer.from('{"size": 1}').toString('base64') } },
+    ],
   ])('%s is a 400', async (_name, method, kind, body, version) => {
     const before = await state();
-    const path = { u: `/backups/${backupId}`, r: `/backups/${backupId}/restore`, a: `/backups/${backupId}/action`, i: '/backups/import_record' }[kind]!;
+    const path = {
+      u: `/backups/${backupId}`,
+      r: `/backups/${backupId}/restore`,
+      a: `/backups/${backupId}/action`,
+      i: '/backups/import_record',
+    }[kind]!;
     const r = await env.call(method, path, ADMIN, body, version);
     expect(r.status).toBe(400);
     expect(Object.keys(r.json)).toEqual(['badRequest']);
@@ -101,7 +120,12 @@ describe('backup request validation', () => {
   });
 
   it('a non-uuid backup id in the path is a 404, not a database error', async () => {
-    for (const [m, p] of [['GET', '/backups/zzz'], ['DELETE', '/backups/zzz'], ['GET', '/backups/zzz/progress'], ['GET', '/backups/zzz/export_record']] as const) {
+    for (const [m, p] of [
+      ['GET', '/backups/zzz'],
+      ['DELETE', '/backups/zzz'],
+      ['GET', '/backups/zzz/progress'],
+      ['GET', '/backups/zzz/export_record'],
+    ] as const) {
       const r = await env.call(m, p, ADMIN);
       expect(r.status, `${m} ${p}`).toBe(404);
       expect(r.json.itemNotFound.message).toBe('Backup zzz could not be found.');
@@ -109,7 +133,20 @@ describe('backup request validation', () => {
   });
 
   it('generated bodies for create, update, restore and actions never cause a 500 and leave the DB unchanged when refused', async () => {
-    const keys = ['volume_id', 'name', 'description', 'container', 'incremental', 'force', 'snapshot_id', 'metadata', 'availability_zone', 'volume_id', 'status', 'extra'];
+    const keys = [
+      'volume_id',
+      'name',
+      'description',
+      'container',
+      'incremental',
+      'force',
+      'snapshot_id',
+      'metadata',
+      'availability_zone',
+      'volume_id',
+      'status',
+      'extra',
+    ];
     const value = fc.oneof(fc.jsonValue(), fc.constantFrom(vol, backupId, 'true', 'no', null, '', long, 'a\u0000b'));
     const inner = fc.oneof(fc.dictionary(fc.constantFrom(...keys), value, { maxKeys: 5 }), fc.jsonValue());
     const target = fc.constantFrom(

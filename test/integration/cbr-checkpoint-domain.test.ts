@@ -13,8 +13,21 @@ const ctx: RequestContext = { requestId: 'req-test', userId: 'u1111111', project
 
 async function makeVault(env: BackupTestEnv, volumes: string[], sizeGb = 100): Promise<string> {
   const id = randomUUID();
-  await insertVault(env.t.db, { id, project_id: P1, user_id: 'u1111111', name: 'v1', description: null, size_gb: sizeGb, backup_name_prefix: null, extra: '{}' });
-  await addVaultResources(env.t.db, id, volumes.map((v) => ({ volumeId: v, name: null })));
+  await insertVault(env.t.db, {
+    id,
+    project_id: P1,
+    user_id: 'u1111111',
+    name: 'v1',
+    description: null,
+    size_gb: sizeGb,
+    backup_name_prefix: null,
+    extra: '{}',
+  });
+  await addVaultResources(
+    env.t.db,
+    id,
+    volumes.map((v) => ({ volumeId: v, name: null })),
+  );
   return id;
 }
 
@@ -53,7 +66,12 @@ describe('createCheckpoint', () => {
     expect(rows).toHaveLength(4);
     expect(rows.every((r) => r.parent_id === null && r.vault_id === vaultId && r.cbr_auto_trigger === false)).toBe(true);
 
-    const second = await createCheckpoint(env.deps, ctx, { vaultId, resources: [vols[0]!], autoTrigger: false, scheduledBy: { policyId: randomUUID() } });
+    const second = await createCheckpoint(env.deps, ctx, {
+      vaultId,
+      resources: [vols[0]!],
+      autoTrigger: false,
+      scheduledBy: { policyId: randomUUID() },
+    });
     await waitCheckpoint(env, second.id);
     const inc = await env.t.db.selectFrom('backups').selectAll().where('checkpoint_id', '=', second.id).executeTakeFirstOrThrow();
     expect(inc.parent_id).toBe(rows.find((r) => r.volume_id === vols[0])!.id);
@@ -64,7 +82,14 @@ describe('createCheckpoint', () => {
   it('lists enabled policies with their bound vaults', async () => {
     const vaultId = await makeVault(env, []);
     const pid = randomUUID();
-    await insertPolicy(env.t.db, { id: pid, project_id: P1, name: 'p', trigger_id: randomUUID(), patterns: JSON.stringify(['FREQ=DAILY;INTERVAL=1;BYHOUR=02;BYMINUTE=00']), operation_definition: JSON.stringify({ max_backups: 3 }) });
+    await insertPolicy(env.t.db, {
+      id: pid,
+      project_id: P1,
+      name: 'p',
+      trigger_id: randomUUID(),
+      patterns: JSON.stringify(['FREQ=DAILY;INTERVAL=1;BYHOUR=02;BYMINUTE=00']),
+      operation_definition: JSON.stringify({ max_backups: 3 }),
+    });
     await bindPolicy(env.t.db, vaultId, pid);
     const list = await listEnabledPoliciesWithVaults(env.t.db);
     const mine = list.find((b) => b.policy.id === pid)!;

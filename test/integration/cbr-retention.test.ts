@@ -26,8 +26,12 @@ const ctx = { requestId: 'req-test', userId: `u${P1.slice(0, 7)}`, projectId: P1
 
 /** Live backups of a volume: id -> row. */
 async function liveBackups(volumeId: string) {
-  const rows = await env.t.db.selectFrom('backups').select(['id', 'parent_id', 'status', 'cbr_auto_trigger', 'checkpoint_id'])
-    .where('volume_id', '=', volumeId).where('deleted', '=', false).execute();
+  const rows = await env.t.db
+    .selectFrom('backups')
+    .select(['id', 'parent_id', 'status', 'cbr_auto_trigger', 'checkpoint_id'])
+    .where('volume_id', '=', volumeId)
+    .where('deleted', '=', false)
+    .execute();
   return new Map(rows.map((r) => [r.id, r]));
 }
 
@@ -38,7 +42,12 @@ async function expectRestores(expected: Map<string, Buffer>) {
     const r = await env.call('POST', `/backups/${backupId}/restore`, P1, { restore: { volume_id: target } });
     expect(r.status, JSON.stringify(r.json)).toBe(202);
     await settle(env.t.db);
-    for (let i = 0; i < 200 && (await env.t.db.selectFrom('volumes').select('status').where('id', '=', target).executeTakeFirstOrThrow()).status !== 'available'; i++) {
+    for (
+      let i = 0;
+      i < 200 &&
+      (await env.t.db.selectFrom('volumes').select('status').where('id', '=', target).executeTakeFirstOrThrow()).status !== 'available';
+      i++
+    ) {
       await new Promise((res) => setTimeout(res, 50));
     }
     const got = await readFile(env.deps.volumes.volumePath(target));
@@ -75,7 +84,8 @@ async function runDays(patterns: string[], def: Record<string, unknown>, instant
   return { vol, vault, policy, clock, byTrigger, bytes };
 }
 
-const days = (from: string, n: number, time = '02:00') => Array.from({ length: n }, (_, k) => iso(`${from}T${time}:00Z`).getTime() + k * 86_400_000).map((ms) => new Date(ms));
+const days = (from: string, n: number, time = '02:00') =>
+  Array.from({ length: n }, (_, k) => iso(`${from}T${time}:00Z`).getTime() + k * 86_400_000).map((ms) => new Date(ms));
 
 describe('CBR retention after scheduled runs (real backups, posix store)', () => {
   it('max_backups 3 over 8 daily runs: the 3 newest stay, pruned parents wait for their dependents, manual backups are never pruned; every kept backup restores byte-identically', async () => {
@@ -85,10 +95,17 @@ describe('CBR retention after scheduled runs (real backups, posix store)', () =>
     const r = await runDays(['FREQ=DAILY;BYHOUR=02;BYMINUTE=00'], { max_backups: 3 }, instants, async (t) => {
       if (t.toISOString() !== instants[3]!.toISOString()) return;
       // A manual checkpoint between the 3rd and 4th runs (incremental on the 3rd scheduled backup).
-      const vault = (await env.t.db.selectFrom('cbr_vault_resources').select(['vault_id', 'volume_id']).orderBy('seq', 'desc').executeTakeFirstOrThrow());
+      const vault = await env.t.db
+        .selectFrom('cbr_vault_resources')
+        .select(['vault_id', 'volume_id'])
+        .orderBy('seq', 'desc')
+        .executeTakeFirstOrThrow();
       volId = vault.volume_id;
       const bytes = await readFile(env.deps.volumes.volumePath(vault.volume_id));
-      const cp = await createCheckpoint({ db: env.t.db, config: env.config, store: env.deps.store }, ctx, { vaultId: vault.vault_id, autoTrigger: true });
+      const cp = await createCheckpoint({ db: env.t.db, config: env.config, store: env.deps.store }, ctx, {
+        vaultId: vault.vault_id,
+        autoTrigger: true,
+      });
       await settle(env.t.db);
       const b = await env.t.db.selectFrom('backups').select('id').where('checkpoint_id', '=', cp.id).executeTakeFirstOrThrow();
       manual = { id: b.id, bytes };
@@ -113,8 +130,14 @@ describe('CBR retention after scheduled runs (real backups, posix store)', () =>
 
   it('retention_duration_days 2 and day_backups 3 (UTC+08:00) with two runs a day', async () => {
     // 02:00Z = 10:00 and 14:00Z = 22:00 local (UTC+8): local days equal UTC days here.
-    const instants = days('2026-02-10', 5, '02:00').concat(days('2026-02-10', 5, '14:00')).sort((a, b) => a.getTime() - b.getTime());
-    const r = await runDays(['FREQ=DAILY;BYHOUR=02,14;BYMINUTE=00'], { retention_duration_days: 2, day_backups: 3, timezone: 'UTC+08:00' }, instants);
+    const instants = days('2026-02-10', 5, '02:00')
+      .concat(days('2026-02-10', 5, '14:00'))
+      .sort((a, b) => a.getTime() - b.getTime());
+    const r = await runDays(
+      ['FREQ=DAILY;BYHOUR=02,14;BYMINUTE=00'],
+      { retention_duration_days: 2, day_backups: 3, timezone: 'UTC+08:00' },
+      instants,
+    );
     // At the last run (02-14 14:00Z): day keepers = newest of 02-14, 02-13, 02-12 (the 14:00 ones);
     // younger than 2 x 24 h: 02-12 14:00 (exactly 48 h: kept), 02-13 02:00, 02-13 14:00, 02-14 02:00, 02-14 14:00.
     const keptTimes = ['2026-02-12T14:00', '2026-02-13T02:00', '2026-02-13T14:00', '2026-02-14T02:00', '2026-02-14T14:00'];
@@ -133,15 +156,44 @@ describe('CBR retention after scheduled runs (real backups, posix store)', () =>
     const now = iso('2026-06-15T12:00:00Z'); // a Monday
     const list = Array.from({ length: 800 }, (_, k) => new Date(Date.UTC(2026, 5, 15 - k, 2)));
     const checkpoints = list.map(() => randomUUID());
-    const ids = await insertBackups(env.t.db, list.map((at, k) => ({
-      project_id: P1, volume_id: vol, vault_id: vault, checkpoint_id: checkpoints[k]!, cbr_auto_trigger: true, created_at: at, data_timestamp: at,
-    })));
-    await env.t.db.insertInto('cbr_schedule_triggers')
-      .values(list.map((at, k) => ({ policy_id: policy, vault_id: vault, trigger_at: at, status: 'done', owner: 't', checkpoint_id: checkpoints[k]! })))
+    const ids = await insertBackups(
+      env.t.db,
+      list.map((at, k) => ({
+        project_id: P1,
+        volume_id: vol,
+        vault_id: vault,
+        checkpoint_id: checkpoints[k]!,
+        cbr_auto_trigger: true,
+        created_at: at,
+        data_timestamp: at,
+      })),
+    );
+    await env.t.db
+      .insertInto('cbr_schedule_triggers')
+      .values(
+        list.map((at, k) => ({
+          policy_id: policy,
+          vault_id: vault,
+          trigger_at: at,
+          status: 'done',
+          owner: 't',
+          checkpoint_id: checkpoints[k]!,
+        })),
+      )
       .execute();
     const byDate = new Map(list.map((at, k) => [at.toISOString().slice(0, 10), ids[k]!]));
-    const plan = await planVaultRetention(env.t.db, vault, retentionRule({ max_backups: 1, week_backups: 3, month_backups: 3, year_backups: 3, timezone: 'UTC+00:00' }), now);
-    const res = await applyVaultRetention({ db: env.t.db, config: env.config, store: env.deps.store }, ctx, plan, pino({ level: 'silent' }));
+    const plan = await planVaultRetention(
+      env.t.db,
+      vault,
+      retentionRule({ max_backups: 1, week_backups: 3, month_backups: 3, year_backups: 3, timezone: 'UTC+00:00' }),
+      now,
+    );
+    const res = await applyVaultRetention(
+      { db: env.t.db, config: env.config, store: env.deps.store },
+      ctx,
+      plan,
+      pino({ level: 'silent' }),
+    );
     const keptDates = ['2024-12-31', '2025-12-31', '2026-04-30', '2026-05-31', '2026-06-07', '2026-06-13', '2026-06-14', '2026-06-15'];
     expect(res.deleted).toHaveLength(800 - keptDates.length);
     expect(new Set(res.deleted)).toEqual(new Set(ids.filter((id) => !keptDates.some((d) => byDate.get(d) === id))));

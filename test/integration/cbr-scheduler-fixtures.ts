@@ -32,8 +32,21 @@ export async function scribble(env: BackupTestEnv, volumeId: string, offset: num
 
 export async function makeVault(db: Kysely<Database>, project: string, volumeIds: string[]): Promise<string> {
   const id = randomUUID();
-  await insertVault(db, { id, project_id: project, user_id: `u${project.slice(0, 7)}`, name: `vault-${id.slice(0, 4)}`, description: null, size_gb: 1000, backup_name_prefix: null, extra: '{}' });
-  await addVaultResources(db, id, volumeIds.map((volumeId) => ({ volumeId, name: null })));
+  await insertVault(db, {
+    id,
+    project_id: project,
+    user_id: `u${project.slice(0, 7)}`,
+    name: `vault-${id.slice(0, 4)}`,
+    description: null,
+    size_gb: 1000,
+    backup_name_prefix: null,
+    extra: '{}',
+  });
+  await addVaultResources(
+    db,
+    id,
+    volumeIds.map((volumeId) => ({ volumeId, name: null })),
+  );
   return id;
 }
 
@@ -60,7 +73,12 @@ export async function makePolicy(
   return id;
 }
 
-export function schedulerDeps(env: BackupTestEnv, clock: ManualClock, db: Kysely<Database> = env.t.db, owner = `test:${randomUUID()}`): SchedulerDeps {
+export function schedulerDeps(
+  env: BackupTestEnv,
+  clock: ManualClock,
+  db: Kysely<Database> = env.t.db,
+  owner = `test:${randomUUID()}`,
+): SchedulerDeps {
   return {
     db,
     config: env.config,
@@ -120,7 +138,13 @@ export async function drive(
       const rs = await Promise.all(deps.map((d) => schedulerTick(d)));
       for (const r of rs) {
         reports.push(r);
-        for (const f of r.fired) fired.push({ policyId: f.policyId, vaultId: f.vaultId, triggerAt: f.triggerAt.toISOString(), firedAt: clock.now().toISOString() });
+        for (const f of r.fired)
+          fired.push({
+            policyId: f.policyId,
+            vaultId: f.vaultId,
+            triggerAt: f.triggerAt.toISOString(),
+            firedAt: clock.now().toISOString(),
+          });
       }
       await settle(db);
       reports.push(...(await Promise.all(deps.map((d) => schedulerTick(d)))));

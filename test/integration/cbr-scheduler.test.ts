@@ -32,7 +32,14 @@ describe('CBR scheduler on a fake clock', () => {
     const vC = await makeVault(env.t.db, P1, [await smallVolume(env, P1)]); // a vault has at most one backup policy
     const daily = await makePolicy(env.t.db, P1, ['FREQ=DAILY;INTERVAL=1;BYHOUR=02;BYMINUTE=00'], { max_backups: -1 }, monday, [vA]);
     const every3 = await makePolicy(env.t.db, P1, ['FREQ=DAILY;INTERVAL=3;BYHOUR=23;BYMINUTE=30'], {}, iso('2026-03-02T10:00:00Z'), [vC]);
-    const weekly = await makePolicy(env.t.db, P1, ['FREQ=WEEKLY;BYDAY=MO,WE,FR;BYHOUR=10;BYMINUTE=30', 'FREQ=WEEKLY;BYDAY=SU;BYHOUR=0;BYMINUTE=5'], {}, monday, [vB]);
+    const weekly = await makePolicy(
+      env.t.db,
+      P1,
+      ['FREQ=WEEKLY;BYDAY=MO,WE,FR;BYHOUR=10;BYMINUTE=30', 'FREQ=WEEKLY;BYDAY=SU;BYHOUR=0;BYMINUTE=5'],
+      {},
+      monday,
+      [vB],
+    );
     const expected = new Map<string, string[]>([
       [daily, ['02', '03', '04', '05', '06', '07', '08'].map((d) => `2026-03-${d}T02:00:00.000Z`)],
       [every3, ['02', '05', '08'].map((d) => `2026-03-${d}T23:30:00.000Z`)],
@@ -59,7 +66,11 @@ describe('CBR scheduler on a fake clock', () => {
     }
     expect(reports.flatMap((r) => r.missed)).toEqual([]);
     expect(reports.flatMap((r) => r.failed)).toEqual([]);
-    const backups = await env.t.db.selectFrom('backups').select(['vault_id', 'status', 'cbr_auto_trigger', 'fail_reason']).where('vault_id', 'in', [vA, vB, vC]).execute();
+    const backups = await env.t.db
+      .selectFrom('backups')
+      .select(['vault_id', 'status', 'cbr_auto_trigger', 'fail_reason'])
+      .where('vault_id', 'in', [vA, vB, vC])
+      .execute();
     expect(backups.filter((b) => b.vault_id === vA)).toHaveLength(2 * 7);
     expect(backups.filter((b) => b.vault_id === vC)).toHaveLength(3);
     expect(backups.filter((b) => b.vault_id === vB)).toHaveLength(4);
@@ -78,7 +89,10 @@ describe('CBR scheduler on a fake clock', () => {
     const r = await schedulerTick(deps);
     expect(r.fired).toEqual([]);
     expect(r.missed.filter((k) => k.policyId === p).map((k) => k.triggerAt.toISOString())).toEqual([
-      '2026-04-06T18:00:00.000Z', '2026-04-07T06:00:00.000Z', '2026-04-07T18:00:00.000Z', '2026-04-08T06:00:00.000Z',
+      '2026-04-06T18:00:00.000Z',
+      '2026-04-07T06:00:00.000Z',
+      '2026-04-07T18:00:00.000Z',
+      '2026-04-08T06:00:00.000Z',
     ]);
     clock.set(iso('2026-04-08T18:00:20Z'));
     const r2 = await schedulerTick(deps);

@@ -34,7 +34,14 @@ const sha = (path: string): string => createHash('sha256').update(readFileSync(p
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'cinder-interop-'));
-  engine = createBackupEngine({ compression: 'zstd', objectSize: OBJECT_SIZE, blockSize: BLOCK, chunksInFlight: 4, uploadConcurrency: 4, workerThreads: 2 });
+  engine = createBackupEngine({
+    compression: 'zstd',
+    objectSize: OBJECT_SIZE,
+    blockSize: BLOCK,
+    chunksInFlight: 4,
+    uploadConcurrency: 4,
+    workerThreads: 2,
+  });
 });
 afterAll(async () => {
   await engine?.close();
@@ -42,7 +49,14 @@ afterAll(async () => {
 });
 
 function engineWith(compression: Compression): BackupEngine {
-  return createBackupEngine({ compression, objectSize: OBJECT_SIZE, blockSize: BLOCK, chunksInFlight: 4, uploadConcurrency: 4, workerThreads: 2 });
+  return createBackupEngine({
+    compression,
+    objectSize: OBJECT_SIZE,
+    blockSize: BLOCK,
+    chunksInFlight: 4,
+    uploadConcurrency: 4,
+    workerThreads: 2,
+  });
 }
 
 /** A new, sparse all-zero target of `size` bytes, as the volume backend creates one. */
@@ -76,8 +90,11 @@ async function cinderLayoutProblems(store: ObjectStore, loc: BackupLocation): Pr
   };
   if (meta.version !== '1.0.0') problems.push(`version ${meta.version}`);
   const listed = meta.objects.map((o) => Object.keys(o)[0]!);
-  const stored = (await store.list(loc.container, loc.prefix)).filter((k) => k !== `${loc.prefix}_metadata` && k !== `${loc.prefix}_sha256file`);
-  if (JSON.stringify([...listed].sort()) !== JSON.stringify([...stored].sort())) problems.push('stored objects differ from _metadata objects');
+  const stored = (await store.list(loc.container, loc.prefix)).filter(
+    (k) => k !== `${loc.prefix}_metadata` && k !== `${loc.prefix}_sha256file`,
+  );
+  if (JSON.stringify([...listed].sort()) !== JSON.stringify([...stored].sort()))
+    problems.push('stored objects differ from _metadata objects');
   for (const entry of meta.objects) {
     const [name, info] = Object.entries(entry)[0]!;
     const body = await store.get(loc.container, name);
@@ -151,7 +168,19 @@ if (moto) {
   targets.push({
     name: 'moto S3',
     store: () =>
-      new S3ObjectStore({ endpoint: moto, region: 'us-east-1', accessKeyId: 'cinder', secretAccessKey: 'cinder-secret', forcePathStyle: true, checksumMode: 'WHEN_REQUIRED', maxAttempts: 3, timeoutMs: 30_000, maxSockets: 8, bucket, multipartThreshold: 64 * 1024 * 1024 }),
+      new S3ObjectStore({
+        endpoint: moto,
+        region: 'us-east-1',
+        accessKeyId: 'cinder',
+        secretAccessKey: 'cinder-secret',
+        forcePathStyle: true,
+        checksumMode: 'WHEN_REQUIRED',
+        maxAttempts: 3,
+        timeoutMs: 30_000,
+        maxSockets: 8,
+        bucket,
+        multipartThreshold: 64 * 1024 * 1024,
+      }),
     cinder: (state) => ({ driver: 's3', state, s3Endpoint: moto, bucket }),
     location: (id, vol) => ({ container: bucket, prefix: `volume_${vol}/${stamp()}/az_nova_backup_${id}` }),
   });
@@ -159,7 +188,7 @@ if (moto) {
 
 // Each live test starts 2-4 Python processes that import Cinder (about 3 s each on an idle
 // machine, several times that on a busy one): a larger budget than the suite's 60 s default.
-describe.skipIf(!cinder.available)('live interoperability with Cinder\'s own driver', { timeout: 300_000 }, () => {
+describe.skipIf(!cinder.available)("live interoperability with Cinder's own driver", { timeout: 300_000 }, () => {
   const SIZE = 3 * OBJECT_SIZE + 12_345; // several objects and an odd tail
   const VOL = '7e57ab1e-0000-4000-8000-00000000cafe';
   let base: string;
@@ -176,55 +205,113 @@ describe.skipIf(!cinder.available)('live interoperability with Cinder\'s own dri
 
   for (const t of targets) {
     for (const codec of ['zlib', 'zstd'] as const) {
-      it.skipIf(codec === 'zstd' && !cinder.zstd)(`${t.name}: Cinder's ${codec} full + incremental restore byte-identically with our engine`, async () => {
-        const state = join(dir, `state-${t.name}-${codec}`.replace(/\W/g, '_'));
-        const ct = t.cinder(state);
-        const [full, inc] = [newId(), newId()];
-        await runCinder('backup', ct, ['--file', base, '--volume-id', VOL, '--backup-id', full, '--compression', codec, '--object-size', String(OBJECT_SIZE)]);
-        await runCinder('backup', ct, ['--file', changed, '--volume-id', VOL, '--backup-id', inc, '--parent-id', full, '--compression', codec, '--object-size', String(OBJECT_SIZE)]);
-        const store = t.store();
-        try {
-          const chain = [locOf(rowOf(state, full)), locOf(rowOf(state, inc))];
-          expect(sha(await restoreOurs(store, chain.slice(0, 1), SIZE, `${full}.img`))).toBe(sha(base));
-          expect(sha(await restoreOurs(store, chain, SIZE, `${inc}.img`))).toBe(sha(changed));
-        } finally {
-          await store.close();
-        }
-      });
-
-      it.skipIf(codec === 'zstd' && !cinder.zstd)(`${t.name}: our ${codec} full + incremental obey Cinder's layout rules and restore byte-identically with Cinder's driver`, async () => {
-        const state = join(dir, `ours-${t.name}-${codec}`.replace(/\W/g, '_'));
-        const ct = t.cinder(state);
-        const ours = engineWith(codec);
-        const store = t.store();
-        try {
+      it.skipIf(codec === 'zstd' && !cinder.zstd)(
+        `${t.name}: Cinder's ${codec} full + incremental restore byte-identically with our engine`,
+        async () => {
+          const state = join(dir, `state-${t.name}-${codec}`.replace(/\W/g, '_'));
+          const ct = t.cinder(state);
           const [full, inc] = [newId(), newId()];
-          const fullLoc = t.location(full, VOL);
-          const incLoc = t.location(inc, VOL);
-          const createdAt = new Date();
-          const common = { volumeId: VOL, name: null, description: null, createdAt, volumeMeta: null };
-          const r1 = await ours.backup(store, { ...common, backupId: full, location: fullLoc, source: { path: base, sizeBytes: SIZE }, parent: null });
-          const r2 = await ours.backup(store, { ...common, backupId: inc, location: incLoc, source: { path: changed, sizeBytes: SIZE }, parent: { backupId: full, location: fullLoc } });
-          expect(await cinderLayoutProblems(store, fullLoc)).toEqual([]);
-          expect(await cinderLayoutProblems(store, incLoc)).toEqual([]);
-          // The rows Cinder's restore reads (it follows parent_id through its database).
-          const row = (id: string, loc: BackupLocation, parent: string | null, count: number): void =>
-            writeFileSync(join(state, `${id}.json`), JSON.stringify({ id, volume_id: VOL, parent_id: parent, size: 1, container: loc.container, service_metadata: loc.prefix, object_count: count, status: 'available', service: store.serviceName, availability_zone: 'nova', created_at: createdAt.toISOString(), num_dependent_backups: 0 }));
-          mkdirSync(state, { recursive: true });
-          row(full, fullLoc, null, r1.objectCount);
-          row(inc, incLoc, full, r2.objectCount);
-          const fullOut = join(dir, `cinder-${full}.img`);
-          const incOut = join(dir, `cinder-${inc}.img`);
-          await runCinder('restore', ct, ['--file', fullOut, '--backup-id', full]);
-          await runCinder('restore', ct, ['--file', incOut, '--backup-id', inc]);
-          expect(statSync(incOut).size).toBe(SIZE);
-          expect(sha(fullOut)).toBe(sha(base));
-          expect(sha(incOut)).toBe(sha(changed));
-        } finally {
-          await ours.close();
-          await store.close();
-        }
-      });
+          await runCinder('backup', ct, [
+            '--file',
+            base,
+            '--volume-id',
+            VOL,
+            '--backup-id',
+            full,
+            '--compression',
+            codec,
+            '--object-size',
+            String(OBJECT_SIZE),
+          ]);
+          await runCinder('backup', ct, [
+            '--file',
+            changed,
+            '--volume-id',
+            VOL,
+            '--backup-id',
+            inc,
+            '--parent-id',
+            full,
+            '--compression',
+            codec,
+            '--object-size',
+            String(OBJECT_SIZE),
+          ]);
+          const store = t.store();
+          try {
+            const chain = [locOf(rowOf(state, full)), locOf(rowOf(state, inc))];
+            expect(sha(await restoreOurs(store, chain.slice(0, 1), SIZE, `${full}.img`))).toBe(sha(base));
+            expect(sha(await restoreOurs(store, chain, SIZE, `${inc}.img`))).toBe(sha(changed));
+          } finally {
+            await store.close();
+          }
+        },
+      );
+
+      it.skipIf(codec === 'zstd' && !cinder.zstd)(
+        `${t.name}: our ${codec} full + incremental obey Cinder's layout rules and restore byte-identically with Cinder's driver`,
+        async () => {
+          const state = join(dir, `ours-${t.name}-${codec}`.replace(/\W/g, '_'));
+          const ct = t.cinder(state);
+          const ours = engineWith(codec);
+          const store = t.store();
+          try {
+            const [full, inc] = [newId(), newId()];
+            const fullLoc = t.location(full, VOL);
+            const incLoc = t.location(inc, VOL);
+            const createdAt = new Date();
+            const common = { volumeId: VOL, name: null, description: null, createdAt, volumeMeta: null };
+            const r1 = await ours.backup(store, {
+              ...common,
+              backupId: full,
+              location: fullLoc,
+              source: { path: base, sizeBytes: SIZE },
+              parent: null,
+            });
+            const r2 = await ours.backup(store, {
+              ...common,
+              backupId: inc,
+              location: incLoc,
+              source: { path: changed, sizeBytes: SIZE },
+              parent: { backupId: full, location: fullLoc },
+            });
+            expect(await cinderLayoutProblems(store, fullLoc)).toEqual([]);
+            expect(await cinderLayoutProblems(store, incLoc)).toEqual([]);
+            // The rows Cinder's restore reads (it follows parent_id through its database).
+            const row = (id: string, loc: BackupLocation, parent: string | null, count: number): void =>
+              writeFileSync(
+                join(state, `${id}.json`),
+                JSON.stringify({
+                  id,
+                  volume_id: VOL,
+                  parent_id: parent,
+                  size: 1,
+                  container: loc.container,
+                  service_metadata: loc.prefix,
+                  object_count: count,
+                  status: 'available',
+                  service: store.serviceName,
+                  availability_zone: 'nova',
+                  created_at: createdAt.toISOString(),
+                  num_dependent_backups: 0,
+                }),
+              );
+            mkdirSync(state, { recursive: true });
+            row(full, fullLoc, null, r1.objectCount);
+            row(inc, incLoc, full, r2.objectCount);
+            const fullOut = join(dir, `cinder-${full}.img`);
+            const incOut = join(dir, `cinder-${inc}.img`);
+            await runCinder('restore', ct, ['--file', fullOut, '--backup-id', full]);
+            await runCinder('restore', ct, ['--file', incOut, '--backup-id', inc]);
+            expect(statSync(incOut).size).toBe(SIZE);
+            expect(sha(fullOut)).toBe(sha(base));
+            expect(sha(incOut)).toBe(sha(changed));
+          } finally {
+            await ours.close();
+            await store.close();
+          }
+        },
+      );
     }
   }
 });

@@ -66,7 +66,16 @@ describe.skipIf(!hasCinder)('Cinder chunked-driver interoperability', () => {
       const location = { container: `${id.slice(0, 2)}/${id.slice(2, 4)}/${id}`, prefix: `volume_${volumeId}_20261123120000_backup_${id}` };
       const parent = rows.at(-1);
       const engine = fx.engine({ blockSize: 32768, objectSize: 1 << 20, compression });
-      const req = { ...fx.request(src, size, location, parent ? { backupId: parent.id, location: { container: parent.container, prefix: parent.prefix } } : null), backupId: id, volumeId };
+      const req = {
+        ...fx.request(
+          src,
+          size,
+          location,
+          parent ? { backupId: parent.id, location: { container: parent.container, prefix: parent.prefix } } : null,
+        ),
+        backupId: id,
+        volumeId,
+      };
       const res = await engine.backup(store, req);
       rows.push({ id, ...location, parent: parent?.id ?? null, count: res.objectCount });
     }
@@ -74,9 +83,22 @@ describe.skipIf(!hasCinder)('Cinder chunked-driver interoperability', () => {
     for (const r of rows) {
       const now = new Date().toISOString();
       const row = {
-        id: r.id, volume_id: volumeId, parent_id: r.parent, size: 1, container: r.container, service_metadata: r.prefix, object_count: r.count,
-        status: 'available', display_name: null, display_description: null, service: 'cinder.backup.drivers.posix.PosixBackupDriver',
-        availability_zone: 'nova', created_at: now, data_timestamp: now, snapshot_id: null, num_dependent_backups: 0,
+        id: r.id,
+        volume_id: volumeId,
+        parent_id: r.parent,
+        size: 1,
+        container: r.container,
+        service_metadata: r.prefix,
+        object_count: r.count,
+        status: 'available',
+        display_name: null,
+        display_description: null,
+        service: 'cinder.backup.drivers.posix.PosixBackupDriver',
+        availability_zone: 'nova',
+        created_at: now,
+        data_timestamp: now,
+        snapshot_id: null,
+        num_dependent_backups: 0,
       };
       await writeFile(join(fx.dir, 'state', `${r.id}.json`), JSON.stringify(row));
     }

@@ -19,8 +19,29 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 // The engine's worker entry must load as compiled .js (production, dist/) and not only as .ts under vitest.
 describe('compiled engine', () => {
   it('backs up and restores through worker threads running the compiled chunk-worker.js', async () => {
-    const files = ['src/engine/backup-engine.ts', 'src/engine/chunk-worker.ts', 'src/engine/seek-bzip.d.ts', 'src/storage/memory-store.ts', 'bench/volume-image.ts'];
-    const flags = ['--outDir', join(dir, 'dist'), '--rootDir', repo, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--strict', '--skipLibCheck', '--types', 'node'];
+    const files = [
+      'src/engine/backup-engine.ts',
+      'src/engine/chunk-worker.ts',
+      'src/engine/seek-bzip.d.ts',
+      'src/storage/memory-store.ts',
+      'bench/volume-image.ts',
+    ];
+    const flags = [
+      '--outDir',
+      join(dir, 'dist'),
+      '--rootDir',
+      repo,
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--strict',
+      '--skipLibCheck',
+      '--types',
+      'node',
+    ];
     await run(join(repo, 'node_modules/.bin/tsc'), [...files.map((f) => join(repo, f)), ...flags], { cwd: repo });
     await writeFile(
       join(dir, 'run.mjs'),

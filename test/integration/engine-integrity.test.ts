@@ -29,7 +29,9 @@ async function backupThenRestoreError(engine = fx.engine(), mutate: () => Promis
   const dst = join(fx.dir, 'dst');
   await writeFile(dst, '');
   await truncate(dst, size);
-  const err = await engine.restore(store, { chain: [loc], target: { path: dst, sizeBytes: size }, targetIsNew: true }).catch((e: unknown) => e);
+  const err = await engine
+    .restore(store, { chain: [loc], target: { path: dst, sizeBytes: size }, targetIsNew: true })
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(BackupIntegrityError);
   const verifyErr = await engine.verify(store, [loc]).catch((e: unknown) => e);
   expect(verifyErr).toBeInstanceOf(BackupIntegrityError);
@@ -121,11 +123,19 @@ describe('incremental preconditions, cancellation, progress and delete', () => {
     await writeFile(dst, '');
     await truncate(dst, size);
     const seen: number[] = [];
-    await engine.restore(store, { chain: [loc], target: { path: dst, sizeBytes: size }, targetIsNew: true }, { onProgress: (d, t) => seen.push(t - d) });
+    await engine.restore(
+      store,
+      { chain: [loc], target: { path: dst, sizeBytes: size }, targetIsNew: true },
+      { onProgress: (d, t) => seen.push(t - d) },
+    );
     expect(seen.at(-1)).toBe(0);
     let asked = 0;
     const err = await engine
-      .restore(store, { chain: [loc], target: { path: dst, sizeBytes: size }, targetIsNew: false }, { shouldCancel: async () => ++asked > 2 })
+      .restore(
+        store,
+        { chain: [loc], target: { path: dst, sizeBytes: size }, targetIsNew: false },
+        { shouldCancel: async () => ++asked > 2 },
+      )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OperationCancelledError);
     expect(asked).toBe(3);

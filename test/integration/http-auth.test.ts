@@ -14,7 +14,7 @@ afterAll(async () => t?.close());
 const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url, headers });
 
 describe('URLs with and without the project id', () => {
-  it('/v3/{project_id}/... and /v3/... reach the same route as the token\'s project', async () => {
+  it("/v3/{project_id}/... and /v3/... reach the same route as the token's project", async () => {
     for (const url of [`/v3/${PROJECT}/test-probe`, '/v3/test-probe']) {
       const res = await get(url, { 'x-auth-token': `u1:${PROJECT}` });
       expect(res.statusCode).toBe(200);
@@ -28,7 +28,7 @@ describe('URLs with and without the project id', () => {
     expect(res.json()).toEqual({ badRequest: { code: 400, message: 'Malformed request url' } });
   });
 
-  it('an admin is still refused another project in the URL (the token\'s project is the effective one)', async () => {
+  it("an admin is still refused another project in the URL (the token's project is the effective one)", async () => {
     const res = await get(`/v3/${PROJECT}/test-probe`, { 'x-auth-token': `a1:${OTHER_PROJECT}` });
     expect(res.statusCode).toBe(400);
   });

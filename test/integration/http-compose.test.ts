@@ -38,7 +38,9 @@ describe('docker-compose.yml', () => {
     const text = readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8');
     const env = serviceEnvironment(text, 'cinder-backup');
     expect(env.filter((k) => !CONFIG_VARIABLES.includes(k))).toEqual([]);
-    expect(env).toEqual(expect.arrayContaining(['DATABASE_URL', 'BACKUP_STORE', 'S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']));
+    expect(env).toEqual(
+      expect.arrayContaining(['DATABASE_URL', 'BACKUP_STORE', 'S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']),
+    );
     expect(text).toMatch(/BACKUP_STORE: s3/);
     expect(text).toMatch(/S3_ENDPOINT: http:\/\/minio:9000/);
     expect(text).toMatch(/DATABASE_URL: postgres:\/\/[^@]+@postgres:5432\//);

@@ -23,7 +23,12 @@ const token = { 'x-auth-token': `u1:${PROJECT}` };
 const post = (payload: string, contentType: string | null = 'application/json') =>
   t.app.inject({ method: 'POST', url, payload, headers: contentType ? { ...token, 'content-type': contentType } : token });
 
-function expectFault(res: { statusCode: number; json(): unknown; headers: Record<string, unknown> }, status: number, name: string, message?: string | RegExp): void {
+function expectFault(
+  res: { statusCode: number; json(): unknown; headers: Record<string, unknown> },
+  status: number,
+  name: string,
+  message?: string | RegExp,
+): void {
   expect(res.statusCode).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/json/);
   const body = res.json() as Record<string, { code: number; message: string }>;
@@ -49,7 +54,12 @@ describe('Cinder fault bodies', () => {
 
   it('an unexpected property is 400 "Additional properties are not allowed"', async () => {
     const res = await post(JSON.stringify({ probe: { name: 'a', size: 1, color: 'red' } }));
-    expectFault(res, 400, 'badRequest', /^Invalid input for field\/attribute probe\. Value: .*Additional properties are not allowed \('color' was unexpected\)$/);
+    expectFault(
+      res,
+      400,
+      'badRequest',
+      /^Invalid input for field\/attribute probe\. Value: .*Additional properties are not allowed \('color' was unexpected\)$/,
+    );
   });
 
   it('a missing property is 400 "is a required property"', async () => {
@@ -58,11 +68,16 @@ describe('Cinder fault bodies', () => {
   });
 
   it('an unknown route is 404 itemNotFound', async () => {
-    expectFault(await t.app.inject({ method: 'GET', url: '/v3/no/such/thing', headers: token }), 404, 'itemNotFound', 'The resource could not be found.');
+    expectFault(
+      await t.app.inject({ method: 'GET', url: '/v3/no/such/thing', headers: token }),
+      404,
+      'itemNotFound',
+      'The resource could not be found.',
+    );
     expectFault(await t.app.inject({ method: 'GET', url: '/nothing-here' }), 404, 'itemNotFound');
   });
 
-  it('a malformed %-escape in the URL is 400 badRequest, not the framework\'s own body', async () => {
+  it("a malformed %-escape in the URL is 400 badRequest, not the framework's own body", async () => {
     expectFault(await t.app.inject({ method: 'GET', url: '/v3/%zz', headers: token }), 400, 'badRequest', 'Malformed request url');
   });
 

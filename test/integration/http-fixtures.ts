@@ -20,7 +20,10 @@ const ProbeBody = z.strictObject({
  */
 async function probeRoutes(app: FastifyInstance, _deps: AppDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const echo = (req: { ctx: { userId: string; projectId: string; isAdmin: boolean; roles: readonly string[] }; apiVersion: { major: number; minor: number } }) => ({
+  const echo = (req: {
+    ctx: { userId: string; projectId: string; isAdmin: boolean; roles: readonly string[] };
+    apiVersion: { major: number; minor: number };
+  }) => ({
     user: req.ctx.userId,
     project: req.ctx.projectId,
     is_admin: req.ctx.isAdmin,

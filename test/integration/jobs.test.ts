@@ -76,7 +76,12 @@ describe('job queue on Postgres', () => {
     });
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const live = await t.db.selectFrom('jobs').select('id').where('kind', 'in', [ok, bad]).where('status', 'in', ['queued', 'running']).execute();
+      const live = await t.db
+        .selectFrom('jobs')
+        .select('id')
+        .where('kind', 'in', [ok, bad])
+        .where('status', 'in', ['queued', 'running'])
+        .execute();
       if (live.length === 0 || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -17,8 +17,15 @@ describe('migrations', () => {
       select table_name from information_schema.tables where table_schema = 'public' order by table_name`.execute(t.db);
     expect(tables.rows.map((r) => r.table_name)).toEqual(
       expect.arrayContaining([
-        'backup_metadata', 'backups', 'jobs', 'quotas', 'snapshot_metadata', 'snapshots',
-        'volume_attachments', 'volume_metadata', 'volumes',
+        'backup_metadata',
+        'backups',
+        'jobs',
+        'quotas',
+        'snapshot_metadata',
+        'snapshots',
+        'volume_attachments',
+        'volume_metadata',
+        'volumes',
       ]),
     );
     expect(await migrateToLatest(t.db)).toEqual([]);

@@ -16,7 +16,9 @@ describe('quotas', () => {
     const r = await env.call('POST', '/backups', P1, { backup: { volume_id: vol } });
     expect(r.status).toBe(413);
     expect(r.headers['retry-after']).toBe('0');
-    expect(r.json).toEqual({ overLimit: { code: 413, message: 'BackupLimitExceeded: Maximum number of backups allowed (3) exceeded', retryAfter: '0' } });
+    expect(r.json).toEqual({
+      overLimit: { code: 413, message: 'BackupLimitExceeded: Maximum number of backups allowed (3) exceeded', retryAfter: '0' },
+    });
     const v = await env.t.db.selectFrom('volumes').select('status').where('id', '=', vol).executeTakeFirstOrThrow();
     expect(v.status).toBe('available');
     expect(await env.t.db.selectFrom('jobs').select('id').execute()).toEqual([]);
@@ -34,14 +36,25 @@ describe('quotas', () => {
   it('import is counted against the quota too', async () => {
     const record = Buffer.from(JSON.stringify({ id: '5d5d5d5d-0000-4000-8000-000000000001', size: 1 })).toString('base64');
     await insertBackups(env.t.db, [{ project_id: ADMIN }, { project_id: ADMIN }, { project_id: ADMIN }]);
-    const r = await env.call('POST', '/backups/import_record', ADMIN, { 'backup-record': { backup_service: 'cinder.backup.drivers.posix', backup_url: record } });
+    const r = await env.call('POST', '/backups/import_record', ADMIN, {
+      'backup-record': { backup_service: 'cinder.backup.drivers.posix', backup_url: record },
+    });
     expect(r.status).toBe(413);
   });
 
   it('os-quota-sets shows limits, usage=true shows in_use, admins update, members may not', async () => {
     const show = await env.call('GET', `/os-quota-sets/${P1}`, P1);
     expect(show.status).toBe(200);
-    expect(show.json.quota_set).toMatchObject({ id: P1, backups: 3, backup_gigabytes: 5, volumes: 10, snapshots: 10, gigabytes: 1000, groups: 10, per_volume_gigabytes: -1 });
+    expect(show.json.quota_set).toMatchObject({
+      id: P1,
+      backups: 3,
+      backup_gigabytes: 5,
+      volumes: 10,
+      snapshots: 10,
+      gigabytes: 1000,
+      groups: 10,
+      per_volume_gigabytes: -1,
+    });
     const usage = await env.call('GET', `/os-quota-sets/${P1}?usage=true`, P1);
     expect(usage.json.quota_set.backups).toEqual({ limit: 3, in_use: 3, reserved: 0 });
     expect(usage.json.quota_set.backup_gigabytes).toEqual({ limit: 5, in_use: 3, reserved: 0 });
@@ -51,14 +64,21 @@ describe('quotas', () => {
     expect(upd.status).toBe(200);
     expect(upd.json.quota_set).toMatchObject({ backups: 4, backup_gigabytes: -1 });
     expect((await env.call('PUT', `/os-quota-sets/${P1}`, ADMIN, { quota_set: { backups: -2 } })).status).toBe(400);
-    expect((await env.call('PUT', `/os-quota-sets/${P1}`, ADMIN, { quota_set: { bogus: 1 } })).json.badRequest.message).toBe('Bad key(s) in quota set: bogus');
+    expect((await env.call('PUT', `/os-quota-sets/${P1}`, ADMIN, { quota_set: { bogus: 1 } })).json.badRequest.message).toBe(
+      'Bad key(s) in quota set: bogus',
+    );
     const defaults = await env.call('GET', `/os-quota-sets/${P1}/defaults`, P1);
     expect(defaults.json.quota_set).toMatchObject({ backups: 3, backup_gigabytes: 5 });
     // Raised quota: the next create fits.
     const vol = await makeVolume(env, P1);
     expect((await env.call('POST', '/backups', P1, { backup: { volume_id: vol } })).status).toBe(202);
     const limits = await env.call('GET', '/limits', P1);
-    expect(limits.json.limits.absolute).toMatchObject({ maxTotalBackups: 4, maxTotalBackupGigabytes: -1, totalBackupsUsed: 4, totalBackupGigabytesUsed: 4 });
+    expect(limits.json.limits.absolute).toMatchObject({
+      maxTotalBackups: 4,
+      maxTotalBackupGigabytes: -1,
+      totalBackupsUsed: 4,
+      totalBackupGigabytesUsed: 4,
+    });
   });
 
   it('two concurrent creates cannot both take the last quota slot', async () => {
@@ -92,38 +112,44 @@ describe('quota messages as Cinder renders them', () => {
     const big = await env.call('POST', '/volumes', P1, { volume: { size: 11 } });
     expect(big.status).toBe(413);
     expect(big.headers['retry-after']).toBe('0');
-    expect(big.json).toEqual(overLimit(
-      'VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 11G, quota is 10G and 0G has been consumed.',
-    ));
+    expect(big.json).toEqual(
+      overLimit(
+        'VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 11G, quota is 10G and 0G has been consumed.',
+      ),
+    );
     for (let i = 0; i < 3; i++) await makeVolume(env, P2);
-    expect((await env.call('POST', '/volumes', P2, { volume: { size: 1 } })).json).toEqual(overLimit(
-      "VolumeLimitExceeded: Maximum number of volumes allowed (3) exceeded for quota 'volumes'.",
-    ));
+    expect((await env.call('POST', '/volumes', P2, { volume: { size: 1 } })).json).toEqual(
+      overLimit("VolumeLimitExceeded: Maximum number of volumes allowed (3) exceeded for quota 'volumes'."),
+    );
   });
 
   it('snapshot create over the snapshot count and over gigabytes name the exception class', async () => {
     const vol = await makeVolume(env, P1, { size: 6 });
     const first = await env.call('POST', '/snapshots', P1, { snapshot: { volume_id: vol } });
-    expect(first.json).toEqual(overLimit(
-      'VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 6G, quota is 10G and 6G has been consumed.',
-    ));
+    expect(first.json).toEqual(
+      overLimit(
+        'VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 6G, quota is 10G and 6G has been consumed.',
+      ),
+    );
     const small = await makeVolume(env, ADMIN);
     await makeSnapshot(env, ADMIN, small);
-    expect((await env.call('POST', '/snapshots', ADMIN, { snapshot: { volume_id: small } })).json).toEqual(overLimit(
-      'SnapshotLimitExceeded: Maximum number of snapshots allowed (1) exceeded',
-    ));
+    expect((await env.call('POST', '/snapshots', ADMIN, { snapshot: { volume_id: small } })).json).toEqual(
+      overLimit('SnapshotLimitExceeded: Maximum number of snapshots allowed (1) exceeded'),
+    );
   });
 
   it('restore into a new volume over gigabytes answers the bare message, a volume from that backup (3.47) the class', async () => {
     const [backup] = await insertBackups(env.t.db, [{ project_id: P1, size: 5, container: 'c', service: 'cinder.backup.drivers.s3' }]);
     const restore = await env.call('POST', `/backups/${backup}/restore`, P1, { restore: { name: 'r' } });
     expect(restore.status).toBe(413);
-    expect(restore.json).toEqual(overLimit(
-      'Requested volume or snapshot exceeds allowed gigabytes quota. Requested 5G, quota is 10G and 6G has been consumed.',
-    ));
+    expect(restore.json).toEqual(
+      overLimit('Requested volume or snapshot exceeds allowed gigabytes quota. Requested 5G, quota is 10G and 6G has been consumed.'),
+    );
     const fromBackup = await env.call('POST', '/volumes', P1, { volume: { size: 5, backup_id: backup } }, '3.47');
-    expect(fromBackup.json).toEqual(overLimit(
-      'VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 5G, quota is 10G and 6G has been consumed.',
-    ));
+    expect(fromBackup.json).toEqual(
+      overLimit(
+        'VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 5G, quota is 10G and 6G has been consumed.',
+      ),
+    );
   });
 });

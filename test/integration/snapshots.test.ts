@@ -45,7 +45,14 @@ describe('snapshots API (seed 003)', () => {
 
   it('rejects invalid create bodies with 400 and an unknown volume with 404', async () => {
     const vol = await makeVolume(t);
-    for (const snap of [{ volume_id: 'nope' }, { volume_id: vol, name: 'x'.repeat(256) }, { volume_id: vol, bogus: 1 }, { volume_id: vol, force: 'maybe' }, { volume_id: vol, display_description: 'd' }, {}]) {
+    for (const snap of [
+      { volume_id: 'nope' },
+      { volume_id: vol, name: 'x'.repeat(256) },
+      { volume_id: vol, bogus: 1 },
+      { volume_id: vol, force: 'maybe' },
+      { volume_id: vol, display_description: 'd' },
+      {},
+    ]) {
       const r = await t.req('POST', `/v3/${P1}/snapshots`, { body: { snapshot: snap } });
       expect(r.status, JSON.stringify(snap)).toBe(400);
       expect(r.json.badRequest.code).toBe(400);
@@ -55,7 +62,8 @@ describe('snapshots API (seed 003)', () => {
 
   it('lists (plain list without extended attributes or MV fields), pages by name at 3.30, and hides other projects', async () => {
     const vol = await makeVolume(t, {}, P2);
-    for (const name of ['c', 'a', 'b']) await t.waitFor('snapshots', (await snapshot(vol, { name }, undefined, P2)).json.snapshot.id, 'available', P2);
+    for (const name of ['c', 'a', 'b'])
+      await t.waitFor('snapshots', (await snapshot(vol, { name }, undefined, P2)).json.snapshot.id, 'available', P2);
     const plain = await t.req('GET', `/v3/${P2}/snapshots`, { project: P2, version: '3.65' });
     expect(Object.keys(plain.json.snapshots[0]).sort()).toEqual(V30);
     const names: string[] = [];
@@ -94,7 +102,9 @@ describe('snapshots API (seed 003)', () => {
     await t.deps.db.updateTable('snapshots').set({ status: 'creating' }).where('id', '=', id).execute();
     const refused = await t.req('DELETE', `/v3/${P1}/snapshots/${id}`);
     expect(refused.status).toBe(400);
-    expect(refused.json.badRequest.message).toBe('Invalid snapshot: Snapshot status must be available or error and must not be part of a group.');
+    expect(refused.json.badRequest.message).toBe(
+      'Invalid snapshot: Snapshot status must be available or error and must not be part of a group.',
+    );
     await t.deps.db.updateTable('snapshots').set({ status: 'available' }).where('id', '=', id).execute();
     expect((await t.req('DELETE', `/v3/${P1}/snapshots/${id}`)).status).toBe(202);
     await t.waitFor('snapshots', id, null);

@@ -75,7 +75,12 @@ describe.skipIf(moto === null)('S3 store behaviour against moto', () => {
 
   it('uploads bodies above the threshold as a multipart upload of 8 MiB parts', async () => {
     await store.put(bucket, 'multi', randomBytes(17 * 1024 * 1024));
-    const raw = new S3Client({ endpoint: moto!, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const raw = new S3Client({
+      endpoint: moto!,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
     const head = await raw.send(new HeadObjectCommand({ Bucket: bucket, Key: 'multi' }));
     raw.destroy();
     expect(head.ETag).toMatch(/-3"$/);
@@ -112,7 +117,12 @@ describe.skipIf(moto === null)('S3 store behaviour against moto', () => {
   it('aborts a multipart upload whose part upload fails, leaving no pending upload', async () => {
     const proxy = await cuttingProxy(moto!, 2 * 1024 * 1024, 'request');
     const viaProxy = new S3ObjectStore(options(proxy.endpoint, { maxAttempts: 1 }));
-    const raw = new S3Client({ endpoint: moto!, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const raw = new S3Client({
+      endpoint: moto!,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
     try {
       proxy.cuts.left = 1;
       await expect(viaProxy.put(bucket, 'aborted', randomBytes(17 * 1024 * 1024))).rejects.toBeInstanceOf(ObjectStoreError);

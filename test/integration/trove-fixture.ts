@@ -26,7 +26,16 @@ export async function createTroveEnv(env: Record<string, string> = {}): Promise<
   );
   const deps = { db: t.deps.db, config: t.config, wakeJobs: () => worker?.wake() };
   const log = pino({ level: 'silent' });
-  worker = startJobWorker({ db: t.deps.db, owner: `trove-test:${first}`, handlers: troveInstanceJobHandlers(deps), maxConcurrent: 2, leaseSeconds: 30, pollMs: 50, logger: log, shutdownGraceMs: 5000 });
+  worker = startJobWorker({
+    db: t.deps.db,
+    owner: `trove-test:${first}`,
+    handlers: troveInstanceJobHandlers(deps),
+    maxConcurrent: 2,
+    leaseSeconds: 30,
+    pollMs: 50,
+    logger: log,
+    shutdownGraceMs: 5000,
+  });
   const e: TroveEnv = {
     t,
     worker,

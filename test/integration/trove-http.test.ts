@@ -73,7 +73,12 @@ describe('Trove /v1.0 plumbing', () => {
   });
 
   it('accepts Content-Type: application/json with an empty body', async () => {
-    const empty = await t.app.inject({ method: 'GET', url: `/v1.0/${P}/flavors`, headers: { ...tok(P), 'content-type': 'application/json' }, payload: '' });
+    const empty = await t.app.inject({
+      method: 'GET',
+      url: `/v1.0/${P}/flavors`,
+      headers: { ...tok(P), 'content-type': 'application/json' },
+      payload: '',
+    });
     expect(empty.statusCode).toBe(200);
   });
 

@@ -31,13 +31,24 @@ describe('Trove instances: PostgreSQL 15 clusters run by the service', () => {
   afterAll(async () => e?.close());
 
   const req = (method: 'GET' | 'POST' | 'DELETE', url: string, project = P, payload?: unknown, headers: Record<string, string> = {}) =>
-    e.t.app.inject({ method, url: `/v1.0/${project}${url}`, headers: { ...tok(project), ...headers }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+    e.t.app.inject({
+      method,
+      url: `/v1.0/${project}${url}`,
+      headers: { ...tok(project), ...headers },
+      ...(payload !== undefined ? { payload: payload as object } : {}),
+    });
 
   it('create answers 200 BUILD with ip list and port; the GET right after answers 200; it goes ACTIVE/HEALTHY', async () => {
     const res = await req('POST', '/instances', P, createBody('pg1'));
     expect(res.statusCode).toBe(200);
     const inst = res.json().instance;
-    expect(inst).toMatchObject({ name: 'pg1', status: 'BUILD', flavor: { id: '1' }, volume: { size: 1 }, datastore: { type: 'postgresql', version: '15' } });
+    expect(inst).toMatchObject({
+      name: 'pg1',
+      status: 'BUILD',
+      flavor: { id: '1' },
+      volume: { size: 1 },
+      datastore: { type: 'postgresql', version: '15' },
+    });
     expect(inst.ip).toEqual(['127.0.0.1']);
     expect(inst.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
     id = inst.id;
@@ -72,7 +83,11 @@ describe('Trove instances: PostgreSQL 15 clusters run by the service', () => {
 
   it('tenant isolation: another project sees 404 on every instance route, and a foreign URL project is 403', async () => {
     expect((await req('GET', '/instances', Q)).json().instances).toEqual([]);
-    for (const [method, url] of [['GET', `/instances/${id}`], ['DELETE', `/instances/${id}`], ['GET', `/instances/${id}/backups`]] as const) {
+    for (const [method, url] of [
+      ['GET', `/instances/${id}`],
+      ['DELETE', `/instances/${id}`],
+      ['GET', `/instances/${id}/backups`],
+    ] as const) {
       const res = await req(method, url, Q);
       expect(res.statusCode, `${method} ${url}`).toBe(404);
     }
@@ -87,7 +102,8 @@ describe('Trove instances: PostgreSQL 15 clusters run by the service', () => {
     const pid = runningPid(paths)!;
     process.kill(pid, 'SIGKILL');
     const deadline = Date.now() + 30_000;
-    while ((runningPid(paths) === null || runningPid(paths) === pid || !e.supervisor.restarts().get(id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while ((runningPid(paths) === null || runningPid(paths) === pid || !e.supervisor.restarts().get(id)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     expect(runningPid(paths)).not.toBeNull();
     expect(e.supervisor.restarts().get(id)).toBeGreaterThanOrEqual(1);
     await waitStatus(e, P, id, 'ACTIVE');

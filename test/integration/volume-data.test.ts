@@ -14,8 +14,13 @@ afterAll(async () => {
 });
 
 const put = (id: string, data: Buffer, headers: Record<string, string> = {}, project = P1) =>
-  t.req('PUT', `/v3/${project}/volumes/${id}/data`, { project, body: data, headers: { 'content-type': 'application/octet-stream', ...headers } });
-const get = (id: string, headers: Record<string, string> = {}, project = P1) => t.req('GET', `/v3/${project}/volumes/${id}/data`, { project, headers });
+  t.req('PUT', `/v3/${project}/volumes/${id}/data`, {
+    project,
+    body: data,
+    headers: { 'content-type': 'application/octet-stream', ...headers },
+  });
+const get = (id: string, headers: Record<string, string> = {}, project = P1) =>
+  t.req('GET', `/v3/${project}/volumes/${id}/data`, { project, headers });
 
 describe('volume data extension', () => {
   it('keeps a snapshot point-in-time: bytes written, snapshotted, overwritten, read back unchanged through a volume made from the snapshot', async () => {
@@ -52,7 +57,12 @@ describe('volume data extension', () => {
   it('streams the whole volume without Range (200, Content-Length = size) and writes from offset 0 without Content-Range', async () => {
     const vol = await makeVolume(t);
     expect((await put(vol, Buffer.from('hello world'))).status).toBe(204);
-    const whole = await t.app.inject({ method: 'GET', url: `/v3/${P1}/volumes/${vol}/data`, headers: { 'x-auth-token': `u:${P1}` }, payloadAsStream: true });
+    const whole = await t.app.inject({
+      method: 'GET',
+      url: `/v3/${P1}/volumes/${vol}/data`,
+      headers: { 'x-auth-token': `u:${P1}` },
+      payloadAsStream: true,
+    });
     expect(whole.statusCode).toBe(200);
     expect(Number(whole.headers['content-length'])).toBe(GiB);
     let total = 0;

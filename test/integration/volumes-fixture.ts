@@ -13,7 +13,11 @@ export interface VolumeTestApp extends TestApp {
   worker: JobWorker;
   /** Polls (bounded) until GET returns `status` (or 404 when status is null). */
   waitFor(kind: 'volumes' | 'snapshots', id: string, status: string | null, project?: string): Promise<Record<string, unknown> | null>;
-  req(method: string, url: string, opts?: { project?: string; version?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; json: any; headers: Record<string, unknown>; raw: Buffer }>;
+  req(
+    method: string,
+    url: string,
+    opts?: { project?: string; version?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; json: any; headers: Record<string, unknown>; raw: Buffer }>;
 }
 
 /** The real app (file volumes in a temp DATA_DIR, real Postgres) with a job worker running the copy jobs. */
@@ -31,7 +35,12 @@ export async function createVolumeTestApp(): Promise<VolumeTestApp> {
   base.deps.wakeJobs = () => worker.wake();
   const req: VolumeTestApp['req'] = async (method, url, opts = {}) => {
     const headers = { ...authHeaders(opts.project ?? P1, { version: opts.version }), ...(opts.headers ?? {}) };
-    const res = await base.app.inject({ method: method as 'GET', url, headers, ...(opts.body !== undefined ? { payload: opts.body as object } : {}) });
+    const res = await base.app.inject({
+      method: method as 'GET',
+      url,
+      headers,
+      ...(opts.body !== undefined ? { payload: opts.body as object } : {}),
+    });
     let json: unknown = null;
     try {
       json = res.body ? JSON.parse(res.body) : null;

@@ -10,14 +10,34 @@ afterAll(async () => {
 });
 
 const V30_DETAIL = [
-  'attachments', 'availability_zone', 'bootable', 'consistencygroup_id', 'created_at', 'description', 'encrypted', 'id', 'links',
-  'metadata', 'multiattach', 'name', 'replication_status', 'size', 'snapshot_id', 'source_volid', 'status', 'updated_at', 'user_id', 'volume_type',
+  'attachments',
+  'availability_zone',
+  'bootable',
+  'consistencygroup_id',
+  'created_at',
+  'description',
+  'encrypted',
+  'id',
+  'links',
+  'metadata',
+  'multiattach',
+  'name',
+  'replication_status',
+  'size',
+  'snapshot_id',
+  'source_volid',
+  'status',
+  'updated_at',
+  'user_id',
+  'volume_type',
 ];
 const UUID_A = '11111111-2222-4333-8444-555555555555';
 
 describe('volumes API', () => {
   it('creates (202, exact 3.0 field set, bootable a string), then shows it available with the tenant attribute only for show', async () => {
-    const r = await t.req('POST', `/v3/${P1}/volumes`, { body: { volume: { size: 1, name: 'v', description: 'd', metadata: { k: 'v' } } } });
+    const r = await t.req('POST', `/v3/${P1}/volumes`, {
+      body: { volume: { size: 1, name: 'v', description: 'd', metadata: { k: 'v' } } },
+    });
     expect(r.status).toBe(202);
     expect(Object.keys(r.json.volume).sort()).toEqual(V30_DETAIL);
     expect(r.json.volume.bootable).toBe('false');
@@ -34,7 +54,8 @@ describe('volumes API', () => {
     expect(r.json.volume).toHaveProperty('migration_status');
     expect(r.json.volume).not.toHaveProperty('group_id');
     const late = await t.req('GET', `/v3/${ADMIN}/volumes/${id}`, { project: ADMIN, version: '3.65' });
-    for (const k of ['group_id', 'provider_id', 'shared_targets', 'service_uuid', 'cluster_name', 'volume_type_id', 'consumes_quota']) expect(late.json.volume).toHaveProperty(k);
+    for (const k of ['group_id', 'provider_id', 'shared_targets', 'service_uuid', 'cluster_name', 'volume_type_id', 'consumes_quota'])
+      expect(late.json.volume).toHaveProperty(k);
   });
 
   it('rejects invalid create fields with a Cinder 400 body', async () => {

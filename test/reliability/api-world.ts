@@ -34,7 +34,12 @@ export async function writeAt(path: string, offset: number, data: Buffer): Promi
 }
 
 /** Creates a backup through the API and waits for `available`. */
-export async function backupVia(env: BackupTestEnv, project: string, volumeId: string, extra: Record<string, unknown> = {}): Promise<string> {
+export async function backupVia(
+  env: BackupTestEnv,
+  project: string,
+  volumeId: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const r = await env.call('POST', '/backups', project, { backup: { volume_id: volumeId, name: 'b', ...extra } });
   expect(r.status, JSON.stringify(r.json)).toBe(202);
   const b = await env.waitBackup(r.json.backup.id, project, (x) => x.status !== 'creating', 60_000);
@@ -44,10 +49,22 @@ export async function backupVia(env: BackupTestEnv, project: string, volumeId: s
 
 /** Starts the world (small objects so backups are quick). */
 export async function startApiWorld(env: Record<string, string> = {}): Promise<ApiWorld> {
-  const e = await backupTestEnv({ BACKUP_OBJECT_SIZE: String(1024 * 1024), QUOTA_BACKUPS: '-1', QUOTA_VOLUMES: '-1', QUOTA_SNAPSHOTS: '-1', ...env }, true);
+  const e = await backupTestEnv(
+    { BACKUP_OBJECT_SIZE: String(1024 * 1024), QUOTA_BACKUPS: '-1', QUOTA_VOLUMES: '-1', QUOTA_SNAPSHOTS: '-1', ...env },
+    true,
+  );
   // The fixture's worker runs backup jobs only; volume and snapshot jobs get one of their own.
   const deps = { db: e.t.db, volumes: e.deps.volumes, config: e.config };
-  const volumeWorker = startJobWorker({ db: e.t.db, owner: `world:${randomUUID()}`, handlers: { ...volumeJobHandlers(deps), ...snapshotJobHandlers(deps) }, maxConcurrent: 2, leaseSeconds: 30, pollMs: 50, logger: pino({ level: 'silent' }), shutdownGraceMs: 2000 });
+  const volumeWorker = startJobWorker({
+    db: e.t.db,
+    owner: `world:${randomUUID()}`,
+    handlers: { ...volumeJobHandlers(deps), ...snapshotJobHandlers(deps) },
+    maxConcurrent: 2,
+    leaseSeconds: 30,
+    pollMs: 50,
+    logger: pino({ level: 'silent' }),
+    shutdownGraceMs: 2000,
+  });
   const close = e.close;
   e.close = async () => {
     await volumeWorker.stop();
@@ -68,8 +85,20 @@ export async function startApiWorld(env: Record<string, string> = {}): Promise<A
 /** Row counts and the newest change of every resource table: unchanged means nothing was written. */
 export async function dbFingerprint(env: BackupTestEnv): Promise<string> {
   const parts: string[] = [];
-  for (const table of ['volumes', 'snapshots', 'backups', 'volume_metadata', 'snapshot_metadata', 'backup_metadata', 'jobs', 'quotas'] as const) {
-    const r = await env.t.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  for (const table of [
+    'volumes',
+    'snapshots',
+    'backups',
+    'volume_metadata',
+    'snapshot_metadata',
+    'backup_metadata',
+    'jobs',
+    'quotas',
+  ] as const) {
+    const r = await env.t.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     parts.push(`${table}:${r.n}`);
   }
   for (const table of ['volumes', 'snapshots', 'backups'] as const) {

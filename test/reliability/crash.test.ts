@@ -18,7 +18,18 @@ import { createServiceRunner, ensureBuilt, type ServiceRunner } from './service-
  */
 const P1 = '11111111111111111111111111111111';
 const DATA = 256 * 1024;
-const BUSY = ['creating', 'deleting', 'backing-up', 'restoring', 'restoring-backup', 'downloading', 'uploading', 'attaching', 'detaching', 'extending'];
+const BUSY = [
+  'creating',
+  'deleting',
+  'backing-up',
+  'restoring',
+  'restoring-backup',
+  'downloading',
+  'uploading',
+  'attaching',
+  'detaching',
+  'extending',
+];
 const seed = baseSeed();
 const random = seededRandom(seed);
 const figures: Record<string, { points: number; outcomes: Record<string, number> }> = {};
@@ -31,10 +42,21 @@ let db: Kysely<Database>;
 const expected = new Map<string, Buffer>();
 const verified = new Set<string>();
 
-async function api(method: string, path: string, body?: unknown, raw?: Buffer, extra: Record<string, string> = {}): Promise<{ status: number; json: any; buf: Buffer }> {
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  raw?: Buffer,
+  extra: Record<string, string> = {},
+): Promise<{ status: number; json: any; buf: Buffer }> {
   const res = await fetch(`${svc.url}/v3/${P1}${path}`, {
     method,
-    headers: { 'x-auth-token': `u:${P1}`, 'openstack-api-version': 'volume 3.70', ...(raw ? { 'content-type': 'application/octet-stream' } : body !== undefined ? { 'content-type': 'application/json' } : {}), ...extra },
+    headers: {
+      'x-auth-token': `u:${P1}`,
+      'openstack-api-version': 'volume 3.70',
+      ...(raw ? { 'content-type': 'application/octet-stream' } : body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...extra,
+    },
     body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
     signal: AbortSignal.timeout(30_000),
   });

@@ -73,7 +73,9 @@ describe.skipIf(!allowed)('disk full and unwritable directories', () => {
     expect(b.status).toBe('error');
     expect(b.fail_reason).toMatch(/ENOSPC|no space|posix put/i);
     expect((await settled('volumes', vol)).status).toBe('available');
-    const prefix = (await w.env.t.db.selectFrom('backups').select('service_metadata').where('id', '=', r.json.backup.id).executeTakeFirstOrThrow()).service_metadata;
+    const prefix = (
+      await w.env.t.db.selectFrom('backups').select('service_metadata').where('id', '=', r.json.backup.id).executeTakeFirstOrThrow()
+    ).service_metadata;
     // Deleting the failed backup removes what it managed to write.
     const d = await w.env.call('DELETE', `/backups/${r.json.backup.id}`, P1);
     expect(d.status).toBe(202);
@@ -85,7 +87,7 @@ describe.skipIf(!allowed)('disk full and unwritable directories', () => {
   it('with the volume and snapshot directories unwritable, creates, snapshots and restores end in error, sources stay available', async () => {
     const volumesDir = join(w.env.dataDir, 'volumes');
     const snapshotsDir = join(w.env.dataDir, 'snapshots');
-    for (const p of [volumesDir, snapshotsDir]) (chattr('+i', p), immutable.push(p));
+    for (const p of [volumesDir, snapshotsDir]) chattr('+i', p), immutable.push(p);
     const v = await w.env.call('POST', '/volumes', P1, { volume: { size: 1, name: 'nowhere' } });
     expect(v.status).toBe(202);
     expect((await settled('volumes', v.json.volume.id)).status).toBe('error');
@@ -106,7 +108,12 @@ describe.skipIf(!allowed)('disk full and unwritable directories', () => {
     const file = w.env.deps.volumes.volumePath(w.volumeId);
     chattr('+i', file);
     immutable.push(file);
-    const put = await w.env.app.inject({ method: 'PUT', url: `/v3/${P1}/volumes/${w.volumeId}/data`, headers: { 'x-auth-token': `u:${P1}`, 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(4096, 1) });
+    const put = await w.env.app.inject({
+      method: 'PUT',
+      url: `/v3/${P1}/volumes/${w.volumeId}/data`,
+      headers: { 'x-auth-token': `u:${P1}`, 'content-type': 'application/octet-stream' },
+      payload: Buffer.alloc(4096, 1),
+    });
     expect(put.statusCode).toBeGreaterThanOrEqual(400);
     expect(JSON.parse(put.body)).toBeTypeOf('object');
     for (const p of immutable.splice(0)) chattr('-i', p);

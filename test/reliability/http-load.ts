@@ -11,12 +11,23 @@ export interface LoadStats {
 export const newStats = (): LoadStats => ({ requests: 0, byStatus: {}, latencies: [], serverErrors: [], networkErrors: 0 });
 
 /** One request through real HTTP; records status and latency; never throws on HTTP errors. */
-export async function timed(stats: LoadStats, base: string, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
+export async function timed(
+  stats: LoadStats,
+  base: string,
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; json: any; text: string }> {
   const started = performance.now();
   try {
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: { 'x-auth-token': token, 'openstack-api-version': 'volume 3.70', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        'x-auth-token': token,
+        'openstack-api-version': 'volume 3.70',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: body !== undefined ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(30_000),
     });
@@ -24,7 +35,8 @@ export async function timed(stats: LoadStats, base: string, method: string, path
     stats.requests++;
     stats.latencies.push(performance.now() - started);
     stats.byStatus[res.status] = (stats.byStatus[res.status] ?? 0) + 1;
-    if (res.status >= 500 && stats.serverErrors.length < 5) stats.serverErrors.push(`${res.status} ${method} ${path}: ${text.slice(0, 300)}`);
+    if (res.status >= 500 && stats.serverErrors.length < 5)
+      stats.serverErrors.push(`${res.status} ${method} ${path}: ${text.slice(0, 300)}`);
     let json: any = null;
     try {
       json = text ? JSON.parse(text) : null;
@@ -47,4 +59,6 @@ export function percentile(stats: LoadStats, p: number): number {
 
 /** Counts of 5xx answers. */
 export const serverErrorCount = (stats: LoadStats, except: number[] = []): number =>
-  Object.entries(stats.byStatus).filter(([s]) => Number(s) >= 500 && !except.includes(Number(s))).reduce((n, [, c]) => n + c, 0);
+  Object.entries(stats.byStatus)
+    .filter(([s]) => Number(s) >= 500 && !except.includes(Number(s)))
+    .reduce((n, [, c]) => n + c, 0);

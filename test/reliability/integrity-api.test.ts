@@ -14,7 +14,11 @@ beforeAll(async () => {
 afterAll(async () => w?.env.close());
 
 async function prefixOf(id: string): Promise<{ container: string; prefix: string }> {
-  const row = await w.env.t.db.selectFrom('backups').select(['container', 'service_metadata']).where('id', '=', id).executeTakeFirstOrThrow();
+  const row = await w.env.t.db
+    .selectFrom('backups')
+    .select(['container', 'service_metadata'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
   return { container: row.container!, prefix: row.service_metadata! };
 }
 
@@ -53,19 +57,31 @@ async function restoreOutcome(id: string): Promise<{ volume: string; backup: str
 type Damage = (loc: { container: string; prefix: string }) => Promise<void>;
 const store = () => w.env.deps.store;
 const damages: Array<[string, Damage, RegExp]> = [
-  ['a corrupted object', async ({ container, prefix }) => {
-    const key = `${prefix}-00001`;
-    const body = await store().get(container, key);
-    body[10] = body[10]! ^ 0xff;
-    await store().put(container, key, body);
-  }, /-00001/],
-  ['a truncated object', async ({ container, prefix }) => {
-    const key = `${prefix}-00001`;
-    const body = await store().get(container, key);
-    await store().put(container, key, body.subarray(0, body.length - 5));
-  }, /-00001/],
+  [
+    'a corrupted object',
+    async ({ container, prefix }) => {
+      const key = `${prefix}-00001`;
+      const body = await store().get(container, key);
+      body[10] = body[10]! ^ 0xff;
+      await store().put(container, key, body);
+    },
+    /-00001/,
+  ],
+  [
+    'a truncated object',
+    async ({ container, prefix }) => {
+      const key = `${prefix}-00001`;
+      const body = await store().get(container, key);
+      await store().put(container, key, body.subarray(0, body.length - 5));
+    },
+    /-00001/,
+  ],
   ['a missing object', async ({ container, prefix }) => store().deleteMany(container, [`${prefix}-00001`]), /-00001 is missing/],
-  ['an extra object', async ({ container, prefix }) => store().put(container, `${prefix}-00099`, Buffer.from('intruder')), /-00099|unexpected|extra/i],
+  [
+    'an extra object',
+    async ({ container, prefix }) => store().put(container, `${prefix}-00099`, Buffer.from('intruder')),
+    /-00099|unexpected|extra/i,
+  ],
 ];
 
 describe('damaged backups through the API', () => {
@@ -76,16 +92,19 @@ describe('damaged backups through the API', () => {
     expect(p.status).toBe('available');
   });
 
-  it.each(damages)('%s: os-verify reports a mismatch naming the object; a restore never yields an available volume', async (_name, damage, names) => {
-    const id = await backupVia(w.env, P1, w.volumeId);
-    await damage(await prefixOf(id));
-    const p = await verify(id);
-    expect(p.verify_result).toBe('mismatch');
-    expect(p.fail_reason).toMatch(names);
-    expect(p.status).toBe('available');
-    const out = await restoreOutcome(id);
-    expect(out.volume).not.toBe('available');
-    expect(['error', 'error_restoring']).toContain(out.volume);
-    expect(out.backup).toBe('available');
-  });
+  it.each(damages)(
+    '%s: os-verify reports a mismatch naming the object; a restore never yields an available volume',
+    async (_name, damage, names) => {
+      const id = await backupVia(w.env, P1, w.volumeId);
+      await damage(await prefixOf(id));
+      const p = await verify(id);
+      expect(p.verify_result).toBe('mismatch');
+      expect(p.fail_reason).toMatch(names);
+      expect(p.status).toBe('available');
+      const out = await restoreOutcome(id);
+      expect(out.volume).not.toBe('available');
+      expect(['error', 'error_restoring']).toContain(out.volume);
+      expect(out.backup).toBe('available');
+    },
+  );
 });

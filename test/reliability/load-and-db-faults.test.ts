@@ -61,12 +61,25 @@ async function finalStatuses(ids: string[]): Promise<Record<string, string>> {
 /** Backups in a busy status with no queued or running job: work that was lost. */
 async function stuckWithoutJob(ids: string[]): Promise<string[]> {
   const statuses = await finalStatuses(ids);
-  const busy = Object.entries(statuses).filter(([, s]) => !FINAL.includes(s)).map(([id]) => id);
+  const busy = Object.entries(statuses)
+    .filter(([, s]) => !FINAL.includes(s))
+    .map(([id]) => id);
   if (!busy.length) return [];
-  const live = await w.env.t.db.selectFrom('jobs').select('resource_id').where('resource_id', 'in', busy).where('status', 'in', ['queued', 'running']).execute();
+  const live = await w.env.t.db
+    .selectFrom('jobs')
+    .select('resource_id')
+    .where('resource_id', 'in', busy)
+    .where('status', 'in', ['queued', 'running'])
+    .execute();
   const withJob = new Set(live.map((j) => j.resource_id));
   const lost = busy.filter((id) => !withJob.has(id));
-  const jobs = lost.length ? await w.env.t.db.selectFrom('jobs').select(['resource_id', 'kind', 'status', 'attempts', 'last_error']).where('resource_id', 'in', lost).execute() : [];
+  const jobs = lost.length
+    ? await w.env.t.db
+        .selectFrom('jobs')
+        .select(['resource_id', 'kind', 'status', 'attempts', 'last_error'])
+        .where('resource_id', 'in', lost)
+        .execute()
+    : [];
   return lost.map((id) => `${id}:${statuses[id]} jobs=${JSON.stringify(jobs.filter((j) => j.resource_id === id))}`);
 }
 
@@ -94,7 +107,10 @@ describe('load and database faults over real HTTP', () => {
     const until = Date.now() + (LONG ? 30_000 : 6_000);
     const killer = (async () => {
       while (Date.now() < until) {
-        const r = await admin.query('SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [dbName]);
+        const r = await admin.query(
+          'SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [dbName],
+        );
         kills++;
         terminated += Number(r.rows[0].n);
         await new Promise((res) => setTimeout(res, 250));
@@ -128,25 +144,40 @@ describe('load and database faults over real HTTP', () => {
     const statuses = await waitAllFinal(created, LONG ? 300_000 : 150_000);
     expect(Object.entries(statuses).filter(([, s]) => !FINAL.includes(s))).toEqual([]);
     if (created.length) {
-      const jobs = await w.env.t.db.selectFrom('jobs').select(['resource_id', 'status', 'attempts']).where('kind', '=', 'backup').where('resource_id', 'in', created).execute();
+      const jobs = await w.env.t.db
+        .selectFrom('jobs')
+        .select(['resource_id', 'status', 'attempts'])
+        .where('kind', '=', 'backup')
+        .where('resource_id', 'in', created)
+        .execute();
       expect(jobs.length).toBe(created.length);
       expect(jobs.filter((j) => !['done', 'failed'].includes(j.status))).toEqual([]);
     }
   }, 600_000);
 
   it(`50 concurrent clients create, list and delete backups for ${LONG ? 60 : 10} s: no 5xx, nothing stuck`, async () => {
-    const volumes = await Promise.all(Array.from({ length: 50 }, async () => {
-      const v = await makeVolume(w.env, P1, { size: 1 });
-      await writeAt(w.env.deps.volumes.volumePath(v), 0, Buffer.alloc(8192, 1));
-      return v;
-    }));
+    const volumes = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const v = await makeVolume(w.env, P1, { size: 1 });
+        await writeAt(w.env.deps.volumes.volumePath(v), 0, Buffer.alloc(8192, 1));
+        return v;
+      }),
+    );
     const stats = newStats();
     const created: string[] = [];
     const until = Date.now() + (LONG ? 60_000 : 10_000);
     await Promise.all(volumes.map((v) => client(stats, v, until, created)));
     // Backups are machine-bound (each hashes a 1 GiB volume): a short drain, then nothing may be stuck.
     const statuses = await waitAllFinal(created, 20_000);
-    const figures = { clients: 50, requests: stats.requests, byStatus: stats.byStatus, networkErrors: stats.networkErrors, p50: percentile(stats, 50).toFixed(1), p99: percentile(stats, 99).toFixed(1), backups: created.length };
+    const figures = {
+      clients: 50,
+      requests: stats.requests,
+      byStatus: stats.byStatus,
+      networkErrors: stats.networkErrors,
+      p50: percentile(stats, 50).toFixed(1),
+      p99: percentile(stats, 99).toFixed(1),
+      backups: created.length,
+    };
     report('load', figures);
     expect(serverErrorCount(stats), stats.serverErrors.join('\n')).toBe(0);
     expect(stats.networkErrors).toBe(0);

@@ -18,14 +18,32 @@ let store: PosixObjectStore;
 const prefixFor = (id: string) => `volume_${randomUUID()}/20261123185700/az_nova_backup_${id}`;
 
 /** A backup row (deleted or not) and, with `objects`, its Cinder objects in the store. */
-async function backup(opts: { deleted?: boolean; objects?: number; status?: string } = {}): Promise<{ id: string; prefix: string; keys: string[] }> {
+async function backup(
+  opts: { deleted?: boolean; objects?: number; status?: string } = {},
+): Promise<{ id: string; prefix: string; keys: string[] }> {
   const id = randomUUID();
   const prefix = prefixFor(id);
   await t.db
     .insertInto('backups')
-    .values({ id, project_id: 'p1', user_id: 'u1', volume_id: randomUUID(), status: opts.deleted ? 'deleted' : (opts.status ?? 'available'), size: 1, data_timestamp: new Date(), container, service_metadata: prefix, deleted: opts.deleted ?? false, deleted_at: opts.deleted ? new Date() : null })
+    .values({
+      id,
+      project_id: 'p1',
+      user_id: 'u1',
+      volume_id: randomUUID(),
+      status: opts.deleted ? 'deleted' : (opts.status ?? 'available'),
+      size: 1,
+      data_timestamp: new Date(),
+      container,
+      service_metadata: prefix,
+      deleted: opts.deleted ?? false,
+      deleted_at: opts.deleted ? new Date() : null,
+    })
     .execute();
-  const keys = [`${prefix}_metadata`, `${prefix}_sha256file`, ...Array.from({ length: opts.objects ?? 2 }, (_, i) => `${prefix}-${String(i + 1).padStart(5, '0')}`)];
+  const keys = [
+    `${prefix}_metadata`,
+    `${prefix}_sha256file`,
+    ...Array.from({ length: opts.objects ?? 2 }, (_, i) => `${prefix}-${String(i + 1).padStart(5, '0')}`),
+  ];
   for (const k of keys) await store.put(container, k, Buffer.from(k));
   return { id, prefix, keys };
 }

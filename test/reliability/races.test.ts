@@ -24,7 +24,12 @@ afterAll(async () => {
 
 const post = async (path: string, body: unknown) => {
   await delay();
-  const r = await w.env.app.inject({ method: 'POST', url: `/v3/${P1}${path}`, headers: { 'x-auth-token': `u:${P1}`, 'openstack-api-version': 'volume 3.70' }, payload: body as object });
+  const r = await w.env.app.inject({
+    method: 'POST',
+    url: `/v3/${P1}${path}`,
+    headers: { 'x-auth-token': `u:${P1}`, 'openstack-api-version': 'volume 3.70' },
+    payload: body as object,
+  });
   return { status: r.statusCode, body: r.body, json: JSON.parse(r.body || 'null') };
 };
 const del = async (path: string) => {
@@ -58,57 +63,79 @@ async function settle(kind: 'backups' | 'volumes', id: string): Promise<string> 
 }
 
 describe('concurrency races resolve to one winner and a consistent state', () => {
-  it.each(Array.from({ length: rounds(1, 10) }, (_, i) => i))('two restores to one volume (run %i): one restores, one is refused', async () => {
-    const target = await makeVolume(w.env, P1, { size: 1 });
-    const results = await Promise.all([0, 1].map(() => post(`/backups/${w.backupId}/restore`, { restore: { volume_id: target } })));
-    oneWinner(results, 'two restores');
-    expect(await settle('volumes', target)).toBe('available');
-    expect(await settle('backups', w.backupId)).toBe('available');
-    const restored = await readFile(w.env.deps.volumes.volumePath(target));
-    expect(restored.subarray(0, 256 * 1024).equals(Buffer.alloc(256 * 1024, 0x5a))).toBe(true);
-  });
-
-  it.each(Array.from({ length: rounds(1, 10) }, (_, i) => i))('restore against delete of one backup (run %i): one wins, the loser changes nothing', async () => {
-    const backup = await backupVia(w.env, P1, w.volumeId);
-    const target = await makeVolume(w.env, P1, { size: 1 });
-    const order = [post(`/backups/${backup}/restore`, { restore: { volume_id: target } }), del(`/backups/${backup}`)];
-    const winner = oneWinner(await Promise.all(order), 'restore vs delete');
-    if (winner === 0) {
+  it.each(Array.from({ length: rounds(1, 10) }, (_, i) => i))(
+    'two restores to one volume (run %i): one restores, one is refused',
+    async () => {
+      const target = await makeVolume(w.env, P1, { size: 1 });
+      const results = await Promise.all([0, 1].map(() => post(`/backups/${w.backupId}/restore`, { restore: { volume_id: target } })));
+      oneWinner(results, 'two restores');
       expect(await settle('volumes', target)).toBe('available');
-      expect(await settle('backups', backup)).toBe('available');
-    } else {
-      expect(await settle('backups', backup)).toBe('deleted');
-      expect(await settle('volumes', target)).toBe('available');
-    }
-  });
+      expect(await settle('backups', w.backupId)).toBe('available');
+      const restored = await readFile(w.env.deps.volumes.volumePath(target));
+      expect(restored.subarray(0, 256 * 1024).equals(Buffer.alloc(256 * 1024, 0x5a))).toBe(true);
+    },
+  );
 
-  it.each(Array.from({ length: rounds(1, 10) }, (_, i) => i))('two incrementals of one volume at once (run %i): one is taken, one refused', async () => {
-    await writeAt(w.env.deps.volumes.volumePath(w.volumeId), 4096 * (figures.runs + 1), Buffer.alloc(4096, figures.runs));
-    const results = await Promise.all([0, 1].map(() => post('/backups', { backup: { volume_id: w.volumeId, incremental: true, name: 'inc' } })));
-    const winner = oneWinner(results, 'two incrementals');
-    expect(await settle('backups', results[winner]!.json.backup.id)).toBe('available');
-    expect(await settle('volumes', w.volumeId)).toBe('available');
-  });
-
-  it.each(Array.from({ length: rounds(1, 10) }, (_, i) => i))('delete of a parent while its child is created (run %i): never an available child of a deleted parent', async () => {
-    const vol = await makeVolume(w.env, P1, { size: 1 });
-    await writeAt(w.env.deps.volumes.volumePath(vol), 0, Buffer.alloc(8192, 3));
-    const parent = await backupVia(w.env, P1, vol);
-    const [child, gone] = await Promise.all([post('/backups', { backup: { volume_id: vol, incremental: true, name: 'child' } }), del(`/backups/${parent}`)]);
-    figures.runs++;
-    if (child.status === 202 && gone.status === 202) figures.bothAccepted++;
-    for (const r of [child, gone]) if (r.status !== 202) (expect([400, 409]).toContain(r.status), expectFaultBody(r.status, r.body, 'parent/child'));
-    const parentStatus = await settle('backups', parent);
-    if (child.status === 202) {
-      const childStatus = await settle('backups', child.json.backup.id);
-      if (childStatus === 'available') {
-        expect(parentStatus, 'an available incremental must keep its parent').toBe('available');
-        const row = await w.env.t.db.selectFrom('backups').select(['parent_id']).where('id', '=', child.json.backup.id).executeTakeFirstOrThrow();
-        expect(row.parent_id).toBe(parent);
+  it.each(Array.from({ length: rounds(1, 10) }, (_, i) => i))(
+    'restore against delete of one backup (run %i): one wins, the loser changes nothing',
+    async () => {
+      const backup = await backupVia(w.env, P1, w.volumeId);
+      const target = await makeVolume(w.env, P1, { size: 1 });
+      const order = [post(`/backups/${backup}/restore`, { restore: { volume_id: target } }), del(`/backups/${backup}`)];
+      const winner = oneWinner(await Promise.all(order), 'restore vs delete');
+      if (winner === 0) {
+        expect(await settle('volumes', target)).toBe('available');
+        expect(await settle('backups', backup)).toBe('available');
       } else {
-        expect(childStatus).toBe('error');
+        expect(await settle('backups', backup)).toBe('deleted');
+        expect(await settle('volumes', target)).toBe('available');
       }
-    }
-    expect(await settle('volumes', vol)).toBe('available');
-  });
+    },
+  );
+
+  it.each(Array.from({ length: rounds(1, 10) }, (_, i) => i))(
+    'two incrementals of one volume at once (run %i): one is taken, one refused',
+    async () => {
+      await writeAt(w.env.deps.volumes.volumePath(w.volumeId), 4096 * (figures.runs + 1), Buffer.alloc(4096, figures.runs));
+      const results = await Promise.all(
+        [0, 1].map(() => post('/backups', { backup: { volume_id: w.volumeId, incremental: true, name: 'inc' } })),
+      );
+      const winner = oneWinner(results, 'two incrementals');
+      expect(await settle('backups', results[winner]!.json.backup.id)).toBe('available');
+      expect(await settle('volumes', w.volumeId)).toBe('available');
+    },
+  );
+
+  it.each(Array.from({ length: rounds(1, 10) }, (_, i) => i))(
+    'delete of a parent while its child is created (run %i): never an available child of a deleted parent',
+    async () => {
+      const vol = await makeVolume(w.env, P1, { size: 1 });
+      await writeAt(w.env.deps.volumes.volumePath(vol), 0, Buffer.alloc(8192, 3));
+      const parent = await backupVia(w.env, P1, vol);
+      const [child, gone] = await Promise.all([
+        post('/backups', { backup: { volume_id: vol, incremental: true, name: 'child' } }),
+        del(`/backups/${parent}`),
+      ]);
+      figures.runs++;
+      if (child.status === 202 && gone.status === 202) figures.bothAccepted++;
+      for (const r of [child, gone])
+        if (r.status !== 202) expect([400, 409]).toContain(r.status), expectFaultBody(r.status, r.body, 'parent/child');
+      const parentStatus = await settle('backups', parent);
+      if (child.status === 202) {
+        const childStatus = await settle('backups', child.json.backup.id);
+        if (childStatus === 'available') {
+          expect(parentStatus, 'an available incremental must keep its parent').toBe('available');
+          const row = await w.env.t.db
+            .selectFrom('backups')
+            .select(['parent_id'])
+            .where('id', '=', child.json.backup.id)
+            .executeTakeFirstOrThrow();
+          expect(row.parent_id).toBe(parent);
+        } else {
+          expect(childStatus).toBe('error');
+        }
+      }
+      expect(await settle('volumes', vol)).toBe('available');
+    },
+  );
 });

@@ -106,7 +106,10 @@ export async function createServiceRunner(extraEnv: Record<string, string> = {})
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
         if (c.exitCode !== null) throw new Error(`service exited with ${c.exitCode}:\n${runner.logTail()}`);
-        const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
+        const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (ok) return;
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -20,7 +20,15 @@ const seed = baseSeed();
 let fx: Awaited<ReturnType<typeof engineFixture>>;
 let bucket: string;
 const clean = () => s3Store(moto!, bucket);
-const totals = { rounds: 0, injected: 0, byKind: {} as Record<string, number>, backupsOk: 0, backupsFailed: 0, restoresOk: 0, restoresFailed: 0 };
+const totals = {
+  rounds: 0,
+  injected: 0,
+  byKind: {} as Record<string, number>,
+  backupsOk: 0,
+  backupsFailed: 0,
+  restoresOk: 0,
+  restoresFailed: 0,
+};
 
 function expectClearFailure(err: unknown): void {
   expect(err instanceof ObjectStoreError || err instanceof BackupIntegrityError, `unexpected error type: ${String(err)}`).toBe(true);
@@ -33,7 +41,10 @@ function expectClearFailure(err: unknown): void {
 async function restoreInto(dst: string, run: () => Promise<unknown>): Promise<unknown> {
   await writeFile(dst, '');
   await truncate(dst, size);
-  return run().then(() => null, (e: unknown) => e);
+  return run().then(
+    () => null,
+    (e: unknown) => e,
+  );
 }
 
 describe.skipIf(moto === null)('object store faults (engine through a fault proxy to moto_server)', () => {
@@ -61,7 +72,10 @@ describe.skipIf(moto === null)('object store faults (engine through a fault prox
       const check = clean();
       try {
         totals.rounds++;
-        const backupErr = await within(90_000, 'backup', engine.backup(faulty, fx.request(src, size, full))).then(() => null, (e: unknown) => e);
+        const backupErr = await within(90_000, 'backup', engine.backup(faulty, fx.request(src, size, full))).then(
+          () => null,
+          (e: unknown) => e,
+        );
         if (backupErr) {
           totals.backupsFailed++;
           expectClearFailure(backupErr);
@@ -71,7 +85,11 @@ describe.skipIf(moto === null)('object store faults (engine through a fault prox
         }
         totals.backupsOk++;
         const dst = join(fx.dir, `dst-${i}`);
-        const restoreErr = await within(90_000, 'restore', restoreInto(dst, () => engine.restore(faulty, { chain: [full], target: { path: dst, sizeBytes: size }, targetIsNew: true })));
+        const restoreErr = await within(
+          90_000,
+          'restore',
+          restoreInto(dst, () => engine.restore(faulty, { chain: [full], target: { path: dst, sizeBytes: size }, targetIsNew: true })),
+        );
         if (restoreErr) {
           totals.restoresFailed++;
           expectClearFailure(restoreErr);
@@ -81,12 +99,23 @@ describe.skipIf(moto === null)('object store faults (engine through a fault prox
         }
         // The backup itself is intact: a clean restore gives the source back.
         const dst2 = join(fx.dir, `dst2-${i}`);
-        expect(await restoreInto(dst2, () => engine.restore(check, { chain: [full], target: { path: dst2, sizeBytes: size }, targetIsNew: true }))).toBeNull();
+        expect(
+          await restoreInto(dst2, () =>
+            engine.restore(check, { chain: [full], target: { path: dst2, sizeBytes: size }, targetIsNew: true }),
+          ),
+        ).toBeNull();
         expect(await sameBytes(src, dst2, size)).toBe(true);
 
         await changeRandomBlocks(src, size, 4096, 12);
         const incr = fx.location();
-        const incrErr = await within(90_000, 'incremental', engine.backup(faulty, fx.request(src, size, incr, { backupId: full.prefix.slice(-36), location: full }))).then(() => null, (e: unknown) => e);
+        const incrErr = await within(
+          90_000,
+          'incremental',
+          engine.backup(faulty, fx.request(src, size, incr, { backupId: full.prefix.slice(-36), location: full })),
+        ).then(
+          () => null,
+          (e: unknown) => e,
+        );
         if (incrErr) {
           totals.backupsFailed++;
           expectClearFailure(incrErr);
@@ -94,7 +123,11 @@ describe.skipIf(moto === null)('object store faults (engine through a fault prox
           expect(await check.list(bucket, incr.prefix)).toEqual([]);
         } else {
           totals.backupsOk++;
-          expect(await restoreInto(dst2, () => engine.restore(check, { chain: [full, incr], target: { path: dst2, sizeBytes: size }, targetIsNew: false }))).toBeNull();
+          expect(
+            await restoreInto(dst2, () =>
+              engine.restore(check, { chain: [full, incr], target: { path: dst2, sizeBytes: size }, targetIsNew: false }),
+            ),
+          ).toBeNull();
           expect(await sameBytes(src, dst2, size)).toBe(true);
         }
       } finally {
@@ -121,7 +154,10 @@ describe.skipIf(moto === null)('object store faults (engine through a fault prox
       const check = clean();
       try {
         const started = Date.now();
-        const err = await within(60_000, 'backup', engine.backup(faulty, fx.request(src, 200 * 1024, loc))).then(() => null, (e: unknown) => e);
+        const err = await within(60_000, 'backup', engine.backup(faulty, fx.request(src, 200 * 1024, loc))).then(
+          () => null,
+          (e: unknown) => e,
+        );
         expect(err).not.toBeNull();
         expectClearFailure(err);
         expect(Date.now() - started).toBeLessThan(30_000);

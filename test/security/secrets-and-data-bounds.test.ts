@@ -26,13 +26,35 @@ let worker: JobWorker;
 
 beforeAll(async () => {
   // A store that cannot work (dead endpoint, tiny timeouts): errors are logged on the backup path.
-  const storeEnv = { BACKUP_STORE: 's3', S3_ENDPOINT: 'http://127.0.0.1:9', S3_ACCESS_KEY_ID: ACCESS_KEY, S3_SECRET_ACCESS_KEY: SECRET_KEY, S3_BUCKET: 'no-such-bucket-sec', S3_MAX_ATTEMPTS: '1', S3_TIMEOUT_MS: '500' };
+  const storeEnv = {
+    BACKUP_STORE: 's3',
+    S3_ENDPOINT: 'http://127.0.0.1:9',
+    S3_ACCESS_KEY_ID: ACCESS_KEY,
+    S3_SECRET_ACCESS_KEY: SECRET_KEY,
+    S3_BUCKET: 'no-such-bucket-sec',
+    S3_MAX_ATTEMPTS: '1',
+    S3_TIMEOUT_MS: '500',
+  };
   const sink = new Writable({ write: (chunk, _e, cb) => (logs.push(String(chunk)), cb()) });
-  env = await backupTestEnv({ ...storeEnv, NOAUTH_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'trace', DATABASE_URL: `postgres://svc:${DB_PASSWORD}@127.0.0.1:1/none` });
+  env = await backupTestEnv({
+    ...storeEnv,
+    NOAUTH_ADMIN_TOKEN: ADMIN_TOKEN,
+    LOG_LEVEL: 'trace',
+    DATABASE_URL: `postgres://svc:${DB_PASSWORD}@127.0.0.1:1/none`,
+  });
   // A second app and a job worker that log everything into `logs` (the fixture's are silent).
   logged = await buildApp({ ...env.deps, logger: { level: 'trace', stream: sink } });
   await logged.ready();
-  worker = startJobWorker({ db: env.t.db, owner: 'sec-test', handlers: createBackupJobHandlers(env.manager), maxConcurrent: 1, leaseSeconds: 30, pollMs: 50, logger: pino({ level: 'trace' }, sink), shutdownGraceMs: 1000 });
+  worker = startJobWorker({
+    db: env.t.db,
+    owner: 'sec-test',
+    handlers: createBackupJobHandlers(env.manager),
+    maxConcurrent: 1,
+    leaseSeconds: 30,
+    pollMs: 50,
+    logger: pino({ level: 'trace' }, sink),
+    shutdownGraceMs: 1000,
+  });
 }, 120_000);
 afterAll(async () => {
   await worker?.stop();
@@ -42,7 +64,12 @@ afterAll(async () => {
 
 const secrets = [SECRET_KEY, ADMIN_TOKEN, DB_PASSWORD];
 const call = async (method: string, url: string, headers: Record<string, string>, payload?: unknown) => {
-  const r = await logged.inject({ method: method as 'GET', url, headers, ...(payload !== undefined ? { payload: payload as object } : {}) });
+  const r = await logged.inject({
+    method: method as 'GET',
+    url,
+    headers,
+    ...(payload !== undefined ? { payload: payload as object } : {}),
+  });
   return { status: r.statusCode, body: r.body };
 };
 
@@ -60,7 +87,9 @@ describe('secrets stay secret', () => {
     for (const token of [ADMIN_TOKEN, `${ADMIN_TOKEN}x`, `u:${P2}`]) {
       for (const url of [`/v3/${P2}/backups/detail`, `/v3/${P2}/backups/not-a-uuid`, `/v3/${P2}/volumes`, '/v3/', '/nope']) {
         answers.push((await call('GET', url, { 'x-auth-token': token, authorization: `Bearer ${ADMIN_TOKEN}` })).body);
-        answers.push((await call('POST', url, { 'x-auth-token': token, 'content-type': 'application/json' }, `{"password": "${DB_PASSWORD}"`)).body);
+        answers.push(
+          (await call('POST', url, { 'x-auth-token': token, 'content-type': 'application/json' }, `{"password": "${DB_PASSWORD}"`)).body,
+        );
       }
     }
     answers.push(JSON.stringify(env.app.swagger()));
@@ -90,7 +119,11 @@ describe('the volume data extension stays inside its volume', () => {
       expect(r.status, range).toBe(400);
       expectFaultBody(r.status, r.body, range);
     }
-    const tail = await env.app.inject({ method: 'GET', url: `/v3/${P1}/volumes/${vol}/data`, headers: h(P1, { range: `bytes=${GiB - 10}-${GiB + 100}` }) });
+    const tail = await env.app.inject({
+      method: 'GET',
+      url: `/v3/${P1}/volumes/${vol}/data`,
+      headers: h(P1, { range: `bytes=${GiB - 10}-${GiB + 100}` }),
+    });
     expect(tail.statusCode).toBe(206);
     expect(tail.rawPayload.length).toBe(10);
     for (const id of ['..%2F..%2Fetc%2Fpasswd', '%2E%2E', `${vol}%2F..%2F${vol}`, '..', 'x'.repeat(400), `${vol}%00`]) {
@@ -105,8 +138,20 @@ describe('the volume data extension stays inside its volume', () => {
     const path = env.deps.volumes.volumePath(vol);
     const before = (await stat(path)).size;
     const put = (contentRange: string | undefined, body: Buffer) =>
-      env.app.inject({ method: 'PUT', url: `/v3/${P1}/volumes/${vol}/data`, headers: h(P1, { 'content-type': 'application/octet-stream', ...(contentRange ? { 'content-range': contentRange } : {}) }), payload: body });
-    for (const cr of [`bytes ${GiB}-${GiB}/*`, `bytes ${GiB - 1}-${GiB + 1}/*`, 'bytes -5-5/*', 'bytes 9007199254740993-9007199254740999/*', 'bytes 5-1/*', 'bytes 0-1/x']) {
+      env.app.inject({
+        method: 'PUT',
+        url: `/v3/${P1}/volumes/${vol}/data`,
+        headers: h(P1, { 'content-type': 'application/octet-stream', ...(contentRange ? { 'content-range': contentRange } : {}) }),
+        payload: body,
+      });
+    for (const cr of [
+      `bytes ${GiB}-${GiB}/*`,
+      `bytes ${GiB - 1}-${GiB + 1}/*`,
+      'bytes -5-5/*',
+      'bytes 9007199254740993-9007199254740999/*',
+      'bytes 5-1/*',
+      'bytes 0-1/x',
+    ]) {
       const r = await put(cr, Buffer.alloc(cr.includes(`${GiB - 1}-`) ? 3 : 1, 1));
       expect(r.statusCode, `${cr}: ${r.body}`).toBeGreaterThanOrEqual(400);
       expect(r.statusCode, cr).toBeLessThan(500);
@@ -117,7 +162,12 @@ describe('the volume data extension stays inside its volume', () => {
     expect(r.statusCode).toBeGreaterThanOrEqual(400);
     expect((await stat(path)).size).toBe(before);
     // P2 cannot write into P1's volume.
-    const other = await env.app.inject({ method: 'PUT', url: `/v3/${P2}/volumes/${vol}/data`, headers: h(P2, { 'content-type': 'application/octet-stream' }), payload: Buffer.alloc(8, 9) });
+    const other = await env.app.inject({
+      method: 'PUT',
+      url: `/v3/${P2}/volumes/${vol}/data`,
+      headers: h(P2, { 'content-type': 'application/octet-stream' }),
+      payload: Buffer.alloc(8, 9),
+    });
     expect(other.statusCode).toBe(404);
     expect((await readFile(path)).subarray(0, 8).equals(Buffer.alloc(8))).toBe(true);
   });

@@ -54,9 +54,23 @@ describe("tenant isolation: another project never sees or changes P1's resources
         const id = isBackup ? w.backupId : isSnap ? w.snapshotId : w.volumeId;
         if (!path.includes('{id}') && !path.includes('{target}')) continue; // collections: see the list tests
         const url = path.replace('{project_id}', P2).replace('{id}', id).replace('{key}', 'p1key').replace('{target}', P1);
-        const key = path.endsWith('/restore') ? 'restore' : path.endsWith('/action') ? 'action' : path.includes('metadata/{key}') ? 'meta' : path.endsWith('/metadata') ? 'metadata' : 'update';
-        const body = method === 'POST' || method === 'PUT' ? JSON.parse(JSON.stringify(bodies[key]).replaceAll('%volume%', w.volumeId)) : undefined;
-        const res = await asP2(method, url, path.endsWith('/data') && method === 'PUT' ? Buffer.from('x') : body, path.endsWith('/data') && method === 'PUT' ? { 'content-type': 'application/octet-stream' } : {});
+        const key = path.endsWith('/restore')
+          ? 'restore'
+          : path.endsWith('/action')
+            ? 'action'
+            : path.includes('metadata/{key}')
+              ? 'meta'
+              : path.endsWith('/metadata')
+                ? 'metadata'
+                : 'update';
+        const body =
+          method === 'POST' || method === 'PUT' ? JSON.parse(JSON.stringify(bodies[key]).replaceAll('%volume%', w.volumeId)) : undefined;
+        const res = await asP2(
+          method,
+          url,
+          path.endsWith('/data') && method === 'PUT' ? Buffer.from('x') : body,
+          path.endsWith('/data') && method === 'PUT' ? { 'content-type': 'application/octet-stream' } : {},
+        );
         expect([400, 403, 404], `${method} ${path}: ${res.status} ${res.body.slice(0, 200)}`).toContain(res.status);
         expectFaultBody(res.status, res.body, `${method} ${path}`);
         expect(leaks(res.body, url + JSON.stringify(body ?? '')), `${method} ${path}: ${res.body.slice(0, 200)}`).toEqual([]);
@@ -108,7 +122,13 @@ describe("tenant isolation: another project never sees or changes P1's resources
   });
 
   it("the project-less /v3 routes and a mismatched URL project id never reach P1's resources", async () => {
-    for (const url of [`/v3/backups/${w.backupId}`, `/v3/volumes/${w.volumeId}`, `/v3/${P1}/backups/${w.backupId}`, `/v3/${P1}/volumes/detail`, `/v3/${P1}/backups/${w.backupId}/export_record`]) {
+    for (const url of [
+      `/v3/backups/${w.backupId}`,
+      `/v3/volumes/${w.volumeId}`,
+      `/v3/${P1}/backups/${w.backupId}`,
+      `/v3/${P1}/volumes/detail`,
+      `/v3/${P1}/backups/${w.backupId}/export_record`,
+    ]) {
       const r = await asP2('GET', url);
       expect([400, 404], `${url}: ${r.body}`).toContain(r.status);
       expectFaultBody(r.status, r.body, url);

@@ -101,7 +101,9 @@ describe('architecture: the import rule of src/README.md', () => {
       for (const e of edges) {
         const key = `${e.from} -> ${e.to}`;
         if (!mayImport(layerOf(e.from), layerOf(e.to), e) && !KNOWN.has(key)) {
-          bad.push(`${key}  (${layerOf(e.from)} may not import ${layerOf(e.to)}; allowed: ${(ALLOWED[layerOf(e.from)] ?? []).join(', ') || 'nothing of ours'})`);
+          bad.push(
+            `${key}  (${layerOf(e.from)} may not import ${layerOf(e.to)}; allowed: ${(ALLOWED[layerOf(e.from)] ?? []).join(', ') || 'nothing of ours'})`,
+          );
         }
       }
     }

@@ -69,7 +69,11 @@ describe('backup record decoding', () => {
     ['not JSON', enc('nope'), "Invalid input received: Can't parse backup record."],
     ['a JSON array', enc([1]), "Invalid input received: Can't parse backup record."],
     ['no id', enc({ size: 1 }), 'Invalid input received: Provided backup record is missing an id'],
-    ['no size', enc({ id: '9d2b4f7e-0c1a-4e53-8a61-3f7d0b2c9e11' }), 'Invalid input received: Provided backup record is missing size attribute'],
+    [
+      'no size',
+      enc({ id: '9d2b4f7e-0c1a-4e53-8a61-3f7d0b2c9e11' }),
+      'Invalid input received: Provided backup record is missing size attribute',
+    ],
   ])('refuses %s', (_n, url, message) => {
     expect(() => decodeRecord(url)).toThrow(message);
   });

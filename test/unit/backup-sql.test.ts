@@ -29,7 +29,9 @@ describe('backup SQL', () => {
     const { db, sql } = capture();
     await transitionBackup(db, 'b', ['available', 'error'], { status: 'deleting' });
     expect(sql).toMatchSnapshot();
-    expect(sql[0]).toMatch(/^update "backups" set .* where "id" = \$\d+ and "deleted" = \$\d+ and "status" = ANY\(\$\d+::text\[\]\) returning \*$/);
+    expect(sql[0]).toMatch(
+      /^update "backups" set .* where "id" = \$\d+ and "deleted" = \$\d+ and "status" = ANY\(\$\d+::text\[\]\) returning \*$/,
+    );
   });
 
   it('the dependent counter moves atomically and never below zero', async () => {
@@ -48,7 +50,13 @@ describe('backup SQL', () => {
   it('a member list with a LIKE filter, name sort and count', async () => {
     const { db, sql } = capture();
     const ctx = { requestId: 'r', userId: 'u', projectId: 'p1', roles: ['member', 'reader'], isAdmin: false };
-    const params = parseListParams({ 'name~': 'x', sort: 'name:asc', limit: '10', with_count: 'true' }, ctx, () => true, BACKUP_LIST_RULES, 1000);
+    const params = parseListParams(
+      { 'name~': 'x', sort: 'name:asc', limit: '10', with_count: 'true' },
+      ctx,
+      () => true,
+      BACKUP_LIST_RULES,
+      1000,
+    );
     // The dummy driver returns no rows, so the count query's TakeFirstOrThrow throws after logging.
     await listBackups(db, { projectId: 'p1' }, params, { id: 'm' }, { metadata: true }).catch(() => undefined);
     expect(sql).toHaveLength(2);

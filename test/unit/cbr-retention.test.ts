@@ -15,7 +15,10 @@ function daily(days: number, hour = 2) {
 }
 function kept(def: OperationDefinition, list = daily(60), at = now): string[] {
   const pruned = selectPruned(retentionRule(def), list, at);
-  return list.filter((b) => !pruned.has(b.id)).map((b) => b.id).sort();
+  return list
+    .filter((b) => !pruned.has(b.id))
+    .map((b) => b.id)
+    .sort();
 }
 
 describe('retention selection', () => {
@@ -30,7 +33,11 @@ describe('retention selection', () => {
     ['both: the stricter wins (count)', { max_backups: 2, retention_duration_days: 30 }, 2],
   ])('%s', (_, def, n) => {
     expect(kept(def)).toHaveLength(n);
-    expect(kept(def)).toEqual(daily(n).map((b) => b.id).sort());
+    expect(kept(def)).toEqual(
+      daily(n)
+        .map((b) => b.id)
+        .sort(),
+    );
   });
 
   it('day_backups keeps the newest of each of the last N days, exempt from max_backups and not counted by it', () => {
@@ -44,11 +51,27 @@ describe('retention selection', () => {
 
   it('week, month and year rules (weeks start on Monday)', () => {
     const list = daily(800);
-    expect(kept({ max_backups: 1, week_backups: 3, timezone: 'UTC+00:00' }, list)).toEqual(['2026-06-07', '2026-06-13', '2026-06-14', '2026-06-15']);
-    expect(kept({ max_backups: 1, month_backups: 3, timezone: 'UTC+00:00' }, list)).toEqual(['2026-04-30', '2026-05-31', '2026-06-14', '2026-06-15']);
-    expect(kept({ max_backups: 1, year_backups: 3, timezone: 'UTC+00:00' }, list)).toEqual(['2024-12-31', '2025-12-31', '2026-06-14', '2026-06-15']);
-    expect(kept({ retention_duration_days: 1, day_backups: 2, week_backups: 2, month_backups: 2, year_backups: 2, timezone: 'UTC+00:00' }, list))
-      .toEqual(['2025-12-31', '2026-05-31', '2026-06-14', '2026-06-15']);
+    expect(kept({ max_backups: 1, week_backups: 3, timezone: 'UTC+00:00' }, list)).toEqual([
+      '2026-06-07',
+      '2026-06-13',
+      '2026-06-14',
+      '2026-06-15',
+    ]);
+    expect(kept({ max_backups: 1, month_backups: 3, timezone: 'UTC+00:00' }, list)).toEqual([
+      '2026-04-30',
+      '2026-05-31',
+      '2026-06-14',
+      '2026-06-15',
+    ]);
+    expect(kept({ max_backups: 1, year_backups: 3, timezone: 'UTC+00:00' }, list)).toEqual([
+      '2024-12-31',
+      '2025-12-31',
+      '2026-06-14',
+      '2026-06-15',
+    ]);
+    expect(
+      kept({ retention_duration_days: 1, day_backups: 2, week_backups: 2, month_backups: 2, year_backups: 2, timezone: 'UTC+00:00' }, list),
+    ).toEqual(['2025-12-31', '2026-05-31', '2026-06-14', '2026-06-15']);
   });
 
   it('the timezone moves day boundaries', () => {
@@ -66,18 +89,36 @@ describe('retention selection', () => {
     expect(periodKey('day', new Date('2026-06-14T20:00:00Z'), 480)).toBe(periodKey('day', new Date('2026-06-15T01:00:00Z'), 0));
     expect(parseUtcOffset('UTC+08:00')).toBe(480);
     expect(parseUtcOffset('UTC-05:30')).toBe(-330);
-    for (const bad of ['UTC+8', 'GMT+08:00', 'UTC+15:00', 'UTC+08:60', 'utc+08:00']) expect(() => parseUtcOffset(bad)).toThrow('Invalid timezone');
+    for (const bad of ['UTC+8', 'GMT+08:00', 'UTC+15:00', 'UTC+08:60', 'utc+08:00'])
+      expect(() => parseUtcOffset(bad)).toThrow('Invalid timezone');
   });
 });
 
 describe('pruning against incremental chains', () => {
-  const b = (id: string, parentId: string | null, hour: number, status = 'available'): ChainBackup =>
-    ({ id, parentId, status, createdAt: new Date(hour * H) });
+  const b = (id: string, parentId: string | null, hour: number, status = 'available'): ChainBackup => ({
+    id,
+    parentId,
+    status,
+    createdAt: new Date(hour * H),
+  });
   it.each<[string, ChainBackup[], string[], string[], string[], boolean]>([
     ['a leaf is deleted now', [b('f', null, 1), b('i1', 'f', 2)], ['i1'], ['i1'], [], false],
-    ['a parent with a kept child is deferred, newest chain holds it: force full', [b('f', null, 1), b('i1', 'f', 2)], ['f'], [], ['f'], true],
-    ['a chain pruned whole: only its leaf now', [b('f', null, 1), b('i1', 'f', 2), b('i2', 'i1', 3), b('g', null, 4)],
-      ['f', 'i1', 'i2'], ['i2'], ['f', 'i1'], false],
+    [
+      'a parent with a kept child is deferred, newest chain holds it: force full',
+      [b('f', null, 1), b('i1', 'f', 2)],
+      ['f'],
+      [],
+      ['f'],
+      true,
+    ],
+    [
+      'a chain pruned whole: only its leaf now',
+      [b('f', null, 1), b('i1', 'f', 2), b('i2', 'i1', 3), b('g', null, 4)],
+      ['f', 'i1', 'i2'],
+      ['i2'],
+      ['f', 'i1'],
+      false,
+    ],
     ['a manual child defers its pruned parent', [b('f', null, 1), b('m', 'f', 2), b('g', null, 3)], ['f'], [], ['f'], false],
     ['a deleting child still defers', [b('f', null, 1), b('i1', 'f', 2, 'deleting'), b('g', null, 3)], ['f'], [], ['f'], false],
     ['a non-available pruned backup is left alone', [b('f', null, 1, 'restoring'), b('g', null, 3)], ['f'], [], [], false],

@@ -49,9 +49,7 @@ describe('parsePattern', () => {
     expect(() => parsePatterns(['FREQ=DAILY;BYHOUR=1;BYMINUTE=0', 'FREQ=DAILY;BYHOUR=1;BYMINUTE=30'])).toThrow('one hour apart');
     expect(() => parsePatterns(['FREQ=DAILY;BYHOUR=23;BYMINUTE=30', 'FREQ=DAILY;BYHOUR=0;BYMINUTE=10'])).toThrow('one hour apart');
     expect(() => parsePatterns(['FREQ=DAILY;BYHOUR=0,23;BYMINUTE=30'])).not.toThrow();
-    expect(() =>
-      parsePatterns(['FREQ=WEEKLY;BYDAY=MO;BYHOUR=1;BYMINUTE=0', 'FREQ=WEEKLY;BYDAY=TU;BYHOUR=1;BYMINUTE=30']),
-    ).not.toThrow();
+    expect(() => parsePatterns(['FREQ=WEEKLY;BYDAY=MO;BYHOUR=1;BYMINUTE=0', 'FREQ=WEEKLY;BYDAY=TU;BYHOUR=1;BYMINUTE=30'])).not.toThrow();
     expect(parsePatterns(Array.from({ length: 24 }, (_, h) => `FREQ=DAILY;BYHOUR=${h};BYMINUTE=0`))).toHaveLength(24);
   });
 });
@@ -72,22 +70,41 @@ describe('trigger times (UTC)', () => {
   it('WEEKLY fires on the BYDAY days only', () => {
     const r = parsePattern('FREQ=WEEKLY;BYDAY=MO,FR;BYHOUR=14;BYMINUTE=00');
     const ts = triggersBetween([r], anchor, anchor, at('2026-03-16T23:00:00Z')).map((d) => d.toISOString());
-    expect(ts).toEqual(['2026-03-02T14:00:00.000Z', '2026-03-06T14:00:00.000Z', '2026-03-09T14:00:00.000Z',
-      '2026-03-13T14:00:00.000Z', '2026-03-16T14:00:00.000Z']);
+    expect(ts).toEqual([
+      '2026-03-02T14:00:00.000Z',
+      '2026-03-06T14:00:00.000Z',
+      '2026-03-09T14:00:00.000Z',
+      '2026-03-13T14:00:00.000Z',
+      '2026-03-16T14:00:00.000Z',
+    ]);
   });
   it('several rules merge into one ascending, distinct list', () => {
     const rules = parsePatterns(['FREQ=DAILY;BYHOUR=0,12;BYMINUTE=0', 'FREQ=WEEKLY;BYDAY=TU;BYHOUR=6;BYMINUTE=0']);
     const ts = triggersBetween(rules, anchor, anchor, at('2026-03-04T00:00:00Z')).map((d) => d.toISOString());
-    expect(ts).toEqual(['2026-03-02T12:00:00.000Z', '2026-03-03T00:00:00.000Z', '2026-03-03T06:00:00.000Z',
-      '2026-03-03T12:00:00.000Z', '2026-03-04T00:00:00.000Z']);
+    expect(ts).toEqual([
+      '2026-03-02T12:00:00.000Z',
+      '2026-03-03T00:00:00.000Z',
+      '2026-03-03T06:00:00.000Z',
+      '2026-03-03T12:00:00.000Z',
+      '2026-03-04T00:00:00.000Z',
+    ]);
   });
 });
 
 const ruleArb = fc.oneof(
-  fc.record({ i: fc.integer({ min: 1, max: 30 }), h: fc.uniqueArray(fc.integer({ min: 0, max: 23 }), { minLength: 1, maxLength: 4 }),
-    m: fc.integer({ min: 0, max: 59 }) }).map(({ i, h, m }) => `FREQ=DAILY;INTERVAL=${i};BYHOUR=${h.join(',')};BYMINUTE=${m}`),
-  fc.record({ d: fc.uniqueArray(fc.constantFrom('MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'), { minLength: 1, maxLength: 7 }),
-    h: fc.uniqueArray(fc.integer({ min: 0, max: 23 }), { minLength: 1, maxLength: 4 }), m: fc.integer({ min: 0, max: 59 }) })
+  fc
+    .record({
+      i: fc.integer({ min: 1, max: 30 }),
+      h: fc.uniqueArray(fc.integer({ min: 0, max: 23 }), { minLength: 1, maxLength: 4 }),
+      m: fc.integer({ min: 0, max: 59 }),
+    })
+    .map(({ i, h, m }) => `FREQ=DAILY;INTERVAL=${i};BYHOUR=${h.join(',')};BYMINUTE=${m}`),
+  fc
+    .record({
+      d: fc.uniqueArray(fc.constantFrom('MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'), { minLength: 1, maxLength: 7 }),
+      h: fc.uniqueArray(fc.integer({ min: 0, max: 23 }), { minLength: 1, maxLength: 4 }),
+      m: fc.integer({ min: 0, max: 59 }),
+    })
     .map(({ d, h, m }) => `FREQ=WEEKLY;BYDAY=${d.join(',')};BYHOUR=${h.join(',')};BYMINUTE=${String(m).padStart(2, '0')}`),
 );
 const instant = fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2035, 0, 1) }).map((ms) => new Date(ms));
@@ -95,50 +112,64 @@ const DAYS = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
 
 describe('trigger properties', () => {
   it('next is strictly later, not before the anchor, matches the pattern, and nothing in between matches', () => {
-    fc.assert(fc.property(ruleArb, instant, fc.integer({ min: 0, max: 40 * 86_400_000 }), (p, anchor, delta) => {
-      const r = parsePattern(p);
-      const after = new Date(anchor.getTime() + delta - 20 * 86_400_000);
-      const t = nextTrigger(r, anchor, after);
-      expect(t.getTime()).toBeGreaterThan(after.getTime());
-      expect(t.getTime()).toBeGreaterThanOrEqual(anchor.getTime());
-      expect(t.getUTCSeconds()).toBe(0);
-      expect(r.hours).toContain(t.getUTCHours());
-      expect(t.getUTCMinutes()).toBe(r.minute);
-      if (r.days) expect(p).toContain(DAYS[t.getUTCDay()]!);
-      const anchorDay = Math.floor(anchor.getTime() / 86_400_000);
-      expect((Math.floor(t.getTime() / 86_400_000) - anchorDay) % r.interval).toBe(0);
-      expect(isTrigger(r, anchor, t)).toBe(true);
-      // no matching minute strictly between `after` and t (checked on each listed hour of each day)
-      for (let m = Math.floor(after.getTime() / 60_000) + 1; m * 60_000 < t.getTime(); m += 60) {
-        const c = new Date(Math.ceil((m * 60_000 - r.minute * 60_000) / 3_600_000) * 3_600_000 + r.minute * 60_000);
-        if (c.getTime() > after.getTime() && c.getTime() < t.getTime() && c.getTime() >= anchor.getTime()) {
-          expect(isTrigger(r, anchor, c)).toBe(false);
+    fc.assert(
+      fc.property(ruleArb, instant, fc.integer({ min: 0, max: 40 * 86_400_000 }), (p, anchor, delta) => {
+        const r = parsePattern(p);
+        const after = new Date(anchor.getTime() + delta - 20 * 86_400_000);
+        const t = nextTrigger(r, anchor, after);
+        expect(t.getTime()).toBeGreaterThan(after.getTime());
+        expect(t.getTime()).toBeGreaterThanOrEqual(anchor.getTime());
+        expect(t.getUTCSeconds()).toBe(0);
+        expect(r.hours).toContain(t.getUTCHours());
+        expect(t.getUTCMinutes()).toBe(r.minute);
+        if (r.days) expect(p).toContain(DAYS[t.getUTCDay()]!);
+        const anchorDay = Math.floor(anchor.getTime() / 86_400_000);
+        expect((Math.floor(t.getTime() / 86_400_000) - anchorDay) % r.interval).toBe(0);
+        expect(isTrigger(r, anchor, t)).toBe(true);
+        // no matching minute strictly between `after` and t (checked on each listed hour of each day)
+        for (let m = Math.floor(after.getTime() / 60_000) + 1; m * 60_000 < t.getTime(); m += 60) {
+          const c = new Date(Math.ceil((m * 60_000 - r.minute * 60_000) / 3_600_000) * 3_600_000 + r.minute * 60_000);
+          if (c.getTime() > after.getTime() && c.getTime() < t.getTime() && c.getTime() >= anchor.getTime()) {
+            expect(isTrigger(r, anchor, c)).toBe(false);
+          }
         }
-      }
-    }), { numRuns: 300 });
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('successive triggers are strictly increasing and INTERVAL days apart for single-hour DAILY rules', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 0, max: 23 }), instant, (i, h, anchor) => {
-      const r = parsePattern(`FREQ=DAILY;INTERVAL=${i};BYHOUR=${h};BYMINUTE=0`);
-      let t = nextTrigger(r, anchor, anchor);
-      for (let k = 0; k < 5; k++) {
-        const n = nextTrigger(r, anchor, t);
-        expect(n.getTime() - t.getTime()).toBe(i * 86_400_000);
-        t = n;
-      }
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 0, max: 23 }), instant, (i, h, anchor) => {
+        const r = parsePattern(`FREQ=DAILY;INTERVAL=${i};BYHOUR=${h};BYMINUTE=0`);
+        let t = nextTrigger(r, anchor, anchor);
+        for (let k = 0; k < 5; k++) {
+          const n = nextTrigger(r, anchor, t);
+          expect(n.getTime() - t.getTime()).toBe(i * 86_400_000);
+          t = n;
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('triggersBetween splits: (a,b] + (b,c] = (a,c]', () => {
-    fc.assert(fc.property(ruleArb, instant, fc.integer({ min: 0, max: 10 * 86_400_000 }), fc.integer({ min: 0, max: 10 * 86_400_000 }),
-      (p, a, d1, d2) => {
-        const rules = [parsePattern(p)];
-        const b = new Date(a.getTime() + d1);
-        const c = new Date(b.getTime() + d2);
-        const whole = triggersBetween(rules, a, a, c).map(Number);
-        expect([...triggersBetween(rules, a, a, b), ...triggersBetween(rules, a, b, c)].map(Number)).toEqual(whole);
-        for (let k = 1; k < whole.length; k++) expect(whole[k]!).toBeGreaterThan(whole[k - 1]!);
-      }), { numRuns: 200 });
+    fc.assert(
+      fc.property(
+        ruleArb,
+        instant,
+        fc.integer({ min: 0, max: 10 * 86_400_000 }),
+        fc.integer({ min: 0, max: 10 * 86_400_000 }),
+        (p, a, d1, d2) => {
+          const rules = [parsePattern(p)];
+          const b = new Date(a.getTime() + d1);
+          const c = new Date(b.getTime() + d2);
+          const whole = triggersBetween(rules, a, a, c).map(Number);
+          expect([...triggersBetween(rules, a, a, b), ...triggersBetween(rules, a, b, c)].map(Number)).toEqual(whole);
+          for (let k = 1; k < whole.length; k++) expect(whole[k]!).toBeGreaterThan(whole[k - 1]!);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

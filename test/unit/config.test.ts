@@ -119,7 +119,12 @@ describe('.env.example', () => {
 
 describe('secretValues', () => {
   it('collects the configured secrets, including the database password', () => {
-    const c = loadConfig({ S3_SECRET_ACCESS_KEY: 's3s', KEYSTONE_PASSWORD: 'ksp', NOAUTH_ADMIN_TOKEN: 'tok', DATABASE_URL: 'postgres://u:dbp@h/db' });
+    const c = loadConfig({
+      S3_SECRET_ACCESS_KEY: 's3s',
+      KEYSTONE_PASSWORD: 'ksp',
+      NOAUTH_ADMIN_TOKEN: 'tok',
+      DATABASE_URL: 'postgres://u:dbp@h/db',
+    });
     expect(secretValues(c).sort()).toEqual(['dbp', 'ksp', 's3s', 'tok']);
   });
 });

@@ -36,7 +36,9 @@ describe('codec', () => {
 
   it('reads a bz2 object written by Python', () => {
     const text = 'cinder bz2 chunk '.repeat(500);
-    const bz = execFileSync('python3', ['-c', 'import bz2,sys; sys.stdout.buffer.write(bz2.compress(sys.stdin.buffer.read()))'], { input: text });
+    const bz = execFileSync('python3', ['-c', 'import bz2,sys; sys.stdout.buffer.write(bz2.compress(sys.stdin.buffer.read()))'], {
+      input: text,
+    });
     expect(decompress(bz, 'bz2', text.length).toString()).toBe(text);
     expect(decompress(bz, 'bzip2', text.length).toString()).toBe(text);
   });
@@ -65,8 +67,12 @@ describe('codec', () => {
     const out = decompress(frame, 'zstd', sample.length, into);
     expect(out.buffer).toBe(into.buffer);
     expect(out.equals(sample)).toBe(true);
-    expect(() => decompress(frame, 'zstd', sample.length - 1, into)).toThrow(`decompressed to ${sample.length} bytes, expected ${sample.length - 1}`);
-    expect(() => decompress(frame, 'zstd', sample.length + 1, into)).toThrow(`decompressed to ${sample.length} bytes, expected ${sample.length + 1}`);
+    expect(() => decompress(frame, 'zstd', sample.length - 1, into)).toThrow(
+      `decompressed to ${sample.length} bytes, expected ${sample.length - 1}`,
+    );
+    expect(() => decompress(frame, 'zstd', sample.length + 1, into)).toThrow(
+      `decompressed to ${sample.length} bytes, expected ${sample.length + 1}`,
+    );
     expect(() => decompress(frame.subarray(0, 40), 'zstd', sample.length, into)).toThrow(CodecError);
   });
 

@@ -18,7 +18,10 @@ describe('pythonJsonDumps', () => {
   it('is byte-identical to python3 for a Cinder-like _metadata document with awkward strings', () => {
     const doc: PyJson = {
       version: '1.0.0',
-      objects: [{ 'p-00002': { offset: 10, length: 5, compression: 'zstd', md5: 'ab' } }, { 'p-00001': { offset: 0, length: 10, compression: 'none', md5: 'cd' } }],
+      objects: [
+        { 'p-00002': { offset: 10, length: 5, compression: 'zstd', md5: 'ab' } },
+        { 'p-00001': { offset: 0, length: 10, compression: 'none', md5: 'cd' } },
+      ],
       volume_meta: '{"version": 2, "volume-metadata": {"k": "v"}}',
       backup_name: 'caf\u00e9 \u{1F600} \u007f tab\tnl\n ctl\u0001 back\\slash',
       '10': true,
@@ -31,8 +34,19 @@ describe('pythonJsonDumps', () => {
   });
 
   it('renders _metadata and _sha256file exactly as python3 re-dumps them', () => {
-    const header = { backupId: 'b1', volumeId: 'v1', name: 'nightly', description: null, createdAt: new Date(Date.UTC(2026, 10, 23, 18, 9, 21, 186)) };
-    const meta = renderMetadata(header, [{ name: 'pre-00001', offset: 0, length: 4096, compression: 'zstd', md5: 'a'.repeat(32) }], null, null);
+    const header = {
+      backupId: 'b1',
+      volumeId: 'v1',
+      name: 'nightly',
+      description: null,
+      createdAt: new Date(Date.UTC(2026, 10, 23, 18, 9, 21, 186)),
+    };
+    const meta = renderMetadata(
+      header,
+      [{ name: 'pre-00001', offset: 0, length: 4096, compression: 'zstd', md5: 'a'.repeat(32) }],
+      null,
+      null,
+    );
     expect(meta).toBe(pythonDumps(JSON.parse(meta) as PyJson));
     expect(meta).toContain('"created_at": "2026-11-23 18:09:21.186000+00:00"');
     const hashes = ['ab'.repeat(32), '0f'.repeat(32), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'];

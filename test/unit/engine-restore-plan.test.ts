@@ -23,7 +23,11 @@ describe('dataObjectName', () => {
 
 describe('planFinalMap', () => {
   it('takes each byte from the newest layer holding it and drops fully shadowed objects', () => {
-    const full = layer('full', 'abcdef', [[0, 8], [8, 8], [16, 8]]); // 6 blocks of 4 bytes, 3 objects
+    const full = layer('full', 'abcdef', [
+      [0, 8],
+      [8, 8],
+      [16, 8],
+    ]); // 6 blocks of 4 bytes, 3 objects
     const inc1 = layer('inc1', 'aXcdef', [[4, 4]]);
     const inc2 = layer('inc2', 'aXcdYZ', [[16, 8]]);
     const plan = planFinalMap([full, inc1, inc2]);
@@ -43,7 +47,14 @@ describe('planFinalMap', () => {
 
   it('rejects objects that do not cover the hash list', () => {
     expect(() => planFinalMap([layer('f', 'abc', [[0, 8]])])).toThrow(/do not cover the 3 blocks/);
-    expect(() => planFinalMap([layer('f', 'abc', [[0, 4], [8, 4]])])).toThrow(BackupIntegrityError);
+    expect(() =>
+      planFinalMap([
+        layer('f', 'abc', [
+          [0, 4],
+          [8, 4],
+        ]),
+      ]),
+    ).toThrow(BackupIntegrityError);
   });
 
   it('handles a short last block and an empty volume', () => {
@@ -60,8 +71,21 @@ describe('planFinalMap against a byte-by-byte painter', () => {
     fc.assert(
       fc.property(fc.array(fc.array(extent, { maxLength: 5 }), { maxLength: 4 }), (incs) => {
         const hashes = 'x'.repeat(blocks);
-        const chain = [layer('full', hashes, [[0, 10 * bs], [10 * bs, 14 * bs]])];
-        incs.forEach((objs, i) => chain.push(layer(`i${i}`, hashes, objs.map(([b, n]) => [b * bs, Math.min(n, blocks - b) * bs]))));
+        const chain = [
+          layer('full', hashes, [
+            [0, 10 * bs],
+            [10 * bs, 14 * bs],
+          ]),
+        ];
+        incs.forEach((objs, i) =>
+          chain.push(
+            layer(
+              `i${i}`,
+              hashes,
+              objs.map(([b, n]) => [b * bs, Math.min(n, blocks - b) * bs]),
+            ),
+          ),
+        );
         const painted: string[] = [];
         for (const l of chain) for (const o of l.objects) for (let p = o.offset; p < o.offset + o.length; p++) painted[p] = o.name;
         const planned: string[] = [];

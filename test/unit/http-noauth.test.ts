@@ -45,6 +45,9 @@ describe('noauth strategy', () => {
   });
 
   it('others get the configured member roles, lower-cased, and no admin', async () => {
-    expect(await auth('u:p', { memberRoles: 'Member, Reader,extra' })).toMatchObject({ isAdmin: false, roles: ['member', 'reader', 'extra'] });
+    expect(await auth('u:p', { memberRoles: 'Member, Reader,extra' })).toMatchObject({
+      isAdmin: false,
+      roles: ['member', 'reader', 'extra'],
+    });
   });
 });

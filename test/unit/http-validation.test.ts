@@ -19,7 +19,9 @@ const message = (input: unknown): string => {
 
 describe("Cinder's validation messages from zod issues", () => {
   it('a missing key names the object that lacks it', () => {
-    expect(message({ backup: { name: 'n' } })).toBe(`Invalid input for field/attribute backup. Value: {"name":"n"}. 'volume_id' is a required property`);
+    expect(message({ backup: { name: 'n' } })).toBe(
+      `Invalid input for field/attribute backup. Value: {"name":"n"}. 'volume_id' is a required property`,
+    );
   });
 
   it('a missing top-level key names the body', () => {
@@ -34,15 +36,21 @@ describe("Cinder's validation messages from zod issues", () => {
 
   it('a wrong type is "<value> is not of type"', () => {
     expect(message({ backup: { volume_id: 7 } })).toBe("Invalid input for field/attribute volume_id. Value: 7. 7 is not of type 'string'");
-    expect(message({ backup: { volume_id: 'v', tags: ['a', 3] } })).toBe("Invalid input for field/attribute 1. Value: 3. 3 is not of type 'string'");
+    expect(message({ backup: { volume_id: 'v', tags: ['a', 3] } })).toBe(
+      "Invalid input for field/attribute 1. Value: 3. 3 is not of type 'string'",
+    );
   });
 
   it('a null where a value is required is a type error, not a missing key', () => {
-    expect(message({ backup: { volume_id: null } })).toBe("Invalid input for field/attribute volume_id. Value: None. None is not of type 'string'");
+    expect(message({ backup: { volume_id: null } })).toBe(
+      "Invalid input for field/attribute volume_id. Value: None. None is not of type 'string'",
+    );
   });
 
-  it('other checks keep zod\'s reason and show the value (long values cut at 100 characters)', () => {
-    expect(message({ backup: { volume_id: 'v', name: 'toolong' } })).toMatch(/^Invalid input for field\/attribute name\. Value: toolong\. .+/);
+  it("other checks keep zod's reason and show the value (long values cut at 100 characters)", () => {
+    expect(message({ backup: { volume_id: 'v', name: 'toolong' } })).toMatch(
+      /^Invalid input for field\/attribute name\. Value: toolong\. .+/,
+    );
     const long = 'x'.repeat(300);
     expect(message({ backup: { volume_id: 'v', name: long } })).toContain(`Value: ${'x'.repeat(100)}...`);
   });

@@ -13,9 +13,7 @@ describe('createObjectStore', () => {
   });
 
   it('makes the S3 store for BACKUP_STORE=s3, with S3_BUCKET as the default container', async () => {
-    const store = createObjectStore(
-      loadConfig({ BACKUP_STORE: 's3', S3_ENDPOINT: 'http://127.0.0.1:1', S3_BUCKET: 'my-backups' }),
-    );
+    const store = createObjectStore(loadConfig({ BACKUP_STORE: 's3', S3_ENDPOINT: 'http://127.0.0.1:1', S3_BUCKET: 'my-backups' }));
     expect(store).toBeInstanceOf(S3ObjectStore);
     expect(store.serviceName).toBe('cinder.backup.drivers.s3.S3BackupDriver');
     expect(store.defaultContainer).toBe('my-backups');

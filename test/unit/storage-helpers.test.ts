@@ -16,7 +16,10 @@ function brokenBody(bytes: Buffer, upTo: number, fail = true): AsyncIterable<Uin
 }
 
 describe('collect', () => {
-  const parts = (...p: string[]) => (async function* () { for (const x of p) yield Buffer.from(x); })();
+  const parts = (...p: string[]) =>
+    (async function* () {
+      for (const x of p) yield Buffer.from(x);
+    })();
 
   it('gathers exactly the announced length into one buffer', async () => {
     expect((await collect(parts('abc', 'def', 'g'), 7, 'x')).toString()).toBe('abcdefg');
@@ -29,7 +32,13 @@ describe('collect', () => {
 
   it('collects a resumed body across a reset', async () => {
     const first = { body: brokenBody(data, 10), length: data.length, etag: '"e"' };
-    const open: OpenBody = async (start) => ({ body: (async function* () { yield data.subarray(start); })(), length: data.length - start, etag: '"e"' });
+    const open: OpenBody = async (start) => ({
+      body: (async function* () {
+        yield data.subarray(start);
+      })(),
+      length: data.length - start,
+      etag: '"e"',
+    });
     expect((await collect(resumableChunks(open, first, { start: 0 }, 3, 't'), data.length, 't')).equals(data)).toBe(true);
   });
 });

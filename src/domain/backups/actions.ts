@@ -1,5 +1,12 @@
 import { sql } from 'kysely';
-import { backupMetadata, findBackup, hasDependents, replaceBackupMetadata, transitionBackup, updateBackupFields } from '../../db/backups-repository.js';
+import {
+  backupMetadata,
+  findBackup,
+  hasDependents,
+  replaceBackupMetadata,
+  transitionBackup,
+  updateBackupFields,
+} from '../../db/backups-repository.js';
 import { enqueueJob } from '../../jobs/kinds.js';
 import { checkBackupName } from './names.js';
 import { BACKUP_TRANSITIONS, RESET_TARGETS } from './status.js';
@@ -61,7 +68,8 @@ export async function forceDeleteBackup(deps: BackupApiDeps, ctx: RequestContext
     if (await hasDependents(trx, backup.id)) throw invalid('backup', 'Incremental backups exist for this backup.');
     const moved = await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.forceDelete.from, { status: 'deleting' });
     if (!moved) throw notFound('Backup', id);
-    if (locked.status !== 'creating' && locked.status !== 'deleting') await enqueueJob(trx, { kind: 'delete_backup', resourceId: backup.id });
+    if (locked.status !== 'creating' && locked.status !== 'deleting')
+      await enqueueJob(trx, { kind: 'delete_backup', resourceId: backup.id });
   });
 }
 

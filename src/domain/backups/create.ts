@@ -131,7 +131,10 @@ export async function createBackup(
     } else {
       const sources = input.force ? VOLUME_BACKUP_SOURCES : (['available'] as const);
       // previous_status = the status this update replaces (SET sees the old row).
-      const moved = await transitionVolume(trx, volume.id, sources, { status: 'backing-up', previous_status: sql<string>`status` as unknown as string });
+      const moved = await transitionVolume(trx, volume.id, sources, {
+        status: 'backing-up',
+        previous_status: sql<string>`status` as unknown as string,
+      });
       if (!moved) throw invalid('volume', volumeStatusMessage('changed concurrently'));
     }
     await enqueueJob(trx, { kind: 'backup', resourceId: id });

@@ -68,7 +68,14 @@ export async function collectOrphans(db: Kysely<Database>, store: ObjectStore, o
     const byBackupPrefix: Record<string, number> = {};
     for (const k of orphans) byBackupPrefix[backupPrefixOf(k)] = (byBackupPrefix[backupPrefixOf(k)] ?? 0) + 1;
     if (options.delete && orphans.length > 0) await store.deleteMany(container, orphans);
-    reports.push({ container, scanned: keys.length, orphans, byBackupPrefix, deleted: options.delete ? orphans.length : 0, ...(error ? { error } : {}) });
+    reports.push({
+      container,
+      scanned: keys.length,
+      orphans,
+      byBackupPrefix,
+      deleted: options.delete ? orphans.length : 0,
+      ...(error ? { error } : {}),
+    });
   }
   return reports;
 }

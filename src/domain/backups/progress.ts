@@ -26,7 +26,8 @@ export async function backupProgress(deps: Pick<BackupApiDeps, 'db'>, ctx: Reque
   const done = r.progress_bytes_done;
   const total = r.progress_bytes_total;
   const percent = total > 0 ? Math.min(100, Math.floor((done * 1000) / total) / 10) : 0;
-  const seconds = r.progress_started_at && r.progress_updated_at ? (r.progress_updated_at.getTime() - r.progress_started_at.getTime()) / 1000 : 0;
+  const seconds =
+    r.progress_started_at && r.progress_updated_at ? (r.progress_updated_at.getTime() - r.progress_started_at.getTime()) / 1000 : 0;
   return {
     backupId: r.id,
     status: r.status,

@@ -35,7 +35,12 @@ export async function getBackupFor(deps: Pick<BackupApiDeps, 'db'>, ctx: Request
 }
 
 /** GET /backups/{id}: what the view shows (`selection`), in one query. Throws as getBackupFor. */
-export async function showBackup(deps: Pick<BackupApiDeps, 'db'>, ctx: RequestContext, id: string, selection: BackupViewSelection): Promise<BackupViewRow> {
+export async function showBackup(
+  deps: Pick<BackupApiDeps, 'db'>,
+  ctx: RequestContext,
+  id: string,
+  selection: BackupViewSelection,
+): Promise<BackupViewRow> {
   const row = await findBackupView(deps.db, id, readScope(ctx), selection);
   if (!row) throw notFound('Backup', id);
   authorize(ctx, 'backup:get', row.project_id);

@@ -55,7 +55,11 @@ export function encodeRecordJson(row: BackupRow, metadata: Record<string, string
 }
 
 /** GET /backups/{id}/export_record (admin). */
-export async function exportRecord(deps: BackupApiDeps, ctx: RequestContext, id: string): Promise<{ backupService: string; backupUrl: string }> {
+export async function exportRecord(
+  deps: BackupApiDeps,
+  ctx: RequestContext,
+  id: string,
+): Promise<{ backupService: string; backupUrl: string }> {
   authorize(ctx, 'backup:export-import');
   const row = await findBackup(deps.db, id, readScope(ctx));
   if (!row) throw notFound('Backup', id);
@@ -92,7 +96,11 @@ export function decodeRecord(backupUrl: string): Record<string, unknown> & { id:
  * row with that id is revived), quota counted, and an import job that reads the stored
  * `_metadata` before the backup becomes available. Returns the new row (201).
  */
-export async function importRecord(deps: BackupApiDeps, ctx: RequestContext, input: { backupService: string; backupUrl: string }): Promise<BackupView> {
+export async function importRecord(
+  deps: BackupApiDeps,
+  ctx: RequestContext,
+  input: { backupService: string; backupUrl: string },
+): Promise<BackupView> {
   authorize(ctx, 'backup:backup-import');
   const record = decodeRecord(input.backupUrl);
   const id = record.id.toLowerCase();
@@ -127,7 +135,16 @@ export async function importRecord(deps: BackupApiDeps, ctx: RequestContext, inp
     if (existing) {
       created = await trx
         .updateTable('backups')
-        .set({ ...fresh, deleted: false, deleted_at: null, object_count: 0, num_dependent_backups: 0, stored_bytes: 0, created_at: sql<Date>`now()` as unknown as Date, updated_at: null })
+        .set({
+          ...fresh,
+          deleted: false,
+          deleted_at: null,
+          object_count: 0,
+          num_dependent_backups: 0,
+          stored_bytes: 0,
+          created_at: sql<Date>`now()` as unknown as Date,
+          updated_at: null,
+        })
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirstOrThrow();

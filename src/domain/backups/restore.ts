@@ -50,7 +50,9 @@ export async function restoreBackup(
       throw invalid('volume', `volume size ${volume.size} is too small to restore backup of size ${backup.size}.`);
     }
     await deps.db.transaction().execute(async (trx) => {
-      if (!(await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.restore.from, { status: 'restoring', restore_volume_id: volume.id }))) {
+      if (
+        !(await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.restore.from, { status: 'restoring', restore_volume_id: volume.id }))
+      ) {
         throw backupNotAvailable();
       }
       if (!(await transitionVolume(trx, volume.id, ['available'], { status: 'restoring-backup' }))) {
@@ -110,7 +112,10 @@ export async function checkBackupForNewVolume(
   if (backup.status !== 'available') throw invalid('backup', "Originating backup status must be one of 'available' values");
   const size = sizeGb ?? backup.size;
   if (size < backup.size) {
-    throw invalid('input received', `Volume size ${size}GB cannot be smaller than the backup size ${backup.size}GB. It must be >= backup size.`);
+    throw invalid(
+      'input received',
+      `Volume size ${size}GB cannot be smaller than the backup size ${backup.size}GB. It must be >= backup size.`,
+    );
   }
   return { backup, sizeGb: size };
 }

@@ -15,7 +15,11 @@ import { type VolumeRecord, type VolumeServiceDeps, toRecords } from '../volumes
  * the restore job are one transaction. The job makes the sparse file, restores into it
  * (targetIsNew) and moves the volume to `available`, or `error` on failure.
  */
-export async function createVolumeFromBackupImpl(deps: VolumeServiceDeps, ctx: RequestContext, input: CreateVolumeInput): Promise<VolumeRecord> {
+export async function createVolumeFromBackupImpl(
+  deps: VolumeServiceDeps,
+  ctx: RequestContext,
+  input: CreateVolumeInput,
+): Promise<VolumeRecord> {
   const { backup, sizeGb } = await checkBackupForNewVolume(deps, ctx, input.backupId!, input.size);
   const az = input.availabilityZone ?? deps.config.AVAILABILITY_ZONE;
   if (az !== deps.config.AVAILABILITY_ZONE) throw invalid('input received', `Availability zone '${az}' is invalid.`);

@@ -6,9 +6,9 @@ const TRUE = ['True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes'
 const FALSE = ['False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no', 'n', 'f'];
 
 /** zod: a JSON boolean or one of Cinder's boolean strings, as a boolean. */
-export const cinderBool = z.union([z.boolean(), z.enum([...TRUE, ...FALSE] as [string, ...string[]])]).transform((v) =>
-  typeof v === 'boolean' ? v : TRUE.includes(v),
-);
+export const cinderBool = z
+  .union([z.boolean(), z.enum([...TRUE, ...FALSE] as [string, ...string[]])])
+  .transform((v) => (typeof v === 'boolean' ? v : TRUE.includes(v)));
 
 /** A query-string boolean; throws 400 "Value 'x' for '<field>' is not a boolean." */
 export function parseCinderBool(value: unknown, field: string): boolean {

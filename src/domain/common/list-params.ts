@@ -38,7 +38,11 @@ function parseInteger(raw: string | undefined, name: string, fallback: number): 
   return n;
 }
 
-function parseSort(query: Record<string, unknown>, rules: ListRules, atLeast: (v: string) => boolean): Array<{ key: string; dir: SortDir }> {
+function parseSort(
+  query: Record<string, unknown>,
+  rules: ListRules,
+  atLeast: (v: string) => boolean,
+): Array<{ key: string; dir: SortDir }> {
   const sort = single(query.sort);
   const sortKey = single(query.sort_key);
   const sortDir = single(query.sort_dir);

@@ -5,7 +5,15 @@ import { type DomainError, invalid, overLimit } from './errors.js';
 
 /** Quotas (reference §11): defaults from QUOTA_*, per-project overrides, usage from live rows. */
 
-export const QUOTA_RESOURCES = ['volumes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes', 'groups', 'per_volume_gigabytes'] as const;
+export const QUOTA_RESOURCES = [
+  'volumes',
+  'snapshots',
+  'gigabytes',
+  'backups',
+  'backup_gigabytes',
+  'groups',
+  'per_volume_gigabytes',
+] as const;
 export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 
 /** The configured defaults (-1 = unlimited). */
@@ -32,14 +40,23 @@ export async function projectQuotas(db: Db, config: Config, projectId: string): 
 /** Usage per resource (groups are not implemented: always 0). */
 export async function quotaUsage(db: Db, projectId: string): Promise<Record<QuotaResource, number>> {
   const u = await projectUsage(db, projectId);
-  return { volumes: u.volumes!, snapshots: u.snapshots!, gigabytes: u.gigabytes!, backups: u.backups!, backup_gigabytes: u.backup_gigabytes!, groups: 0, per_volume_gigabytes: 0 };
+  return {
+    volumes: u.volumes!,
+    snapshots: u.snapshots!,
+    gigabytes: u.gigabytes!,
+    backups: u.backups!,
+    backup_gigabytes: u.backup_gigabytes!,
+    groups: 0,
+    per_volume_gigabytes: 0,
+  };
 }
 
 /** Updates overrides; values must be integers >= -1. */
 export async function updateQuotas(db: Db, projectId: string, values: Partial<Record<QuotaResource, number>>): Promise<void> {
   for (const [resource, value] of Object.entries(values)) {
     if (value === undefined) continue;
-    if (!Number.isInteger(value) || value < -1) throw invalid('input received', `Quota limit ${value} for ${resource} must be -1 or greater.`);
+    if (!Number.isInteger(value) || value < -1)
+      throw invalid('input received', `Quota limit ${value} for ${resource} must be -1 or greater.`);
     await setQuota(db, projectId, resource, value);
   }
 }
@@ -66,7 +83,13 @@ export function quotaExceeded(exception: QuotaException, message: string): Domai
 }
 
 /** The gigabytes message shared by VolumeSizeExceedsAvailableQuota and its backup twin. */
-export function gigabytesMessage(what: 'volume or snapshot' | 'backup', name: string, requested: number, quota: number, consumed: number): string {
+export function gigabytesMessage(
+  what: 'volume or snapshot' | 'backup',
+  name: string,
+  requested: number,
+  quota: number,
+  consumed: number,
+): string {
   return `Requested ${what} exceeds allowed ${name} quota. Requested ${requested}G, quota is ${quota}G and ${consumed}G has been consumed.`;
 }
 
@@ -98,7 +121,10 @@ async function volumeQuotaFailure(trx: Db, config: Config, projectId: string, si
     return ['VolumeLimitExceeded', `Maximum number of volumes allowed (${limits.volumes}) exceeded for quota 'volumes'.`];
   }
   if (exceeds(limits.gigabytes, used.gigabytes, sizeGb)) {
-    return ['VolumeSizeExceedsAvailableQuota', gigabytesMessage('volume or snapshot', 'gigabytes', sizeGb, limits.gigabytes, used.gigabytes)];
+    return [
+      'VolumeSizeExceedsAvailableQuota',
+      gigabytesMessage('volume or snapshot', 'gigabytes', sizeGb, limits.gigabytes, used.gigabytes),
+    ];
   }
   return null;
 }
@@ -128,6 +154,9 @@ export async function checkExtendQuota(trx: Db, config: Config, projectId: strin
   const limits = await projectQuotas(trx, config, projectId);
   const used = await quotaUsage(trx, projectId);
   if (exceeds(limits.gigabytes, used.gigabytes, addGb)) {
-    throw quotaExceeded('VolumeSizeExceedsAvailableQuota', gigabytesMessage('volume or snapshot', 'gigabytes', addGb, limits.gigabytes, used.gigabytes));
+    throw quotaExceeded(
+      'VolumeSizeExceedsAvailableQuota',
+      gigabytesMessage('volume or snapshot', 'gigabytes', addGb, limits.gigabytes, used.gigabytes),
+    );
   }
 }

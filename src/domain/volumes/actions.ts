@@ -17,7 +17,13 @@ const T = VOLUME_TRANSITIONS;
  * os-extend: `available` (or `in-use` from 3.42) -> extending -> back to the previous
  * status with the new size, or error_extending. Fenced against snapshot copies.
  */
-export async function extendVolume(deps: VolumeServiceDeps, ctx: RequestContext, id: string, newSize: number, inUseAllowed: boolean): Promise<void> {
+export async function extendVolume(
+  deps: VolumeServiceDeps,
+  ctx: RequestContext,
+  id: string,
+  newSize: number,
+  inUseAllowed: boolean,
+): Promise<void> {
   const vol = await getVolumeRow(deps.db, ctx, id);
   authorize(ctx, vol.status === 'in-use' ? 'volume:extend_attached_volume' : 'volume:extend', vol.project_id);
   const t = inUseAllowed ? T.extend_attached : T.extend;

@@ -33,7 +33,11 @@ export interface CreateVolumeInput {
  * Creating a volume from a backup (>= 3.47): forwards to domain/backups/volume-from-backup.ts,
  * which checks the backup, inserts the `creating` volume and queues the restore into it.
  */
-export async function createVolumeFromBackup(deps: VolumeServiceDeps, ctx: RequestContext, input: CreateVolumeInput): Promise<VolumeRecord> {
+export async function createVolumeFromBackup(
+  deps: VolumeServiceDeps,
+  ctx: RequestContext,
+  input: CreateVolumeInput,
+): Promise<VolumeRecord> {
   return createVolumeFromBackupImpl(deps, ctx, input);
 }
 
@@ -56,7 +60,10 @@ export async function createVolume(deps: VolumeServiceDeps, ctx: RequestContext,
     if (snap.status !== 'available') throw invalid('snapshot', "Originating snapshot status must be one of 'available' values");
     sourceSize = snap.volume_size;
     if (input.size !== null && input.size < sourceSize) {
-      throw invalid('input received', `Volume size '${input.size}'GB cannot be smaller than the snapshot size ${sourceSize}GB. They must be >= original snapshot size.`);
+      throw invalid(
+        'input received',
+        `Volume size '${input.size}'GB cannot be smaller than the snapshot size ${sourceSize}GB. They must be >= original snapshot size.`,
+      );
     }
   } else if (input.sourceVolid !== null) {
     const src = await getVolumeRow(deps.db, ctx, input.sourceVolid);
@@ -65,7 +72,10 @@ export async function createVolume(deps: VolumeServiceDeps, ctx: RequestContext,
     }
     sourceSize = src.size;
     if (input.size !== null && input.size < sourceSize) {
-      throw invalid('input received', `Volume size '${input.size}'GB cannot be smaller than original volume size ${sourceSize}GB. They must be >= original volume size.`);
+      throw invalid(
+        'input received',
+        `Volume size '${input.size}'GB cannot be smaller than original volume size ${sourceSize}GB. They must be >= original volume size.`,
+      );
     }
   }
   const size = input.size ?? sourceSize;

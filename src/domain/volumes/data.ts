@@ -34,7 +34,13 @@ export async function volumeDataSize(deps: VolumeServiceDeps, ctx: RequestContex
 }
 
 /** A stream of bytes [start, end] (inclusive) of the volume; the caller checked the range. */
-export async function openVolumeData(deps: VolumeServiceDeps, ctx: RequestContext, id: string, start: number, end: number): Promise<Readable> {
+export async function openVolumeData(
+  deps: VolumeServiceDeps,
+  ctx: RequestContext,
+  id: string,
+  start: number,
+  end: number,
+): Promise<Readable> {
   await accessibleVolume(deps, ctx, id);
   return createReadStream(deps.volumes.volumePath(id), { start, end, highWaterMark: 1024 * 1024 });
 }
@@ -45,10 +51,18 @@ export async function openVolumeData(deps: VolumeServiceDeps, ctx: RequestContex
  * against snapshot copies (409 while one runs). Returns the bytes written; 400 when the
  * body runs past the volume's end or differs from `expected`.
  */
-export async function writeVolumeData(deps: VolumeServiceDeps, ctx: RequestContext, id: string, offset: number, expected: number | null, body: Readable): Promise<number> {
+export async function writeVolumeData(
+  deps: VolumeServiceDeps,
+  ctx: RequestContext,
+  id: string,
+  offset: number,
+  expected: number | null,
+  body: Readable,
+): Promise<number> {
   const size = (await accessibleVolume(deps, ctx, id)).size * GiB;
   const limit = expected ?? size - offset;
-  if (offset < 0 || offset > size || offset + limit > size) throw invalid(null, `The range starting at ${offset} does not fit in the volume (${size} bytes).`);
+  if (offset < 0 || offset > size || offset + limit > size)
+    throw invalid(null, `The range starting at ${offset} does not fit in the volume (${size} bytes).`);
   return withVolumeWriteFence(deps.db, id, async () => {
     let written = 0;
     const guard = new Transform({
@@ -60,7 +74,8 @@ export async function writeVolumeData(deps: VolumeServiceDeps, ctx: RequestConte
     });
     // r+: write in place, keep the file's size and the holes around the range.
     await pipeline(body, guard, createWriteStream(deps.volumes.volumePath(id), { flags: 'r+', start: offset }));
-    if (expected !== null && written !== expected) throw invalid(null, `The body held ${written} bytes but the range announced ${expected}.`);
+    if (expected !== null && written !== expected)
+      throw invalid(null, `The body held ${written} bytes but the range announced ${expected}.`);
     return written;
   });
 }

@@ -38,7 +38,8 @@ export async function deleteVolume(deps: VolumeServiceDeps, ctx: RequestContext,
       if (!opts.cascade) return [];
       const ids = await markSnapshotsDeleting(trx, id);
       const busy = (await liveSnapshotsOf(trx, id)).filter((s) => s.status !== 'deleting');
-      if (busy.length) throw invalid('volume', `Snapshot ${busy[0]!.id} of volume ${id} is in status ${busy[0]!.status}; cannot cascade delete.`);
+      if (busy.length)
+        throw invalid('volume', `Snapshot ${busy[0]!.id} of volume ${id} is in status ${busy[0]!.status}; cannot cascade delete.`);
       for (const sid of ids) await enqueueJob(trx, { kind: 'snapshot_delete', resourceId: sid });
       return ids;
     });

@@ -19,7 +19,9 @@ const FREEZE_TIMEOUT = '10min';
 /** Runs `fn` as a writer of the volume's file; throws 409 while the volume is being copied. */
 export async function withVolumeWriteFence<T>(db: Kysely<Database>, volumeId: string, fn: () => Promise<T>): Promise<T> {
   return db.connection().execute(async (conn) => {
-    const { rows } = await sql<{ ok: boolean }>`SELECT pg_try_advisory_lock_shared(${FENCE_CLASS}, hashtext(${volumeId})) AS ok`.execute(conn);
+    const { rows } = await sql<{ ok: boolean }>`SELECT pg_try_advisory_lock_shared(${FENCE_CLASS}, hashtext(${volumeId})) AS ok`.execute(
+      conn,
+    );
     if (!rows[0]?.ok) throw new DomainError('conflict', `Volume ${volumeId} is being copied (snapshot or clone); retry when it is done.`);
     try {
       return await fn();

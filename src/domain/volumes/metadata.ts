@@ -20,7 +20,13 @@ const RULES: Record<MetadataOwner, { read: PolicyRule; write: PolicyRule; remove
 
 const TABLE = { volume: 'volume_metadata', snapshot: 'snapshot_metadata' } as const;
 
-async function owned(db: Kysely<Database>, ctx: RequestContext, owner: MetadataOwner, id: string, rule: keyof (typeof RULES)['volume']): Promise<void> {
+async function owned(
+  db: Kysely<Database>,
+  ctx: RequestContext,
+  owner: MetadataOwner,
+  id: string,
+  rule: keyof (typeof RULES)['volume'],
+): Promise<void> {
   const row = owner === 'volume' ? await getVolumeRow(db, ctx, id) : await getSnapshotRow(db, ctx, id);
   authorize(ctx, RULES[owner][rule], row.project_id);
 }
@@ -30,17 +36,30 @@ export function checkMetadata(pairs: Record<string, string>): void {
   for (const [key, value] of Object.entries(pairs)) {
     if (key.trim().length === 0) throw invalid(null, 'Invalid metadata: Metadata property key blank.');
     if (key.length > 255) throw new DomainError('over_limit', 'Invalid metadata size: Metadata property key greater than 255 characters.');
-    if (value.length > 255) throw new DomainError('over_limit', 'Invalid metadata size: Metadata property value greater than 255 characters.');
+    if (value.length > 255)
+      throw new DomainError('over_limit', 'Invalid metadata size: Metadata property value greater than 255 characters.');
   }
 }
 
-export async function getMetadata(db: Kysely<Database>, ctx: RequestContext, owner: MetadataOwner, id: string): Promise<Record<string, string>> {
+export async function getMetadata(
+  db: Kysely<Database>,
+  ctx: RequestContext,
+  owner: MetadataOwner,
+  id: string,
+): Promise<Record<string, string>> {
   await owned(db, ctx, owner, id, 'read');
   return metadataOf(db, TABLE[owner], id);
 }
 
 /** POST merges, PUT (replace = true) replaces; returns the full map afterwards. */
-export async function setMetadata(db: Kysely<Database>, ctx: RequestContext, owner: MetadataOwner, id: string, pairs: Record<string, string>, replace: boolean): Promise<Record<string, string>> {
+export async function setMetadata(
+  db: Kysely<Database>,
+  ctx: RequestContext,
+  owner: MetadataOwner,
+  id: string,
+  pairs: Record<string, string>,
+  replace: boolean,
+): Promise<Record<string, string>> {
   await owned(db, ctx, owner, id, 'write');
   checkMetadata(pairs);
   await db.transaction().execute(async (trx) => {
@@ -55,14 +74,27 @@ function noKey(owner: MetadataOwner, id: string, key: string): DomainError {
   return new DomainError('not_found', `${what} ${id} has no metadata with key ${key}.`);
 }
 
-export async function getMetadataKey(db: Kysely<Database>, ctx: RequestContext, owner: MetadataOwner, id: string, key: string): Promise<string> {
+export async function getMetadataKey(
+  db: Kysely<Database>,
+  ctx: RequestContext,
+  owner: MetadataOwner,
+  id: string,
+  key: string,
+): Promise<string> {
   const all = await getMetadata(db, ctx, owner, id);
   if (!Object.hasOwn(all, key)) throw noKey(owner, id, key);
   return all[key]!;
 }
 
 /** PUT .../metadata/{key} with {"meta": {key: value}}: the body key must be the URL key. */
-export async function setMetadataKey(db: Kysely<Database>, ctx: RequestContext, owner: MetadataOwner, id: string, key: string, meta: Record<string, string>): Promise<Record<string, string>> {
+export async function setMetadataKey(
+  db: Kysely<Database>,
+  ctx: RequestContext,
+  owner: MetadataOwner,
+  id: string,
+  key: string,
+  meta: Record<string, string>,
+): Promise<Record<string, string>> {
   const keys = Object.keys(meta);
   if (keys.length > 1) throw invalid(null, 'Request body contains too many items');
   if (keys[0] !== key) throw invalid(null, 'Request body and URI mismatch');
@@ -72,7 +104,13 @@ export async function setMetadataKey(db: Kysely<Database>, ctx: RequestContext, 
   return meta;
 }
 
-export async function deleteMetadataItem(db: Kysely<Database>, ctx: RequestContext, owner: MetadataOwner, id: string, key: string): Promise<void> {
+export async function deleteMetadataItem(
+  db: Kysely<Database>,
+  ctx: RequestContext,
+  owner: MetadataOwner,
+  id: string,
+  key: string,
+): Promise<void> {
   await owned(db, ctx, owner, id, 'remove');
   if (!(await deleteMetadataKey(db, TABLE[owner], id, key))) throw noKey(owner, id, key);
 }

@@ -53,7 +53,8 @@ export function parseMetadataFilter(raw: unknown): Record<string, string> | null
   const text = String(Array.isArray(raw) ? raw.at(-1) : raw);
   try {
     const obj: unknown = JSON.parse(text.replace(/'/g, '"'));
-    if (obj && typeof obj === 'object' && !Array.isArray(obj)) return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, String(v)]));
+    if (obj && typeof obj === 'object' && !Array.isArray(obj))
+      return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, String(v)]));
   } catch {
     // fall through
   }
@@ -81,7 +82,19 @@ export const VOLUME_LIST_RULES: ListRules = {
   },
   nameSortSince: null,
   reserved: ['metadata'],
-  memberFilters: ['name', 'status', 'metadata', 'bootable', 'migration_status', 'availability_zone', 'group_id', 'size', 'created_at', 'updated_at', 'consumes_quota'],
+  memberFilters: [
+    'name',
+    'status',
+    'metadata',
+    'bootable',
+    'migration_status',
+    'availability_zone',
+    'group_id',
+    'size',
+    'created_at',
+    'updated_at',
+    'consumes_quota',
+  ],
 };
 
 /** GET /volumes[/detail]: a page, the total (with_count) and the parsed parameters (for next links). */

@@ -36,7 +36,13 @@ export async function resetSnapshotStatus(deps: VolumeServiceDeps, ctx: RequestC
 }
 
 /** os-update_snapshot_status (§5.4): creating -> creating/available/error, deleting -> deleting/error_deleting. */
-export async function updateSnapshotStatus(deps: VolumeServiceDeps, ctx: RequestContext, id: string, status: string, progress?: string): Promise<void> {
+export async function updateSnapshotStatus(
+  deps: VolumeServiceDeps,
+  ctx: RequestContext,
+  id: string,
+  status: string,
+  progress?: string,
+): Promise<void> {
   const snap = await getSnapshotRow(deps.db, ctx, id);
   authorize(ctx, 'snapshot_extension:snapshot_actions:update_snapshot_status', snap.project_id);
   const allowedTargets = SNAPSHOT_UPDATE_STATUS_ALLOWED[snap.status];

@@ -30,7 +30,11 @@ export async function getSnapshotRow(db: Kysely<Database>, ctx: RequestContext, 
 }
 
 export async function toSnapshotRecords(db: Kysely<Database>, rows: SnapshotRow[]): Promise<SnapshotRecord[]> {
-  const meta = await metadataFor(db, 'snapshot_metadata', rows.map((r) => r.id));
+  const meta = await metadataFor(
+    db,
+    'snapshot_metadata',
+    rows.map((r) => r.id),
+  );
   return rows.map((row) => ({ row, metadata: meta.get(row.id) ?? {} }));
 }
 
@@ -91,7 +95,12 @@ export interface CreateSnapshotInput {
  * POST /snapshots: checks the volume (§5.3), inserts the row `creating` with "0%" and
  * queues the `snapshot_create` copy job in the same transaction.
  */
-export async function createSnapshot(deps: VolumeServiceDeps, ctx: RequestContext, input: CreateSnapshotInput, atLeast: (v: string) => boolean): Promise<SnapshotRecord> {
+export async function createSnapshot(
+  deps: VolumeServiceDeps,
+  ctx: RequestContext,
+  input: CreateSnapshotInput,
+  atLeast: (v: string) => boolean,
+): Promise<SnapshotRecord> {
   const vol = await getVolumeRow(deps.db, ctx, input.volumeId);
   authorize(ctx, 'volume:create_snapshot', vol.project_id);
   if (atLeast('3.66') && input.force === false) {
@@ -108,8 +117,15 @@ export async function createSnapshot(deps: VolumeServiceDeps, ctx: RequestContex
   const id = randomUUID();
   const row = await deps.db.transaction().execute(async (trx) => {
     // FOR SHARE: a concurrent volume delete (a CAS UPDATE) waits for us and then sees the snapshot.
-    const still = await trx.selectFrom('volumes').select('status').where('id', '=', vol.id).where('deleted', '=', false).forShare().executeTakeFirst();
-    if (!still || !okStatuses.includes(still.status)) throw invalid('volume', `Volume ${vol.id} status changed to ${still?.status ?? 'deleted'}; retry.`);
+    const still = await trx
+      .selectFrom('volumes')
+      .select('status')
+      .where('id', '=', vol.id)
+      .where('deleted', '=', false)
+      .forShare()
+      .executeTakeFirst();
+    if (!still || !okStatuses.includes(still.status))
+      throw invalid('volume', `Volume ${vol.id} status changed to ${still?.status ?? 'deleted'}; retry.`);
     await checkSnapshotQuota(trx, deps.config, ctx.projectId, vol.size);
     const inserted = await insertSnapshot(trx, {
       id,
@@ -131,7 +147,12 @@ export async function createSnapshot(deps: VolumeServiceDeps, ctx: RequestContex
 }
 
 /** PUT /snapshots/{id}: name/description only, no status condition (§5.4). */
-export async function updateSnapshot(db: Kysely<Database>, ctx: RequestContext, id: string, set: { name?: string | null; description?: string | null }): Promise<SnapshotRecord> {
+export async function updateSnapshot(
+  db: Kysely<Database>,
+  ctx: RequestContext,
+  id: string,
+  set: { name?: string | null; description?: string | null },
+): Promise<SnapshotRecord> {
   const snap = await getSnapshotRow(db, ctx, id);
   authorize(ctx, 'volume:update_snapshot', snap.project_id);
   const patch: { display_name?: string | null; display_description?: string | null } = {};
@@ -151,6 +172,9 @@ async function checkSnapshotQuota(trx: Transaction<Database>, config: Config, pr
     throw quotaExceeded('SnapshotLimitExceeded', `Maximum number of snapshots allowed (${limits.snapshots}) exceeded`);
   }
   if (limits.gigabytes >= 0 && used.gigabytes + sizeGb > limits.gigabytes) {
-    throw quotaExceeded('VolumeSizeExceedsAvailableQuota', gigabytesMessage('volume or snapshot', 'gigabytes', sizeGb, limits.gigabytes, used.gigabytes));
+    throw quotaExceeded(
+      'VolumeSizeExceedsAvailableQuota',
+      gigabytesMessage('volume or snapshot', 'gigabytes', sizeGb, limits.gigabytes, used.gigabytes),
+    );
   }
 }

@@ -11,17 +11,43 @@ import type { Transition } from '../common/transition.js';
 export type { Transition } from '../common/transition.js';
 
 export const VOLUME_STATUSES = [
-  'creating', 'available', 'in-use', 'attaching', 'detaching', 'deleting', 'error', 'error_deleting',
-  'error_managing', 'managing', 'maintenance', 'reserved', 'awaiting-transfer', 'backing-up',
-  'restoring-backup', 'error_restoring', 'error_extending', 'extending', 'downloading', 'uploading', 'retyping',
+  'creating',
+  'available',
+  'in-use',
+  'attaching',
+  'detaching',
+  'deleting',
+  'error',
+  'error_deleting',
+  'error_managing',
+  'managing',
+  'maintenance',
+  'reserved',
+  'awaiting-transfer',
+  'backing-up',
+  'restoring-backup',
+  'error_restoring',
+  'error_extending',
+  'extending',
+  'downloading',
+  'uploading',
+  'retyping',
 ] as const;
 export type VolumeStatus = (typeof VOLUME_STATUSES)[number];
 
 export const SNAPSHOT_STATUSES = [
-  'creating', 'available', 'deleting', 'deleted', 'updating', 'error', 'error_deleting', 'unmanaging', 'backing-up', 'restoring',
+  'creating',
+  'available',
+  'deleting',
+  'deleted',
+  'updating',
+  'error',
+  'error_deleting',
+  'unmanaging',
+  'backing-up',
+  'restoring',
 ] as const;
 export type SnapshotStatus = (typeof SNAPSHOT_STATUSES)[number];
-
 
 /** Statuses from which a volume may be deleted without `force` (cinder/volume/api.py:delete). */
 export const VOLUME_DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'] as const;

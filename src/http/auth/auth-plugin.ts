@@ -24,12 +24,7 @@ export function registerAuth(app: FastifyInstance, strategy: AuthStrategy): void
       const user = String(req.headers['x-auth-user'] ?? 'admin');
       const project = String(req.headers['x-auth-project-id'] ?? 'admin');
       const url = `${req.protocol}://${req.host}${req.url}`.replace(/\/$/, '');
-      return reply
-        .code(204)
-        .header('X-Auth-Token', `${user}:${project}`)
-        .header('X-Server-Management-Url', url)
-        .type('text/plain')
-        .send();
+      return reply.code(204).header('X-Auth-Token', `${user}:${project}`).header('X-Server-Management-Url', url).type('text/plain').send();
     }
     req.ctx = await strategy.authenticate(req.headers, req.id);
     const urlProject = (req.params as Record<string, string | undefined>)?.project_id;

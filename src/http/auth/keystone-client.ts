@@ -23,10 +23,7 @@ export interface KeystoneToken {
 }
 
 /** What validating a caller's token can yield. */
-export type ValidationResult =
-  | { kind: 'valid'; token: KeystoneToken }
-  | { kind: 'invalid' }
-  | { kind: 'service_token_rejected' };
+export type ValidationResult = { kind: 'valid'; token: KeystoneToken } | { kind: 'invalid' } | { kind: 'service_token_rejected' };
 
 const UNAVAILABLE = 'Keystone is unavailable; the request cannot be authenticated.';
 

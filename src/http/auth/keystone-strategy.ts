@@ -19,9 +19,7 @@ const UNAUTHORIZED = 'The request you have made requires authentication.';
 
 /** Maps the KEYSTONE_* variables onto KeystoneOptions (config.ts guarantees KEYSTONE_URL under AUTH_STRATEGY=keystone). */
 export function keystoneOptionsFromConfig(config: Config): KeystoneOptions {
-  const missing = (['KEYSTONE_URL', 'KEYSTONE_USERNAME', 'KEYSTONE_PASSWORD', 'KEYSTONE_PROJECT'] as const).filter(
-    (k) => !config[k],
-  );
+  const missing = (['KEYSTONE_URL', 'KEYSTONE_USERNAME', 'KEYSTONE_PASSWORD', 'KEYSTONE_PROJECT'] as const).filter((k) => !config[k]);
   if (missing.length > 0) throw new Error(`AUTH_STRATEGY=keystone needs ${missing.join(', ')}`);
   return {
     url: config.KEYSTONE_URL!,
@@ -81,7 +79,7 @@ export function createKeystoneStrategy(options: KeystoneOptions): AuthStrategy {
       result = await validateToken(options, await currentServiceToken(true), token);
     }
     if (result.kind === 'service_token_rejected') {
-      throw new DomainError('unavailable', 'Keystone does not accept this service\'s credentials.');
+      throw new DomainError('unavailable', "Keystone does not accept this service's credentials.");
     }
     if (result.kind === 'invalid' || result.token.expiresAt <= now()) {
       throw new DomainError('unauthorized', UNAUTHORIZED);

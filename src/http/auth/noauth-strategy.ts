@@ -16,8 +16,16 @@ export interface NoauthOptions {
  * Nothing is verified; this is for tests, CI and trusted networks.
  */
 export function createNoauthStrategy(options: NoauthOptions): AuthStrategy {
-  const admins = new Set(options.adminProjects.split(',').map((s) => s.trim()).filter(Boolean));
-  const memberRoles = options.memberRoles.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const admins = new Set(
+    options.adminProjects
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+  const memberRoles = options.memberRoles
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   return {
     name: 'noauth',
     async authenticate(headers, requestId): Promise<RequestContext> {

@@ -20,9 +20,16 @@ function validation(err: FastifyError, req: FastifyRequest): string | null {
   const root = where === 'querystring' ? req.query : where === 'params' ? req.params : req.body;
   const issues = err.validation.map(
     (v) =>
-      ({ ...v.params, code: v.keyword, message: v.message, path: v.instancePath.split('/').slice(1).filter((p) => p !== '').map((p) => (/^\d+$/.test(p) ? Number(p) : p)) }) as unknown as Parameters<
-        typeof troveValidationMessage
-      >[0][number],
+      ({
+        ...v.params,
+        code: v.keyword,
+        message: v.message,
+        path: v.instancePath
+          .split('/')
+          .slice(1)
+          .filter((p) => p !== '')
+          .map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+      }) as unknown as Parameters<typeof troveValidationMessage>[0][number],
   );
   return troveValidationMessage(issues, root);
 }

@@ -27,5 +27,8 @@ export function sendTroveFault(reply: FastifyReply, status: number, message: str
     inner.retryAfter = String(retryAfter);
     reply.header('Retry-After', String(retryAfter));
   }
-  return reply.code(status).type('application/json').send({ [troveFaultName(status)]: inner });
+  return reply
+    .code(status)
+    .type('application/json')
+    .send({ [troveFaultName(status)]: inner });
 }

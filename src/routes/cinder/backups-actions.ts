@@ -56,15 +56,23 @@ export async function backupActionRoutes(app: FastifyInstance, deps: AppDeps): P
     },
   );
 
-  r.get('/backups/:id/export_record', { schema: { summary: 'Export a backup record (admin)', tags, params: BackupIdParams } }, async (req) => {
-    const rec = await exportRecord(api, req.ctx, req.params.id);
-    return { 'backup-record': { backup_service: rec.backupService, backup_url: rec.backupUrl } };
-  });
+  r.get(
+    '/backups/:id/export_record',
+    { schema: { summary: 'Export a backup record (admin)', tags, params: BackupIdParams } },
+    async (req) => {
+      const rec = await exportRecord(api, req.ctx, req.params.id);
+      return { 'backup-record': { backup_service: rec.backupService, backup_url: rec.backupUrl } };
+    },
+  );
 
-  r.post('/backups/import_record', { schema: { summary: 'Import a backup record (admin, 201)', tags, body: ImportRecordV30 } }, async (req, reply) => {
-    const rec = req.body['backup-record'];
-    const view = await importRecord(api, req.ctx, { backupService: rec.backup_service, backupUrl: rec.backup_url });
-    deps.wakeJobs?.();
-    return reply.code(201).send({ backup: backupSummary(backupLinks(lc(req)), view.row) });
-  });
+  r.post(
+    '/backups/import_record',
+    { schema: { summary: 'Import a backup record (admin, 201)', tags, body: ImportRecordV30 } },
+    async (req, reply) => {
+      const rec = req.body['backup-record'];
+      const view = await importRecord(api, req.ctx, { backupService: rec.backup_service, backupUrl: rec.backup_url });
+      deps.wakeJobs?.();
+      return reply.code(201).send({ backup: backupSummary(backupLinks(lc(req)), view.row) });
+    },
+  );
 }

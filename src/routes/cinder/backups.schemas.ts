@@ -14,14 +14,24 @@ export const cinderUuid = z
   .string()
   .refine((v) => UUID_RE.test(v), { error: (iss) => `'${String(iss.input)}' is not a 'uuid'` })
   .transform((v) => {
-    const hex = v.toLowerCase().replace(/^urn:uuid:/, '').replace(/[{}-]/g, '');
+    const hex = v
+      .toLowerCase()
+      .replace(/^urn:uuid:/, '')
+      .replace(/[{}-]/g, '');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   });
 
-const tooLong = (max: number) => ({ error: (iss: { input?: unknown }) => `'${String(iss.input)}' is too long (maximum ${max} characters)` });
+const tooLong = (max: number) => ({
+  error: (iss: { input?: unknown }) => `'${String(iss.input)}' is too long (maximum ${max} characters)`,
+});
 
 /** string 0-255 or null, trimmed after validation (Cinder strips names and descriptions). */
-export const name255 = z.string().max(255, tooLong(255)).transform((v) => v.trim()).nullable().optional();
+export const name255 = z
+  .string()
+  .max(255, tooLong(255))
+  .transform((v) => v.trim())
+  .nullable()
+  .optional();
 
 // Printable: no control/format/separator characters except the plain space, nothing above U+FFFF.
 const PRINTABLE = /^(?:[^\p{C}\p{Z}]| )*$/u;

@@ -9,7 +9,14 @@ import { allowed } from '../../domain/common/policy.js';
 import { linkContext } from '../../http/links.js';
 import { atLeast, requireVersion } from '../../http/microversion.js';
 import { parseOrThrow } from '../../http/validation.js';
-import { BackupIdParams, CreateBackupV30, CreateBackupV343, CreateBackupV351, UpdateBackupV343, UpdateBackupV39 } from './backups.schemas.js';
+import {
+  BackupIdParams,
+  CreateBackupV30,
+  CreateBackupV343,
+  CreateBackupV351,
+  UpdateBackupV343,
+  UpdateBackupV39,
+} from './backups.schemas.js';
 import { backupDetail, backupLinks, backupList, backupSummary, detailOptions } from './backups.views.js';
 
 const tags = ['backups'];
@@ -57,12 +64,16 @@ export async function backupsRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return reply.code(202).send({ backup: backupSummary(backupLinks(lc(req)), view.row) });
   });
 
-  r.put('/backups/:id', { schema: { summary: 'Update a backup (3.9)', tags, params: BackupIdParams, body: UpdateBackupV343 } }, async (req) => {
-    requireVersion(req, '3.9');
-    const b = parseOrThrow(atLeast(req, '3.43') ? UpdateBackupV343 : UpdateBackupV39, req.body).backup as typeof req.body.backup;
-    const view = await updateBackup(api, req.ctx, req.params.id, b);
-    return { backup: backupSummary(backupLinks(lc(req)), view.row) };
-  });
+  r.put(
+    '/backups/:id',
+    { schema: { summary: 'Update a backup (3.9)', tags, params: BackupIdParams, body: UpdateBackupV343 } },
+    async (req) => {
+      requireVersion(req, '3.9');
+      const b = parseOrThrow(atLeast(req, '3.43') ? UpdateBackupV343 : UpdateBackupV39, req.body).backup as typeof req.body.backup;
+      const view = await updateBackup(api, req.ctx, req.params.id, b);
+      return { backup: backupSummary(backupLinks(lc(req)), view.row) };
+    },
+  );
 
   r.delete('/backups/:id', { schema: { summary: 'Delete a backup (202)', tags, params: BackupIdParams } }, async (req, reply) => {
     await deleteBackup(api, req.ctx, req.params.id);

@@ -23,7 +23,9 @@ export const UpdateSnapshotBody = z.strictObject({
       description: nameField.optional(),
       display_description: nameField.optional(),
     })
-    .refine((s) => Object.keys(s).length > 0, { message: 'at least one of name, description, display_name, display_description is required' }),
+    .refine((s) => Object.keys(s).length > 0, {
+      message: 'at least one of name, description, display_name, display_description is required',
+    }),
 });
 
 export const ResetSnapshotStatusAction = z.strictObject({ status: z.string().min(1).max(255) });

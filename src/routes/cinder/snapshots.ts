@@ -72,7 +72,8 @@ export async function snapshotsRoutes(app: FastifyInstance, deps: AppDeps): Prom
       const { name, args } = actionOf(req.body, ACTIONS);
       const id = req.params.id;
       if (name === 'os-force_delete') await deleteSnapshot(deps, req.ctx, id, true);
-      else if (name === 'os-reset_status') await resetSnapshotStatus(deps, req.ctx, id, parseAction(name, ResetSnapshotStatusAction, args).status);
+      else if (name === 'os-reset_status')
+        await resetSnapshotStatus(deps, req.ctx, id, parseAction(name, ResetSnapshotStatusAction, args).status);
       else {
         const a = parseAction(name, UpdateSnapshotStatusAction, args);
         await updateSnapshotStatus(deps, req.ctx, id, a.status, a.progress);

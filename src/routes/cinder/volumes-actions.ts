@@ -7,7 +7,15 @@ import { deleteVolume } from '../../domain/volumes/delete.js';
 import { HttpFault } from '../../http/faults.js';
 import { atLeast } from '../../http/microversion.js';
 import { parseOrThrow } from '../../http/validation.js';
-import { ActionBody, AttachAction, DetachAction, ExtendAction, IdParams, ReadonlyAction, ResetVolumeStatusAction } from './volumes.schemas.js';
+import {
+  ActionBody,
+  AttachAction,
+  DetachAction,
+  ExtendAction,
+  IdParams,
+  ReadonlyAction,
+  ResetVolumeStatusAction,
+} from './volumes.schemas.js';
 
 /** The one key of an action body, else Cinder's 400s (malformed body / no such action). */
 export function actionOf<K extends string>(body: Record<string, unknown>, known: readonly K[]): { name: K; args: unknown } {
@@ -40,15 +48,28 @@ export async function volumeActionRoutes(app: FastifyInstance, deps: AppDeps): P
           break;
         case 'os-reset_status': {
           const a = parseAction(name, ResetVolumeStatusAction, args);
-          await resetVolumeStatus(deps, req.ctx, id, { status: a.status, attachStatus: a.attach_status, migrationStatus: a.migration_status });
+          await resetVolumeStatus(deps, req.ctx, id, {
+            status: a.status,
+            attachStatus: a.attach_status,
+            migrationStatus: a.migration_status,
+          });
           break;
         }
         case 'os-force_delete':
-          await deleteVolume(deps, req.ctx, id, { cascade: false, force: true, forceRule: 'volume_extension:volume_admin_actions:force_delete' });
+          await deleteVolume(deps, req.ctx, id, {
+            cascade: false,
+            force: true,
+            forceRule: 'volume_extension:volume_admin_actions:force_delete',
+          });
           break;
         case 'os-attach': {
           const a = parseAction(name, AttachAction, args);
-          await attachVolume(deps, req.ctx, id, { instanceUuid: a.instance_uuid ?? null, hostName: a.host_name ?? null, mountpoint: a.mountpoint, mode: a.mode ?? 'rw' });
+          await attachVolume(deps, req.ctx, id, {
+            instanceUuid: a.instance_uuid ?? null,
+            hostName: a.host_name ?? null,
+            mountpoint: a.mountpoint,
+            mode: a.mode ?? 'rw',
+          });
           break;
         }
         case 'os-detach':

@@ -52,29 +52,36 @@ export async function volumeDataRoutes(app: FastifyInstance, deps: AppDeps): Pro
   app.addContentTypeParser('application/octet-stream', { bodyLimit: NO_LIMIT }, (_req, payload, done) => done(null, payload));
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  r.get('/volumes/:id/data', { schema: { summary: "Read a volume's bytes (extension; Range supported)", tags, params: IdParams } }, async (req, reply) => {
-    const size = await volumeDataSize(deps, req.ctx, req.params.id);
-    let range: { start: number; end: number } | null;
-    try {
-      range = parseRange(req.headers.range, size);
-    } catch (err) {
-      if (err instanceof HttpFault && err.statusCode === 416) reply.header('Content-Range', `bytes */${size}`);
-      throw err;
-    }
-    const start = range?.start ?? 0;
-    const end = range?.end ?? size - 1;
-    const stream = await openVolumeData(deps, req.ctx, req.params.id, start, end);
-    reply.header('Accept-Ranges', 'bytes').header('Content-Length', String(end - start + 1)).type('application/octet-stream');
-    if (range) reply.code(206).header('Content-Range', `bytes ${start}-${end}/${size}`);
-    return reply.send(stream);
-  });
+  r.get(
+    '/volumes/:id/data',
+    { schema: { summary: "Read a volume's bytes (extension; Range supported)", tags, params: IdParams } },
+    async (req, reply) => {
+      const size = await volumeDataSize(deps, req.ctx, req.params.id);
+      let range: { start: number; end: number } | null;
+      try {
+        range = parseRange(req.headers.range, size);
+      } catch (err) {
+        if (err instanceof HttpFault && err.statusCode === 416) reply.header('Content-Range', `bytes */${size}`);
+        throw err;
+      }
+      const start = range?.start ?? 0;
+      const end = range?.end ?? size - 1;
+      const stream = await openVolumeData(deps, req.ctx, req.params.id, start, end);
+      reply
+        .header('Accept-Ranges', 'bytes')
+        .header('Content-Length', String(end - start + 1))
+        .type('application/octet-stream');
+      if (range) reply.code(206).header('Content-Range', `bytes ${start}-${end}/${size}`);
+      return reply.send(stream);
+    },
+  );
 
   r.put(
     '/volumes/:id/data',
     {
       bodyLimit: NO_LIMIT,
       schema: {
-        summary: "Write bytes into a volume (extension; optional Content-Range: bytes a-b/*)",
+        summary: 'Write bytes into a volume (extension; optional Content-Range: bytes a-b/*)',
         tags,
         params: IdParams,
         headers: z.object({ 'content-range': z.string().optional() }).loose(),
@@ -86,7 +93,8 @@ export async function volumeDataRoutes(app: FastifyInstance, deps: AppDeps): Pro
       }
       const cr = parseContentRange(req.headers['content-range']);
       const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : null;
-      if (cr && declared !== null && declared !== cr.length) throw new HttpFault(400, 'badRequest', 'Content-Length does not match Content-Range.');
+      if (cr && declared !== null && declared !== cr.length)
+        throw new HttpFault(400, 'badRequest', 'Content-Length does not match Content-Range.');
       const body = req.body as Readable;
       const written = await writeVolumeData(deps, req.ctx, req.params.id, cr?.start ?? 0, cr?.length ?? declared, body);
       reply.header('X-Bytes-Written', String(written));

@@ -1,7 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../../app-deps.js';
-import { type MetadataOwner, deleteMetadataItem, getMetadata, getMetadataKey, setMetadata, setMetadataKey } from '../../domain/volumes/metadata.js';
+import {
+  type MetadataOwner,
+  deleteMetadataItem,
+  getMetadata,
+  getMetadataKey,
+  setMetadata,
+  setMetadataKey,
+} from '../../domain/volumes/metadata.js';
 import { IdParams, KeyParams, MetaBody, MetadataBody } from './volumes.schemas.js';
 
 /**
@@ -25,9 +32,13 @@ export function metadataRoutes(owner: MetadataOwner) {
     r.get(`${base}/:key`, { schema: { summary: `Show one ${owner} metadata item`, tags, params: KeyParams } }, async (req) => ({
       meta: { [req.params.key]: await getMetadataKey(deps.db, req.ctx, owner, req.params.id, req.params.key) },
     }));
-    r.put(`${base}/:key`, { schema: { summary: `Set one ${owner} metadata item`, tags, params: KeyParams, body: MetaBody } }, async (req) => ({
-      meta: await setMetadataKey(deps.db, req.ctx, owner, req.params.id, req.params.key, req.body.meta),
-    }));
+    r.put(
+      `${base}/:key`,
+      { schema: { summary: `Set one ${owner} metadata item`, tags, params: KeyParams, body: MetaBody } },
+      async (req) => ({
+        meta: await setMetadataKey(deps.db, req.ctx, owner, req.params.id, req.params.key, req.body.meta),
+      }),
+    );
     r.delete(`${base}/:key`, { schema: { summary: `Delete one ${owner} metadata item`, tags, params: KeyParams } }, async (req, reply) => {
       await deleteMetadataItem(deps.db, req.ctx, owner, req.params.id, req.params.key);
       return reply.code(200).send();

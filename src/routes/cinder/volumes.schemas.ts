@@ -23,7 +23,13 @@ export const metadataField = z.record(z.string().regex(/^[a-zA-Z0-9-_:. /]{1,255
 
 /** A positive size in GiB: an integer or a digit string, 1..2147483647. */
 export const sizeField = z
-  .union([z.number().int(), z.string().regex(/^\s*\d+\s*$/, 'must be an integer').transform(Number)])
+  .union([
+    z.number().int(),
+    z
+      .string()
+      .regex(/^\s*\d+\s*$/, 'must be an integer')
+      .transform(Number),
+  ])
   .pipe(z.number().int().min(1).max(2147483647));
 
 const createFieldsV30 = {
@@ -63,7 +69,9 @@ const updateFields = {
   metadata: metadataField.nullish(),
 };
 export const UpdateVolumeV30 = z.strictObject(updateFields);
-export const UpdateVolumeV353 = UpdateVolumeV30.refine((v) => Object.keys(v).length > 0, { message: 'at least one of name, description, metadata is required' });
+export const UpdateVolumeV353 = UpdateVolumeV30.refine((v) => Object.keys(v).length > 0, {
+  message: 'at least one of name, description, metadata is required',
+});
 export const UpdateVolumeBody = z.strictObject({ volume: UpdateVolumeV30 });
 
 export const IdParams = z.object({ id: z.string(), project_id: z.string().optional() });

@@ -27,7 +27,10 @@ import { z } from 'zod';
 const tags = ['volumes'];
 
 // The documented body; the loose inner object lets the per-microversion parse see unknown keys.
-const CreateVolumeDoc = z.object({ volume: CreateVolumeV347.loose(), 'OS-SCH-HNT:scheduler_hints': z.record(z.string(), z.unknown()).nullish() });
+const CreateVolumeDoc = z.object({
+  volume: CreateVolumeV347.loose(),
+  'OS-SCH-HNT:scheduler_hints': z.record(z.string(), z.unknown()).nullish(),
+});
 
 /** Volumes: list, detail list, show, create, update, delete (reference §6). */
 export async function volumesRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -51,7 +54,13 @@ export async function volumesRoutes(app: FastifyInstance, deps: AppDeps): Promis
   });
 
   r.post('/volumes', { schema: { summary: 'Create a volume (202)', tags, body: CreateVolumeDoc } }, async (req, reply) => {
-    const schema = atLeast(req, '3.53') ? CreateVolumeV353 : atLeast(req, '3.47') ? CreateVolumeV347 : atLeast(req, '3.13') ? CreateVolumeV313 : CreateVolumeV30;
+    const schema = atLeast(req, '3.53')
+      ? CreateVolumeV353
+      : atLeast(req, '3.47')
+        ? CreateVolumeV347
+        : atLeast(req, '3.13')
+          ? CreateVolumeV313
+          : CreateVolumeV30;
     const v = parseOrThrow(z.object({ volume: schema }).loose(), req.body).volume as z.output<typeof CreateVolumeV353>;
     if (v.multiattach === true) throw invalid('input received', 'multiattach volumes need a multiattach volume type; none exists here.');
     if (v.imageRef || v.image_id) throw invalid('input received', 'Creating a volume from an image is not supported by this service.');
@@ -78,11 +87,15 @@ export async function volumesRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return { volume: volumeDetail(await showVolume(deps.db, req.ctx, req.params.id), view(req, false)) };
   });
 
-  r.delete('/volumes/:id', { schema: { summary: 'Delete a volume (202)', tags, params: IdParams, querystring: DeleteVolumeQuery } }, async (req, reply) => {
-    const cascade = req.query.cascade !== undefined ? parseCinderBool(req.query.cascade, 'cascade') : false;
-    // `force` exists from 3.23; below it is an ignored unknown parameter, as in Cinder.
-    const force = atLeast(req, '3.23') && req.query.force !== undefined ? parseCinderBool(req.query.force, 'force') : false;
-    await deleteVolume(deps, req.ctx, req.params.id, { cascade, force });
-    return reply.code(202).send();
-  });
+  r.delete(
+    '/volumes/:id',
+    { schema: { summary: 'Delete a volume (202)', tags, params: IdParams, querystring: DeleteVolumeQuery } },
+    async (req, reply) => {
+      const cascade = req.query.cascade !== undefined ? parseCinderBool(req.query.cascade, 'cascade') : false;
+      // `force` exists from 3.23; below it is an ignored unknown parameter, as in Cinder.
+      const force = atLeast(req, '3.23') && req.query.force !== undefined ? parseCinderBool(req.query.force, 'force') : false;
+      await deleteVolume(deps, req.ctx, req.params.id, { cascade, force });
+      return reply.code(202).send();
+    },
+  );
 }

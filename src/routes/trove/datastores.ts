@@ -27,7 +27,15 @@ function datastoreView(lc: LinkContext): Record<string, unknown> {
     name: DATASTORE.name,
     links: troveLinks(lc, 'datastores', DATASTORE.id),
     default_version: DATASTORE_VERSION.id,
-    versions: [{ id: DATASTORE_VERSION.id, name: DATASTORE_VERSION.name, version: DATASTORE_VERSION.version, links: troveLinks(lc, 'datastores/versions', DATASTORE_VERSION.id), active: 1 }],
+    versions: [
+      {
+        id: DATASTORE_VERSION.id,
+        name: DATASTORE_VERSION.name,
+        version: DATASTORE_VERSION.version,
+        links: troveLinks(lc, 'datastores/versions', DATASTORE_VERSION.id),
+        active: 1,
+      },
+    ],
   };
 }
 
@@ -42,10 +50,14 @@ export async function datastoreRoutes(app: FastifyInstance, deps: AppDeps): Prom
   const r = app.withTypeProvider<ZodTypeProvider>();
   const lc = (req: Parameters<typeof linkContext>[0]) => linkContext(req, deps.config.PUBLIC_ENDPOINT);
   r.get('/datastores', { schema: { summary: 'List datastores', tags } }, async (req) => ({ datastores: [datastoreView(lc(req))] }));
-  r.get('/datastores/versions/:v', { schema: { summary: 'Show a datastore version by id', tags, params: z.object({ project_id: z.string(), v: z.string() }) } }, async (req) => {
-    findDatastoreVersion(req.params.v);
-    return { version: versionView(lc(req)) };
-  });
+  r.get(
+    '/datastores/versions/:v',
+    { schema: { summary: 'Show a datastore version by id', tags, params: z.object({ project_id: z.string(), v: z.string() }) } },
+    async (req) => {
+      findDatastoreVersion(req.params.v);
+      return { version: versionView(lc(req)) };
+    },
+  );
   r.get('/datastores/:ds', { schema: { summary: 'Show a datastore (name or id)', tags, params: Ds } }, async (req) => {
     findDatastore(req.params.ds);
     return { datastore: datastoreView(lc(req)) };
@@ -54,9 +66,13 @@ export async function datastoreRoutes(app: FastifyInstance, deps: AppDeps): Prom
     findDatastore(req.params.ds);
     return { versions: [versionView(lc(req))] };
   });
-  r.get('/datastores/:ds/versions/:v', { schema: { summary: 'Show a datastore version (names or ids)', tags, params: DsV } }, async (req) => {
-    findDatastore(req.params.ds);
-    findDatastoreVersion(req.params.v);
-    return { version: versionView(lc(req)) };
-  });
+  r.get(
+    '/datastores/:ds/versions/:v',
+    { schema: { summary: 'Show a datastore version (names or ids)', tags, params: DsV } },
+    async (req) => {
+      findDatastore(req.params.ds);
+      findDatastoreVersion(req.params.v);
+      return { version: versionView(lc(req)) };
+    },
+  );
 }

@@ -31,9 +31,13 @@ export async function flavorRoutes(app: FastifyInstance, deps: AppDeps): Promise
   r.get('/flavors', { schema: { summary: 'List flavors', tags } }, async (req) => ({
     flavors: flavors(deps.config).map((f) => flavorView(f, lc(req))),
   }));
-  r.get('/flavors/:id', { schema: { summary: 'Show a flavor', tags, params: z.object({ project_id: z.string(), id: z.string() }) } }, async (req) => {
-    const f = findFlavor(deps.config, req.params.id);
-    if (!f) throw new DomainError('not_found', `Resource ${req.params.id} cannot be found.`);
-    return { flavor: flavorView(f, lc(req)) };
-  });
+  r.get(
+    '/flavors/:id',
+    { schema: { summary: 'Show a flavor', tags, params: z.object({ project_id: z.string(), id: z.string() }) } },
+    async (req) => {
+      const f = findFlavor(deps.config, req.params.id);
+      if (!f) throw new DomainError('not_found', `Resource ${req.params.id} cannot be found.`);
+      return { flavor: flavorView(f, lc(req)) };
+    },
+  );
 }

@@ -2,8 +2,16 @@ import { z } from 'zod';
 
 /** Bodies and queries of /instances as Trove's apischema.instance (section 2.1); extra keys are allowed, as there. */
 
-export const nonEmptyString = z.string().min(1).max(255).regex(/^.*[0-9a-zA-Z]+.*$/);
-export const uuidString = z.string().min(1).max(64).regex(/^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$/);
+export const nonEmptyString = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^.*[0-9a-zA-Z]+.*$/);
+export const uuidString = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$/);
 const identifier = z.string().min(1).max(63);
 
 export const CreateInstanceBody = z.object({
@@ -16,7 +24,9 @@ export const CreateInstanceBody = z.object({
         type: z.string().nullish(),
       })
       .optional(),
-    datastore: z.object({ type: z.string().min(1).optional(), version: z.string().min(1).optional(), version_number: z.string().nullish() }).optional(),
+    datastore: z
+      .object({ type: z.string().min(1).optional(), version: z.string().min(1).optional(), version_number: z.string().nullish() })
+      .optional(),
     databases: z.array(z.object({ name: identifier, character_set: z.string().optional(), collate: z.string().optional() })).optional(),
     users: z
       .array(
@@ -43,6 +53,9 @@ export const InstanceParams = z.object({ project_id: z.string(), id: z.string() 
 
 export const ListInstancesQuery = z.object({
   include_clustered: z.string().optional(),
-  limit: z.string().regex(/^[0-9]+$/).optional(),
+  limit: z
+    .string()
+    .regex(/^[0-9]+$/)
+    .optional(),
   marker: z.string().optional(),
 });

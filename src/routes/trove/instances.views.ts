@@ -36,6 +36,7 @@ export function instanceView(row: TroveInstanceRow, o: InstanceViewOptions): Rec
   view.created = troveTimestamp(row.created_at);
   view.updated = troveTimestamp(row.updated_at);
   view.service_status_updated = troveTimestamp(row.updated_at);
-  if (row.fault_message) view.fault = { message: row.fault_message, created: troveTimestamp(row.fault_at ?? row.updated_at), details: null };
+  if (row.fault_message)
+    view.fault = { message: row.fault_message, created: troveTimestamp(row.fault_at ?? row.updated_at), details: null };
   return view;
 }

@@ -27,7 +27,7 @@ export function runCli(bin: string, args: string[], timeoutMs = 120_000, env: Re
   const command = [bin, ...args].join(' ');
   return new Promise((resolve) => {
     execFile(bin, args, { env: cleanEnv(env), timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 124) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 124) : 0;
       resolve({ code, stdout, stderr, command });
     });
   });
@@ -89,8 +89,16 @@ function noauthCloudsYaml(): string {
 /** `openstack` with noauth; it appends the project id to the endpoint itself. */
 export function openstackNoauth(baseUrl: string, user: string, project: string, mv?: string): Client {
   const auth = [
-    '--os-cloud', NOAUTH_CLOUD,
-    '--os-auth-type', 'noauth', '--os-user-id', user, '--os-project-id', project, '--os-endpoint', `${baseUrl}/v3`,
+    '--os-cloud',
+    NOAUTH_CLOUD,
+    '--os-auth-type',
+    'noauth',
+    '--os-user-id',
+    user,
+    '--os-project-id',
+    project,
+    '--os-endpoint',
+    `${baseUrl}/v3`,
   ];
   return bind(OPENSTACK, auth, '--os-volume-api-version', mv, { OS_CLIENT_CONFIG_FILE: noauthCloudsYaml() });
 }
@@ -98,8 +106,20 @@ export function openstackNoauth(baseUrl: string, user: string, project: string, 
 /** `cinder` with password authentication against Keystone (the catalog's volumev3 endpoint). */
 export function cinderPassword(authUrl: string, user: string, password: string, project: string, mv?: string): Client {
   const auth = [
-    '--os-auth-url', authUrl, '--os-username', user, '--os-password', password, '--os-project-name', project,
-    '--os-user-domain-name', 'Default', '--os-project-domain-name', 'Default', '--os-endpoint-type', 'public',
+    '--os-auth-url',
+    authUrl,
+    '--os-username',
+    user,
+    '--os-password',
+    password,
+    '--os-project-name',
+    project,
+    '--os-user-domain-name',
+    'Default',
+    '--os-project-domain-name',
+    'Default',
+    '--os-endpoint-type',
+    'public',
   ];
   return bind(CINDER, auth, '--os-volume-api-version', mv);
 }
@@ -107,9 +127,24 @@ export function cinderPassword(authUrl: string, user: string, password: string, 
 /** `openstack` with password authentication against Keystone (the catalog gives the endpoint). */
 export function openstackPassword(authUrl: string, user: string, password: string, project: string, mv?: string): Client {
   const auth = [
-    '--os-auth-type', 'password', '--os-auth-url', authUrl, '--os-identity-api-version', '3',
-    '--os-username', user, '--os-password', password, '--os-project-name', project,
-    '--os-user-domain-name', 'Default', '--os-project-domain-name', 'Default', '--os-interface', 'public',
+    '--os-auth-type',
+    'password',
+    '--os-auth-url',
+    authUrl,
+    '--os-identity-api-version',
+    '3',
+    '--os-username',
+    user,
+    '--os-password',
+    password,
+    '--os-project-name',
+    project,
+    '--os-user-domain-name',
+    'Default',
+    '--os-project-domain-name',
+    'Default',
+    '--os-interface',
+    'public',
   ];
   return bind(OPENSTACK, auth, '--os-volume-api-version', mv);
 }
@@ -121,7 +156,11 @@ export function openstackPassword(authUrl: string, user: string, password: strin
 export function parseTable(text: string): Record<string, string>[] {
   const rows = text.split('\n').filter((l) => l.startsWith('|'));
   if (rows.length === 0) return [];
-  const cells = (l: string) => l.slice(1, -1).split('|').map((c) => c.trim());
+  const cells = (l: string) =>
+    l
+      .slice(1, -1)
+      .split('|')
+      .map((c) => c.trim());
   const header = cells(rows[0]!);
   const out: Record<string, string>[] = [];
   for (const line of rows.slice(1)) {

@@ -24,13 +24,33 @@ const OSC_RESTORE_CRASH = 'cannot unpack non-iterable VolumeBackupsRestore objec
 export function openstackWorkflow(ctx: () => WorkflowContext): void {
   const pattern = testPattern(PATTERN_BYTES);
   const patternSha = sha256(pattern);
-  const ids = { vol: '', snap: '', full: '', inc: '', fromSnap: '', cont: '', meta: '', az: '', used: '', forced: '', target: '', imported: '' };
+  const ids = {
+    vol: '',
+    snap: '',
+    full: '',
+    inc: '',
+    fromSnap: '',
+    cont: '',
+    meta: '',
+    az: '',
+    used: '',
+    forced: '',
+    target: '',
+    imported: '',
+  };
   const json = async (c: Client, args: string[]) => JSON.parse(await c.ok([...args, '-f', 'json'])) as Record<string, unknown>;
   const idOf = async (c: Client, args: string[]) => (await c.ok([...args, '-f', 'value', '-c', 'id'])).trim();
   type Kind = 'volume' | 'volume snapshot' | 'volume backup';
   const collection: Record<Kind, ResourceKind> = { volume: 'volumes', 'volume snapshot': 'snapshots', 'volume backup': 'backups' };
   const statusOf = (kind: Kind, id: string) => async () => String((await json(ctx().os('3.0'), [...kind.split(' '), 'show', id])).status);
-  const gone = (kind: Kind, id: string) => async () => ((await ctx().os().run([...kind.split(' '), 'show', id])).code === 0 ? 'present' : 'gone');
+  const gone = (kind: Kind, id: string) => async () =>
+    (
+      await ctx()
+        .os()
+        .run([...kind.split(' '), 'show', id])
+    ).code === 0
+      ? 'present'
+      : 'gone';
   // One token per workflow: a Keystone token lives an hour, and issuing one costs a password check.
   let cachedToken: string | undefined;
   const token = async (): Promise<string> => (cachedToken ??= await ctx().token());
@@ -41,7 +61,8 @@ export function openstackWorkflow(ctx: () => WorkflowContext): void {
    */
   const waitFor = (kind: Kind, id: string, want: string | string[], opts: { failOn?: string[]; via?: string[] } = {}) =>
     waitForStatus(statusOf(kind, id), want, { via: ['creating'], ...opts, poll: poll(kind, id) });
-  const waitGone = (kind: Kind, id: string) => waitForStatus(gone(kind, id), 'gone', { poll: poll(kind, id), via: ['present', 'deleting'] });
+  const waitGone = (kind: Kind, id: string) =>
+    waitForStatus(gone(kind, id), 'gone', { poll: poll(kind, id), via: ['present', 'deleting'] });
   const sha = async (id: string) => volumeDataSha256(ctx().baseUrl, ctx().project, id, await token(), pattern.length);
   const os = (mv?: string) => ctx().os(mv);
 
@@ -74,7 +95,11 @@ export function openstackWorkflow(ctx: () => WorkflowContext): void {
     ids.full = await idOf(os('3.0'), ['volume', 'backup', 'create', '--name', 'osc-full', '--description', 'first', ids.vol]);
     await waitFor('volume backup', ids.full, 'available');
     expect(await json(os(), ['volume', 'backup', 'show', ids.full])).toMatchObject({
-      name: 'osc-full', description: 'first', is_incremental: false, size: 2, volume_id: ids.vol,
+      name: 'osc-full',
+      description: 'first',
+      is_incremental: false,
+      size: 2,
+      volume_id: ids.vol,
     });
     ids.inc = await idOf(os('3.0'), ['volume', 'backup', 'create', '--incremental', '--name', 'osc-inc', ids.vol]);
     await waitFor('volume backup', ids.inc, 'available');
@@ -114,16 +139,24 @@ export function openstackWorkflow(ctx: () => WorkflowContext): void {
 
   it('lists backups with --long, --all-projects, --status, --volume, --limit/--marker and sorting (3.45 too)', async () => {
     const long = JSON.parse(await os().ok(['volume', 'backup', 'list', '--long', '-f', 'json'])) as Record<string, unknown>[];
-    expect(Object.keys(long[0]!)).toEqual(expect.arrayContaining(['ID', 'Name', 'Status', 'Size', 'Availability Zone', 'Volume', 'Container']));
+    expect(Object.keys(long[0]!)).toEqual(
+      expect.arrayContaining(['ID', 'Name', 'Status', 'Size', 'Availability Zone', 'Volume', 'Container']),
+    );
     const all = await ctx().admin().ok(['volume', 'backup', 'list', '--all-projects', '-f', 'value', '-c', 'ID']);
     expect(all.split('\n')).toEqual(expect.arrayContaining([ids.full, ids.inc, ids.forced]));
     const onUsed = await os().ok(['volume', 'backup', 'list', '--volume', ids.used, '--status', 'available', '-f', 'value', '-c', 'ID']);
     expect(onUsed.trim().split('\n')).toEqual([ids.forced]);
     const page1 = (await os().ok(['volume', 'backup', 'list', '--limit', '2', '-f', 'value', '-c', 'ID'])).trim().split('\n');
     expect(page1).toHaveLength(2);
-    const page2 = (await os().ok(['volume', 'backup', 'list', '--limit', '2', '--marker', page1[1]!, '-f', 'value', '-c', 'ID'])).trim().split('\n');
+    const page2 = (await os().ok(['volume', 'backup', 'list', '--limit', '2', '--marker', page1[1]!, '-f', 'value', '-c', 'ID']))
+      .trim()
+      .split('\n');
     expect(page2.filter((id) => page1.includes(id))).toEqual([]);
-    const names = (await os('3.45').ok(['volume', 'backup', 'list', '--sort-column', 'Name', '--sort-ascending', '-f', 'value', '-c', 'Name'])).trim().split('\n');
+    const names = (
+      await os('3.45').ok(['volume', 'backup', 'list', '--sort-column', 'Name', '--sort-ascending', '-f', 'value', '-c', 'Name'])
+    )
+      .trim()
+      .split('\n');
     // OSC sorts on the client (cliff): unnamed backups (None) last, the others in order.
     const unnamed = names.filter((n) => n === 'None');
     expect(unnamed).toHaveLength(1);
@@ -134,7 +167,9 @@ export function openstackWorkflow(ctx: () => WorkflowContext): void {
   it('sets a backup name, description (3.9) and property (3.43)', async () => {
     await os('3.43').ok(['volume', 'backup', 'set', '--name', 'osc-full-2', '--description', 'renamed', '--property', 'a=b', ids.full]);
     expect(await json(os('3.43'), ['volume', 'backup', 'show', ids.full])).toMatchObject({
-      name: 'osc-full-2', description: 'renamed', metadata: { a: 'b' },
+      name: 'osc-full-2',
+      description: 'renamed',
+      metadata: { a: 'b' },
     });
   });
 
@@ -156,10 +191,11 @@ export function openstackWorkflow(ctx: () => WorkflowContext): void {
   });
 
   it('creates a volume from a backup (3.47, through cinder: OSC 6.0 has no volume create --backup)', async () => {
-    expect((await os('3.47').fails(['volume', 'create', '--backup', ids.fromSnap, '--size', '2', 'osc-from-backup']))).toContain(
+    expect(await os('3.47').fails(['volume', 'create', '--backup', ids.fromSnap, '--size', '2', 'osc-from-backup'])).toContain(
       'unrecognized arguments: --backup',
     );
-    const id = parseProperties(await ctx().cinder('3.47').ok(['create', '--backup-id', ids.fromSnap, '--name', 'osc-from-backup', '2'])).id!;
+    const id = parseProperties(await ctx().cinder('3.47').ok(['create', '--backup-id', ids.fromSnap, '--name', 'osc-from-backup', '2']))
+      .id!;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     await waitFor('volume', id, 'available', { failOn: ['error', 'error_restoring'], via: ['creating', 'restoring-backup'] });
     expect(await sha(id)).toBe(patternSha);
@@ -171,18 +207,22 @@ export function openstackWorkflow(ctx: () => WorkflowContext): void {
     const decoded = JSON.parse(Buffer.from(String(rec.backup_url), 'base64').toString('utf8')) as Record<string, unknown>;
     ids.imported = randomUUID();
     const url = Buffer.from(JSON.stringify({ ...decoded, id: ids.imported })).toString('base64');
-    await ctx().admin().ok(['volume', 'backup', 'record', 'import', String(rec.backup_service), url]);
+    await ctx()
+      .admin()
+      .ok(['volume', 'backup', 'record', 'import', String(rec.backup_service), url]);
     const show = async () => String((await json(ctx().admin(), ['volume', 'backup', 'show', ids.imported])).status);
     await waitForStatus(show, 'available', { via: ['creating'] });
   });
 
-  it('prints Cinder\'s messages for refused requests and exits non-zero', async () => {
+  it("prints Cinder's messages for refused requests and exits non-zero", async () => {
     const small = await idOf(os(), ['volume', 'create', '--size', '1', 'osc-small']);
     await waitFor('volume', small, 'available');
     expect(await os().fails(['volume', 'backup', 'restore', '--force', ids.full, small])).toContain(
       'Invalid volume: volume size 1 is too small to restore backup of size 2.',
     );
-    expect(await os().fails(['volume', 'backup', 'delete', ids.full])).toContain('Invalid backup: Incremental backups exist for this backup.');
+    expect(await os().fails(['volume', 'backup', 'delete', ids.full])).toContain(
+      'Invalid backup: Incremental backups exist for this backup.',
+    );
     const unknown = randomUUID();
     // OSC looks ids up itself (GET, then by name): the 404 surfaces as its own lookup message.
     expect(await os().fails(['volume', 'backup', 'show', unknown])).toContain(`No volumebackup with a name or ID of '${unknown}' exists.`);
@@ -200,9 +240,13 @@ export function openstackWorkflow(ctx: () => WorkflowContext): void {
     // The import belongs to the admin's project (the same one in noauth): its owner deletes it.
     await ctx().admin().ok(['volume', 'backup', 'delete', ids.imported]);
     for (const id of [ids.az, ids.cont, ids.inc]) await waitGone('volume backup', id);
-    await waitForStatus(async () => ((await ctx().admin().run(['volume', 'backup', 'show', ids.imported])).code === 0 ? 'present' : 'gone'), 'gone', {
-      via: ['present'],
-    });
+    await waitForStatus(
+      async () => ((await ctx().admin().run(['volume', 'backup', 'show', ids.imported])).code === 0 ? 'present' : 'gone'),
+      'gone',
+      {
+        via: ['present'],
+      },
+    );
     await os().ok(['volume', 'backup', 'delete', ids.full]);
     await waitGone('volume backup', ids.full);
     await os().ok(['volume', 'snapshot', 'delete', ids.snap]);

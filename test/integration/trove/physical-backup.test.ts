@@ -17,7 +17,14 @@ vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 }); // a shared 2-core
 let scratch: string;
 let source: TestCluster;
 const started: TestCluster[] = [];
-const engine = createBackupEngine({ compression: 'zstd', objectSize: 1 << 20, blockSize: BLOCK, chunksInFlight: 4, uploadConcurrency: 4, workerThreads: 2 });
+const engine = createBackupEngine({
+  compression: 'zstd',
+  objectSize: 1 << 20,
+  blockSize: BLOCK,
+  chunksInFlight: 4,
+  uploadConcurrency: 4,
+  workerThreads: 2,
+});
 let store: PosixObjectStore;
 const instanceId = randomUUID();
 const loc = (id: string): BackupLocation => ({ container: 'trove', prefix: `trove_${instanceId}/${id}` });
@@ -39,7 +46,7 @@ beforeAll(async () => {
   await source.query('CREATE DATABASE appdb OWNER app');
   await source.query('CREATE TABLE t (id int PRIMARY KEY, pad text NOT NULL)', 'appdb');
   // ~40 MB: enough files and pages that an incremental's saving shows.
-  await source.query("INSERT INTO t SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 100000) g", 'appdb');
+  await source.query('INSERT INTO t SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 100000) g', 'appdb');
   // Settle hint bits and the visibility map first, or the first vacuum after the full rewrites every page.
   await source.query('VACUUM (FREEZE, ANALYZE) t', 'appdb');
   await source.query('CHECKPOINT');
@@ -69,7 +76,12 @@ describe('physical backups of a PostgreSQL cluster', () => {
     await new Promise((r) => setTimeout(r, 200));
     committedBeforeStart = next - 1; // every insert up to here has committed (awaited)
     const r = await takePhysicalBackup(engine, store, {
-      backupId: full, instanceId, createdAt: new Date(), location: loc(full), parent: null, blockSize: BLOCK,
+      backupId: full,
+      instanceId,
+      createdAt: new Date(),
+      location: loc(full),
+      parent: null,
+      blockSize: BLOCK,
       cluster: { connection: source.connection(), dataDir: source.dataDir, archiveDir: source.archiveDir },
     });
     stop = true;
@@ -82,7 +94,9 @@ describe('physical backups of a PostgreSQL cluster', () => {
 
     const restored = await restoreAndStart(loc(full));
     const rows = await restored.query<{ n: string; during: string }>(
-      `SELECT count(*) FILTER (WHERE id <= 100000) AS n, count(*) FILTER (WHERE id BETWEEN 200001 AND ${committedBeforeStart}) AS during FROM t`, 'appdb');
+      `SELECT count(*) FILTER (WHERE id <= 100000) AS n, count(*) FILTER (WHERE id BETWEEN 200001 AND ${committedBeforeStart}) AS during FROM t`,
+      'appdb',
+    );
     expect(Number(rows[0]!.n)).toBe(100000);
     expect(Number(rows[0]!.during)).toBe(committedBeforeStart - 200000);
     await restored.query('CREATE EXTENSION amcheck', 'appdb');
@@ -99,18 +113,28 @@ describe('physical backups of a PostgreSQL cluster', () => {
     await source.query('UPDATE t SET pad = md5(pad) WHERE id % 100 = 0 AND id <= 1000', 'appdb');
     await source.query("INSERT INTO t SELECT g, 'after full' FROM generate_series(300001, 301000) g", 'appdb');
     const r = await takePhysicalBackup(engine, store, {
-      backupId: incr, instanceId, createdAt: new Date(), location: loc(incr), parent: { backupId: full, location: loc(full) }, blockSize: BLOCK,
+      backupId: incr,
+      instanceId,
+      createdAt: new Date(),
+      location: loc(incr),
+      parent: { backupId: full, location: loc(full) },
+      blockSize: BLOCK,
       cluster: { connection: source.connection(), dataDir: source.dataDir, archiveDir: source.archiveDir },
     });
     const pct = (a: number, b: number): string => ((100 * a) / b).toFixed(1);
-    console.log(`full stored ${fullStored} B (files ${fullDataStored} B); incremental stored ${r.storedBytes} B = ${pct(r.storedBytes, fullStored)} % `
-      + `(files ${r.dataStoredBytes} B = ${pct(r.dataStoredBytes, fullDataStored)} %, the rest WAL); cluster ${r.dataBytes} B, unchanged pieces ${r.bytesReused} B`);
+    console.log(
+      `full stored ${fullStored} B (files ${fullDataStored} B); incremental stored ${r.storedBytes} B = ${pct(r.storedBytes, fullStored)} % ` +
+        `(files ${r.dataStoredBytes} B = ${pct(r.dataStoredBytes, fullDataStored)} %, the rest WAL); cluster ${r.dataBytes} B, unchanged pieces ${r.bytesReused} B`,
+    );
     // Small compressible test data: per-file metadata objects of the changed catalog/FSM/VM files weigh in.
     expect(r.dataStoredBytes).toBeLessThan(fullDataStored / 3);
     const restored = await restoreAndStart(loc(incr));
     const rows = await restored.query<{ n: string }>("SELECT count(*) AS n FROM t WHERE pad = 'after full'", 'appdb');
     expect(Number(rows[0]!.n)).toBe(1000);
-    const changed = await restored.query<{ n: string }>("SELECT count(*) AS n FROM t WHERE id % 100 = 0 AND id <= 1000 AND length(pad) = 32", 'appdb');
+    const changed = await restored.query<{ n: string }>(
+      'SELECT count(*) AS n FROM t WHERE id % 100 = 0 AND id <= 1000 AND length(pad) = 32',
+      'appdb',
+    );
     expect(Number(changed[0]!.n)).toBe(10);
     await restored.destroy();
     started.pop();

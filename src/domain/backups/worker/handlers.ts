@@ -15,7 +15,9 @@ export type { BackupManagerDeps } from './deps.js';
  * the row is settled by the recovery table instead (§10.1), as Cinder's restart does.
  * Delete, import and verify are idempotent and simply run again.
  */
-export function createBackupJobHandlers(deps: BackupManagerDeps): JobHandlers<'backup' | 'restore' | 'delete_backup' | 'import_record' | 'verify'> {
+export function createBackupJobHandlers(
+  deps: BackupManagerDeps,
+): JobHandlers<'backup' | 'restore' | 'delete_backup' | 'import_record' | 'verify'> {
   return {
     backup: async (job, ctx) => {
       if (job.attempts > 1) await recoverBackupById(deps, job.resource_id);

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { adjustDependents, findBackupAnyState, startProgress, transitionBackup, updateBackupFields } from '../../../db/backups-repository.js';
+import {
+  adjustDependents,
+  findBackupAnyState,
+  startProgress,
+  transitionBackup,
+  updateBackupFields,
+} from '../../../db/backups-repository.js';
 import { metadataOf } from '../../../db/resource-metadata.js';
 import type { BackupRow, JobRow } from '../../../db/schema.js';
 import { findVolume } from '../../../db/volumes-repository.js';
@@ -62,7 +68,13 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     const { path, frozen } = await prepareSource(deps, row);
     const container = row.container ?? deps.store.defaultContainer;
     const prefix = objectPrefix(row.volume_id, deps.config.AVAILABILITY_ZONE, row.id, new Date());
-    const cur: BackupRow = (await updateBackupFields(deps.db, row.id, { container, service_metadata: prefix, service: deps.store.serviceName, host: BACKUP_HOST })) ?? row;
+    const cur: BackupRow =
+      (await updateBackupFields(deps.db, row.id, {
+        container,
+        service_metadata: prefix,
+        service: deps.store.serviceName,
+        host: BACKUP_HOST,
+      })) ?? row;
     row = cur;
     await deps.store.ensureContainer(container);
     const parentRow = cur.parent_id ? await findBackupAnyState(deps.db, cur.parent_id) : undefined;
@@ -72,21 +84,22 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     const volumeMeta = volume ? volumeMetaString(volume, await metadataOf(deps.db, 'volume_metadata', volume.id)) : null;
     const sizeBytes = cur.size * GiB;
     await startProgress(deps.db, cur.id, 'backup', sizeBytes);
-    const copy = () => deps.engine.backup(
-      deps.store,
-      {
-        backupId: cur.id,
-        volumeId: cur.volume_id,
-        name: cur.display_name,
-        description: cur.display_description,
-        createdAt: cur.created_at,
-        location: { container, prefix },
-        source: { path, sizeBytes },
-        parent: parentLoc && cur.parent_id ? { backupId: cur.parent_id, location: parentLoc } : null,
-        volumeMeta,
-      },
-      hooks,
-    );
+    const copy = () =>
+      deps.engine.backup(
+        deps.store,
+        {
+          backupId: cur.id,
+          volumeId: cur.volume_id,
+          name: cur.display_name,
+          description: cur.display_description,
+          createdAt: cur.created_at,
+          location: { container, prefix },
+          source: { path, sizeBytes },
+          parent: parentLoc && cur.parent_id ? { backupId: cur.parent_id, location: parentLoc } : null,
+          volumeMeta,
+        },
+        hooks,
+      );
     const result = frozen ? await withVolumeFrozen(deps.db, cur.volume_id, copy) : await copy();
     await hooks.flush();
     const finished = await deps.db.transaction().execute(async (trx) => {
@@ -114,7 +127,10 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     if (ctx.signal.aborted) throw err; // lease lost: the next owner recovers the row
     if (err instanceof OperationCancelledError) return settleCancelled(deps, row);
     ctx.log.warn({ err }, 'backup failed');
-    const failed = await transitionBackup(deps.db, row.id, BACKUP_TRANSITIONS.finishBackup.from, { status: 'error', fail_reason: reasonOf(err) });
+    const failed = await transitionBackup(deps.db, row.id, BACKUP_TRANSITIONS.finishBackup.from, {
+      status: 'error',
+      fail_reason: reasonOf(err),
+    });
     if (failed) await releaseBackupSource(deps.db, failed, false);
     else await settleCancelled(deps, row); // force-deleted or reset while failing: settle as a cancel
     await removeTemporaries(deps, row).catch((e) => ctx.log.warn({ err: e }, 'temporary snapshot not removed'));

@@ -45,7 +45,9 @@ export async function runImportJob(deps: BackupManagerDeps, job: JobRow): Promis
   const { backupService, record } = job.payload as { backupService: string; record: Record<string, unknown> };
   try {
     if (!deps.store.serviceName.startsWith(backupService)) {
-      throw new BackupJobFailure(`Import record failed, cannot find backup service to perform the import. Request service ${backupService}.`);
+      throw new BackupJobFailure(
+        `Import record failed, cannot find backup service to perform the import. Request service ${backupService}.`,
+      );
     }
     if (REQUIRED_IMPORT_KEYS.some((k) => !(k in record))) {
       throw new BackupJobFailure('Driver successfully decoded imported backup data, but there are missing fields.');
@@ -83,4 +85,3 @@ export async function runImportJob(deps: BackupManagerDeps, job: JobRow): Promis
     await transitionBackup(deps.db, row.id, BACKUP_TRANSITIONS.finishBackup.from, { status: 'error', fail_reason: reasonOf(err) });
   }
 }
-

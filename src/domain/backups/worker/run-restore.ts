@@ -32,11 +32,16 @@ export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: J
   const backup = await findBackupAnyState(deps.db, job.resource_id);
   const target = await findVolume(deps.db, payload.volumeId, { projectId: null });
   if (!target) {
-    if (backup) await transitionBackup(deps.db, backup.id, BACKUP_TRANSITIONS.finishRestore.from, { status: 'available', fail_reason: 'Restore target volume is gone.' });
+    if (backup)
+      await transitionBackup(deps.db, backup.id, BACKUP_TRANSITIONS.finishRestore.from, {
+        status: 'available',
+        fail_reason: 'Restore target volume is gone.',
+      });
     return;
   }
   const targetStatus = target.status;
-  const failTarget = (status = failedTargetStatus(targetStatus)) => transitionVolume(deps.db, target.id, RESTORE_TARGET_STATUSES, { status });
+  const failTarget = (status = failedTargetStatus(targetStatus)) =>
+    transitionVolume(deps.db, target.id, RESTORE_TARGET_STATUSES, { status });
   if (!backup || backup.deleted || backup.status !== 'restoring') {
     await failTarget('error'); // cancelled before it started (reset or force delete)
     return;
@@ -60,7 +65,11 @@ export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: J
       });
     }
     await startProgress(deps.db, backup.id, 'restore', sizeBytes);
-    const result = await deps.engine.restore(deps.store, { chain, target: { path: deps.volumes.volumePath(target.id), sizeBytes }, targetIsNew: payload.targetIsNew }, hooks);
+    const result = await deps.engine.restore(
+      deps.store,
+      { chain, target: { path: deps.volumes.volumePath(target.id), sizeBytes }, targetIsNew: payload.targetIsNew },
+      hooks,
+    );
     await hooks.flush();
     await applyVolumeMeta(deps.db, target.id, result.volumeMeta);
     // Cinder marks a volume restored from another volume's backup with src_backup_id (§10.6).

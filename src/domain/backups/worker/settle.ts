@@ -57,4 +57,3 @@ export async function completeDelete(deps: BackupManagerDeps, row: BackupRow): P
     if (gone?.parent_id && gone.stored_bytes > 0) await adjustDependents(trx, gone.parent_id, -1);
   });
 }
-

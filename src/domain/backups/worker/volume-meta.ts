@@ -10,7 +10,17 @@ import { BackupJobFailure } from './failure.js';
  */
 
 /** Cinder's volume_meta container (version 2) as the JSON string stored in _metadata. */
-export function volumeMetaString(volume: { id: string; display_name: string | null; display_description: string | null; size: number; availability_zone: string; bootable: boolean }, userMeta: Record<string, string>): string {
+export function volumeMetaString(
+  volume: {
+    id: string;
+    display_name: string | null;
+    display_description: string | null;
+    size: number;
+    availability_zone: string;
+    bootable: boolean;
+  },
+  userMeta: Record<string, string>,
+): string {
   const meta: Record<string, unknown> = {
     version: 2,
     'volume-base-metadata': {

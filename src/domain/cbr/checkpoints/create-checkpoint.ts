@@ -109,7 +109,12 @@ export async function createCheckpoint(deps: BackupApiDeps, ctx: RequestContext,
         {
           skipQuota: true,
           fullWithoutParent: true,
-          columns: { vault_id: vault.id, checkpoint_id: checkpoint.id, cbr_policy_id: input.scheduledBy?.policyId ?? null, cbr_auto_trigger: scheduled },
+          columns: {
+            vault_id: vault.id,
+            checkpoint_id: checkpoint.id,
+            cbr_policy_id: input.scheduledBy?.policyId ?? null,
+            cbr_auto_trigger: scheduled,
+          },
           inTransaction: async (trx, row) => {
             await insertOperationLog(trx, {
               id: randomUUID(),

@@ -67,7 +67,9 @@ export async function showCheckpointById(db: Db, ctx: RequestContext, id: string
   const skipped = (typeof cp.skipped === 'string' ? JSON.parse(cp.skipped) : cp.skipped) as SkippedResource[];
   if (backups.length === 0 && skipped.length === 0) throw gone();
   const vault = await findVault(db, cp.vault_id, ctx.projectId);
-  const names = new Map((vault ? await vaultResources(db, [vault.id]) : []).map((r) => [r.volume.id, r.name ?? r.volume.display_name ?? '']));
+  const names = new Map(
+    (vault ? await vaultResources(db, [vault.id]) : []).map((r) => [r.volume.id, r.name ?? r.volume.display_name ?? '']),
+  );
   return {
     id: cp.id,
     project_id: cp.project_id,

@@ -39,7 +39,12 @@ export function selectPruned(rule: RetentionRule, candidates: readonly Retention
   if (rule.maxBackups < 0 && rule.retentionDurationDays < 0) return pruned;
   const sorted = [...candidates].sort(newestFirst);
   const exempt = new Set<string>();
-  const gfs: [Period, number][] = [['day', rule.dayBackups], ['week', rule.weekBackups], ['month', rule.monthBackups], ['year', rule.yearBackups]];
+  const gfs: [Period, number][] = [
+    ['day', rule.dayBackups],
+    ['week', rule.weekBackups],
+    ['month', rule.monthBackups],
+    ['year', rule.yearBackups],
+  ];
   for (const [period, n] of gfs) {
     if (n <= 0) continue;
     const current = periodKey(period, now, rule.utcOffsetMinutes);

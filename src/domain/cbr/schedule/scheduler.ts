@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { listEnabledPoliciesWithVaults } from '../../../db/cbr-policies-repository.js';
-import { claimTrigger, lastTriggerAt, settledFiredTriggers, transitionTrigger, vaultOwner, type TriggerKey } from '../../../db/cbr-schedule-repository.js';
+import {
+  claimTrigger,
+  lastTriggerAt,
+  settledFiredTriggers,
+  transitionTrigger,
+  vaultOwner,
+  type TriggerKey,
+} from '../../../db/cbr-schedule-repository.js';
 import type { BackupApiDeps } from '../../backups/read.js';
 import type { RequestContext } from '../../common/context.js';
 import { createCheckpoint } from '../checkpoints/create-checkpoint.js';
@@ -68,7 +75,10 @@ export async function schedulerTick(deps: SchedulerDeps): Promise<TickReport> {
           const key = { policyId: policy.id, vaultId: v.vaultId, triggerAt: t };
           if (await claimTrigger(deps.db, key, 'missed', deps.owner)) {
             report.missed.push(key);
-            deps.log.warn({ policy_id: policy.id, vault_id: v.vaultId, trigger_at: t.toISOString() }, 'cbr scheduler: trigger missed (no worker ran)');
+            deps.log.warn(
+              { policy_id: policy.id, vault_id: v.vaultId, trigger_at: t.toISOString() },
+              'cbr scheduler: trigger missed (no worker ran)',
+            );
           }
         }
       }

@@ -30,7 +30,11 @@ const busy = (id: string, status: string) =>
  * `incremental: 1`: the newest COMPLETED backup, else a full), the backups quota (shared with
  * volume backups), then in one transaction the instance to BACKUP, the row NEW and its job.
  */
-export async function createTroveBackup(deps: TroveBackupApiDeps, ctx: RequestContext, input: CreateTroveBackupInput): Promise<TroveBackupRow> {
+export async function createTroveBackup(
+  deps: TroveBackupApiDeps,
+  ctx: RequestContext,
+  input: CreateTroveBackupInput,
+): Promise<TroveBackupRow> {
   if (input.instance === undefined) throw new DomainError('invalid', 'instance is missing.');
   const instance = await getInstance(deps, ctx, input.instance);
   if (instance.status !== 'ACTIVE') throw busy(instance.id, instance.status);
@@ -55,10 +59,20 @@ export async function createTroveBackup(deps: TroveBackupApiDeps, ctx: RequestCo
     const moved = await transitionInstance(trx, instance.id, from, { status: to });
     if (!moved) throw busy(instance.id, 'BACKUP');
     const inserted = await insertTroveBackup(trx, {
-      id, project_id: ctx.projectId, user_id: ctx.userId, instance_id: instance.id, name: input.name,
-      description: input.description ?? null, status: TroveBackupStatus.NEW, parent_id: parent?.id ?? null,
-      datastore_type: DATASTORE.name, datastore_version: DATASTORE_VERSION.name, datastore_version_id: DATASTORE_VERSION.id,
-      container: deps.store.defaultContainer, prefix: troveBackupPrefix(instance.id, id), host: instance.host_id,
+      id,
+      project_id: ctx.projectId,
+      user_id: ctx.userId,
+      instance_id: instance.id,
+      name: input.name,
+      description: input.description ?? null,
+      status: TroveBackupStatus.NEW,
+      parent_id: parent?.id ?? null,
+      datastore_type: DATASTORE.name,
+      datastore_version: DATASTORE_VERSION.name,
+      datastore_version_id: DATASTORE_VERSION.id,
+      container: deps.store.defaultContainer,
+      prefix: troveBackupPrefix(instance.id, id),
+      host: instance.host_id,
     });
     await enqueueJob(trx, { kind: 'trove_backup', resourceId: id });
     return inserted;

@@ -3,9 +3,25 @@ import { join } from 'node:path';
 import type { FileSetSource } from '../../../engine/file-set-backup.js';
 
 /** Directories whose contents a base backup omits (kept empty), per PostgreSQL's backup docs. */
-const EMPTY_DIRS = new Set(['pg_wal', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans']);
+const EMPTY_DIRS = new Set([
+  'pg_wal',
+  'pg_replslot',
+  'pg_dynshmem',
+  'pg_notify',
+  'pg_serial',
+  'pg_snapshots',
+  'pg_stat_tmp',
+  'pg_subtrans',
+]);
 /** Top-level files a base backup omits (the server's own, or stale copies of what pg_backup_stop returns). */
-const SKIPPED_TOP = new Set(['postmaster.pid', 'postmaster.opts', 'backup_label', 'tablespace_map', 'backup_manifest', 'postgresql.auto.conf.tmp']);
+const SKIPPED_TOP = new Set([
+  'postmaster.pid',
+  'postmaster.opts',
+  'backup_label',
+  'tablespace_map',
+  'backup_manifest',
+  'postgresql.auto.conf.tmp',
+]);
 
 function skippedFile(name: string): boolean {
   return name.startsWith('pgsql_tmp') || name.startsWith('pg_internal.init') || name === 'current_logfiles.tmp';

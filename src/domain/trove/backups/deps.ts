@@ -38,4 +38,3 @@ export function locationOf(row: Pick<TroveBackupRow, 'container' | 'prefix'>): B
 export function toGb(bytes: number): number {
   return bytes === 0 ? 0 : Math.max(Math.round((bytes / 1024 ** 3) * 100) / 100, 0.01);
 }
-

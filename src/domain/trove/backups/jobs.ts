@@ -38,13 +38,27 @@ export async function runTroveBackup(deps: TroveBackupDeps, job: JobRow, log: Lo
     const parent = row.parent_id ? await findTroveBackup(deps.db, row.parent_id, null) : undefined;
     if (row.parent_id && parent?.status !== TroveBackupStatus.COMPLETED) throw new Error(`parent backup ${row.parent_id} is not COMPLETED`);
     const r = await takePhysicalBackup(deps.engine, deps.store, {
-      backupId: row.id, instanceId: instance.id, createdAt: row.created_at, location: locationOf(row), blockSize: deps.config.BACKUP_BLOCK_SIZE,
-      cluster: { connection: { host: paths.run, port: instance.port, user: 'postgres' }, dataDir: paths.pgdata, archiveDir: paths.walArchive },
+      backupId: row.id,
+      instanceId: instance.id,
+      createdAt: row.created_at,
+      location: locationOf(row),
+      blockSize: deps.config.BACKUP_BLOCK_SIZE,
+      cluster: {
+        connection: { host: paths.run, port: instance.port, user: 'postgres' },
+        dataDir: paths.pgdata,
+        archiveDir: paths.walArchive,
+      },
       parent: parent ? { backupId: parent.id, location: locationOf(parent) } : null,
     });
-    await transitionTroveBackup(deps.db, row.id, [TroveBackupStatus.BUILDING], TroveBackupStatus.COMPLETED, { size_bytes: r.dataBytes, stored_bytes: r.storedBytes });
+    await transitionTroveBackup(deps.db, row.id, [TroveBackupStatus.BUILDING], TroveBackupStatus.COMPLETED, {
+      size_bytes: r.dataBytes,
+      stored_bytes: r.storedBytes,
+    });
     await transitionInstance(deps.db, row.instance_id, TRANSITIONS.backup_end[0], { status: TRANSITIONS.backup_end[1] });
-    log.info({ backup_id: row.id, stored_bytes: r.storedBytes, data_bytes: r.dataBytes, reused_bytes: r.bytesReused }, 'trove backup completed');
+    log.info(
+      { backup_id: row.id, stored_bytes: r.storedBytes, data_bytes: r.dataBytes, reused_bytes: r.bytesReused },
+      'trove backup completed',
+    );
   } catch (err) {
     log.warn({ err, backup_id: row.id }, 'trove backup failed');
     await failBackup(deps, row, `Backup failed: ${(err as Error).message}`);
@@ -59,7 +73,9 @@ export async function runTroveBackupDelete(deps: TroveBackupDeps, job: JobRow): 
 }
 
 /** The database backup job handlers, by kind. */
-export function troveBackupJobHandlers(deps: TroveBackupDeps): JobHandlers<'trove_backup' | 'trove_backup_delete' | 'trove_instance_restore'> {
+export function troveBackupJobHandlers(
+  deps: TroveBackupDeps,
+): JobHandlers<'trove_backup' | 'trove_backup_delete' | 'trove_instance_restore'> {
   return {
     trove_backup: (job, ctx) => runTroveBackup(deps, job, ctx.log),
     trove_backup_delete: (job) => runTroveBackupDelete(deps, job),

@@ -54,7 +54,10 @@ export interface PhysicalBackupResult {
  * On failure the caller deletes the prefix; closing the session aborts the backup in PostgreSQL.
  */
 export async function takePhysicalBackup(
-  engine: BackupEngine, store: ObjectStore, req: PhysicalBackupRequest, hooks: ProgressHooks = {},
+  engine: BackupEngine,
+  store: ObjectStore,
+  req: PhysicalBackupRequest,
+  hooks: ProgressHooks = {},
 ): Promise<PhysicalBackupResult> {
   const parent = req.parent ? { backupId: req.parent.backupId, manifest: await getManifest(store, req.parent.location) } : null;
   const session = await openBackupSession(req.cluster.connection);
@@ -62,23 +65,47 @@ export async function takePhysicalBackup(
     const segmentSize = await session.walSegmentSize();
     const { startLsn } = await session.start(`trove backup ${req.backupId}`);
     const sources = await walkDataDir(req.cluster.dataDir);
-    const common = { backupId: req.backupId, ownerId: req.instanceId, createdAt: req.createdAt, location: req.location, blockSize: req.blockSize };
+    const common = {
+      backupId: req.backupId,
+      ownerId: req.instanceId,
+      createdAt: req.createdAt,
+      location: req.location,
+      blockSize: req.blockSize,
+    };
     const data = await backupFileSet(engine, store, { ...common, sources, parent }, hooks);
     const stop = await session.stop(req.cluster.archiveDir !== null);
     const walFiles = walSegmentRange(startWalFile(stop.labelFile), stop.stopWalFile, segmentSize);
     const wal = await backupFileSet(engine, store, {
-      ...common, sources: await walSources(walFiles, req.cluster.dataDir, req.cluster.archiveDir), parent: null, firstIndex: sources.length,
+      ...common,
+      sources: await walSources(walFiles, req.cluster.dataDir, req.cluster.archiveDir),
+      parent: null,
+      firstIndex: sources.length,
     });
     const extra: PgBackupExtra = {
-      kind: 'postgresql-physical', startLsn, stopLsn: stop.stopLsn, backupLabel: stop.labelFile, tablespaceMap: stop.spcmapFile, walFiles,
+      kind: 'postgresql-physical',
+      startLsn,
+      stopLsn: stop.stopLsn,
+      backupLabel: stop.labelFile,
+      tablespaceMap: stop.spcmapFile,
+      walFiles,
     };
     const manifest: FileSetManifest = {
-      format: 'file-set/1', backupId: req.backupId, parentId: parent?.backupId ?? null, blockSize: req.blockSize,
-      entries: [...data.entries, ...wal.entries], extra: { ...extra },
+      format: 'file-set/1',
+      backupId: req.backupId,
+      parentId: parent?.backupId ?? null,
+      blockSize: req.blockSize,
+      entries: [...data.entries, ...wal.entries],
+      extra: { ...extra },
     };
     const manifestBytes = await putManifest(store, req.location, manifest);
     const dataBytes = data.entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0);
-    return { manifest, dataBytes, storedBytes: data.storedBytes + wal.storedBytes + manifestBytes, dataStoredBytes: data.storedBytes, bytesReused: data.bytesReused };
+    return {
+      manifest,
+      dataBytes,
+      storedBytes: data.storedBytes + wal.storedBytes + manifestBytes,
+      dataStoredBytes: data.storedBytes,
+      bytesReused: data.bytesReused,
+    };
   } finally {
     await session.close();
   }

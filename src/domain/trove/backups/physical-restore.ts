@@ -28,7 +28,10 @@ function pgExtra(manifest: FileSetManifest): PgBackupExtra {
  * `owner` (uid/gid) is applied to the whole tree (PostgreSQL runs as its own user when we are root).
  */
 export async function restorePhysicalBackup(
-  engine: BackupEngine, store: ObjectStore, location: BackupLocation, targetDir: string,
+  engine: BackupEngine,
+  store: ObjectStore,
+  location: BackupLocation,
+  targetDir: string,
   options: { owner?: { uid: number; gid: number }; hooks?: ProgressHooks; walDir?: string } = {},
 ): Promise<{ manifest: FileSetManifest; bytesWritten: number; bytesFetched: number }> {
   const manifest = await getManifest(store, location);

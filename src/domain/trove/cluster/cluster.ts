@@ -26,7 +26,15 @@ export async function initCluster(paths: InstancePaths): Promise<void> {
   prepareDirs(paths);
   makeClusterDir(paths.pgdata);
   await runPgBinary(pgBinaries().initdb, [
-    '-D', paths.pgdata, '-U', 'postgres', '--auth=reject', '--data-checksums', '-E', 'UTF8', '--locale=C.UTF-8',
+    '-D',
+    paths.pgdata,
+    '-U',
+    'postgres',
+    '--auth=reject',
+    '--data-checksums',
+    '-E',
+    'UTF8',
+    '--locale=C.UTF-8',
   ]);
 }
 
@@ -95,7 +103,12 @@ export async function startCluster(paths: InstancePaths, settings: ClusterSettin
  * restore_command, then waits until recovery is over and the cluster accepts writes.
  * Everything under `pgdata` and `walDir` is given to the cluster user first.
  */
-export async function startPreparedCluster(paths: InstancePaths, settings: ClusterSettings, walDir: string, timeoutSeconds = 600): Promise<void> {
+export async function startPreparedCluster(
+  paths: InstancePaths,
+  settings: ClusterSettings,
+  walDir: string,
+  timeoutSeconds = 600,
+): Promise<void> {
   rmSync(join(paths.pgdata, 'postmaster.pid'), { force: true });
   prepareDirs(paths);
   giveToClusterUser(paths.pgdata, true);
@@ -120,7 +133,10 @@ export async function stopCluster(paths: InstancePaths, timeoutSeconds = 60): Pr
 }
 
 /** Status of a cluster: not running, running but not answering, or healthy (in recovery or not). */
-export async function clusterStatus(paths: InstancePaths, port: number): Promise<{ running: boolean; healthy: boolean; inRecovery: boolean }> {
+export async function clusterStatus(
+  paths: InstancePaths,
+  port: number,
+): Promise<{ running: boolean; healthy: boolean; inRecovery: boolean }> {
   if (runningPid(paths) === null) return { running: false, healthy: false, inRecovery: false };
   const health = await clusterHealth(paths.run, port).catch(() => null);
   return { running: true, healthy: health !== null, inRecovery: health?.inRecovery ?? false };

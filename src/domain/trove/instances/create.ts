@@ -45,7 +45,9 @@ function validate(deps: TroveDeps, input: CreateInstanceInput): void {
   flavorForCreate(deps.config, input.flavorRef);
   if (input.volumeSize === undefined) throw new DomainError('invalid', 'Volume size was not specified.');
   if (input.volumeSize > deps.config.TROVE_MAX_VOLUME_SIZE) {
-    throw overLimit(`Volume quota exceeded. Requested ${input.volumeSize}GB, but the maximum volume size is ${deps.config.TROVE_MAX_VOLUME_SIZE}GB.`);
+    throw overLimit(
+      `Volume quota exceeded. Requested ${input.volumeSize}GB, but the maximum volume size is ${deps.config.TROVE_MAX_VOLUME_SIZE}GB.`,
+    );
   }
   const dbs = new Set<string>();
   for (const name of input.databases) {
@@ -67,7 +69,12 @@ function validate(deps: TroveDeps, input: CreateInstanceInput): void {
  * host, and the row in BUILD with the job that builds it, in one transaction. The
  * cluster itself is made by the job (initdb + start + databases and users), not here.
  */
-export async function createInstance(deps: TroveDeps, ctx: RequestContext, input: CreateInstanceInput, job?: BuildJob): Promise<TroveInstanceRow> {
+export async function createInstance(
+  deps: TroveDeps,
+  ctx: RequestContext,
+  input: CreateInstanceInput,
+  job?: BuildJob,
+): Promise<TroveInstanceRow> {
   validate(deps, input);
   // Databases named only in a user's grants are created too.
   const databases = [...new Set([...input.databases, ...input.users.flatMap((u) => u.databases)])];
@@ -79,7 +86,8 @@ export async function createInstance(deps: TroveDeps, ctx: RequestContext, input
       const row = await deps.db.transaction().execute(async (trx) => {
         await lockProjectQuota(trx, ctx.projectId);
         const limit = deps.config.TROVE_QUOTA_INSTANCES;
-        if (limit >= 0 && (await countInstances(trx, ctx.projectId)) + 1 > limit) throw overLimit("Quota exceeded for resources: ['instances'].");
+        if (limit >= 0 && (await countInstances(trx, ctx.projectId)) + 1 > limit)
+          throw overLimit("Quota exceeded for resources: ['instances'].");
         const inserted = await insertInstance(trx, {
           id: randomUUID(),
           project_id: ctx.projectId,

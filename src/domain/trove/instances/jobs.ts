@@ -13,13 +13,20 @@ import { InstanceStatus, OperatingStatus, TRANSITIONS } from './status.js';
 export async function failInstance(deps: TroveDeps, row: TroveInstanceRow, reason: string): Promise<void> {
   await stopCluster(pathsOf(deps.config, row)).catch(() => {});
   const [from, to] = TRANSITIONS.build_failed;
-  await transitionInstance(deps.db, row.id, from, { status: to, operating_status: OperatingStatus.ERROR, fault_message: reason.slice(0, 4000) });
+  await transitionInstance(deps.db, row.id, from, {
+    status: to,
+    operating_status: OperatingStatus.ERROR,
+    fault_message: reason.slice(0, 4000),
+  });
 }
 
 /** BUILD -> ACTIVE/HEALTHY (compare-and-set); false when the instance left BUILD meanwhile. */
 async function markBuilt(deps: TroveDeps, id: string): Promise<boolean> {
   const [from, to] = TRANSITIONS.built;
-  return (await transitionInstance(deps.db, id, from, { status: to, operating_status: OperatingStatus.HEALTHY, fault_message: null })) !== undefined;
+  return (
+    (await transitionInstance(deps.db, id, from, { status: to, operating_status: OperatingStatus.HEALTHY, fault_message: null })) !==
+    undefined
+  );
 }
 
 /**

@@ -24,7 +24,11 @@ export async function getInstance(deps: TroveDeps, ctx: RequestContext, id: stri
 }
 
 /** A page of the caller's instances, newest first; `marker` is the last id of the previous page. */
-export async function listProjectInstances(deps: TroveDeps, ctx: RequestContext, page: { limit: number; marker?: string }): Promise<TroveInstanceRow[]> {
+export async function listProjectInstances(
+  deps: TroveDeps,
+  ctx: RequestContext,
+  page: { limit: number; marker?: string },
+): Promise<TroveInstanceRow[]> {
   const marker = page.marker === undefined ? undefined : await findInstance(deps.db, page.marker, ctx.projectId);
   if (page.marker !== undefined && !marker) throw new DomainError('invalid', `Invalid marker: ${page.marker}`);
   return listInstances(deps.db, ctx.projectId, { limit: page.limit, marker });
@@ -36,6 +40,7 @@ export async function listProjectInstances(deps: TroveDeps, ctx: RequestContext,
  */
 export function liveOperatingStatus(deps: TroveDeps, row: TroveInstanceRow): string {
   const running = row.status === InstanceStatus.ACTIVE || row.status === InstanceStatus.BACKUP;
-  if (running && row.host_id === troveHostId(deps.config) && runningPid(pathsOf(deps.config, row)) === null) return OperatingStatus.SHUTDOWN;
+  if (running && row.host_id === troveHostId(deps.config) && runningPid(pathsOf(deps.config, row)) === null)
+    return OperatingStatus.SHUTDOWN;
   return row.operating_status;
 }

@@ -33,7 +33,10 @@ export async function startInstanceSupervisor(deps: TroveDeps, log: Logger): Pro
     try {
       const how = await startCluster(paths, settingsOf(deps.config, fresh));
       if (!initial) restarts.set(row.id, (restarts.get(row.id) ?? 0) + 1);
-      log[initial ? 'info' : 'warn']({ instance_id: row.id, port: row.port, how }, initial ? 'trove instance up' : 'trove instance restarted');
+      log[initial ? 'info' : 'warn'](
+        { instance_id: row.id, port: row.port, how },
+        initial ? 'trove instance up' : 'trove instance restarted',
+      );
     } catch (err) {
       log.warn({ err, instance_id: row.id }, 'trove instance could not be started; retrying');
     }
@@ -65,7 +68,8 @@ export async function startInstanceSupervisor(deps: TroveDeps, log: Logger): Pro
       await tick;
       if (deps.config.TROVE_LEAVE_INSTANCES_RUNNING) return;
       const rows = await instancesOnHost(deps.db, hostId).catch(() => []);
-      for (const row of rows) await stopCluster(pathsOf(deps.config, row)).catch((err) => log.warn({ err, instance_id: row.id }, 'stop failed'));
+      for (const row of rows)
+        await stopCluster(pathsOf(deps.config, row)).catch((err) => log.warn({ err, instance_id: row.id }, 'stop failed'));
     },
   };
 }

@@ -11,7 +11,11 @@ import type { VolumeServiceDeps } from '../read.js';
  * volume (frozen by the fence while it is read), then creating -> available, or
  * -> error with the partial file removed. Safe to re-run after a crash.
  */
-export async function runVolumeCopy(deps: VolumeServiceDeps, volumeId: string, payload: { snapshotId?: string; sourceVolid?: string }): Promise<void> {
+export async function runVolumeCopy(
+  deps: VolumeServiceDeps,
+  volumeId: string,
+  payload: { snapshotId?: string; sourceVolid?: string },
+): Promise<void> {
   const vol = await findVolume(deps.db, volumeId, { projectId: null });
   if (!vol || vol.status !== 'creating') return;
   const t = VOLUME_TRANSITIONS;
