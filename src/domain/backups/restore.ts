@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { transitionBackup } from '../../db/backups-repository.js';
-import { findVolume, insertVolume, transitionVolume } from '../../db/volumes-repository.js';
+import { findVolume, transitionVolume } from '../../db/volumes-repository.js';
 import { enqueueJob } from '../../jobs/kinds.js';
 import type { Db } from '../../db/schema.js';
 import type { BackupRow } from '../../db/schema.js';
@@ -9,8 +9,7 @@ import { type BackupApiDeps, getBackupFor } from './read.js';
 import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';
-import { checkVolumeQuota } from '../common/quotas.js';
-import { VOLUME_HOST } from '../volumes/create.js';
+import { insertNewVolume } from '../volumes/new-volume.js';
 
 /** What the restore job reads from its payload. */
 export interface RestoreJobPayload {
@@ -70,26 +69,14 @@ export async function restoreBackup(
     if (!(await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.restore.from, { status: 'restoring', restore_volume_id: volumeId }))) {
       throw backupNotAvailable();
     }
-    await checkVolumeQuota(trx, deps.config, ctx.projectId, backup.size);
-    await insertVolume(trx, {
+    await insertNewVolume(trx, deps.config, ctx, {
       id: volumeId,
-      project_id: ctx.projectId,
-      user_id: ctx.userId,
-      display_name: volumeName,
-      display_description: 'auto-created_from_restore_from_backup',
-      size: backup.size,
+      name: volumeName,
+      description: 'auto-created_from_restore_from_backup',
+      sizeGb: backup.size,
+      availabilityZone: deps.config.AVAILABILITY_ZONE,
       status: 'restoring-backup',
-      previous_status: null,
-      attach_status: 'detached',
-      migration_status: null,
-      availability_zone: deps.config.AVAILABILITY_ZONE,
-      host: VOLUME_HOST,
-      snapshot_id: null,
-      source_volid: null,
-      backup_id: null,
-      updated_at: null,
-      launched_at: null,
-      deleted_at: null,
+      quotaMessage: 'bare',
     });
     const payload: RestoreJobPayload = { volumeId, targetIsNew: true, createTarget: true };
     await enqueueJob(trx, { kind: 'restore', resourceId: backup.id, payload: { ...payload } });

@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { replaceMetadata } from '../../db/resource-metadata.js';
-import { insertVolume } from '../../db/volumes-repository.js';
 import { checkBackupForNewVolume, startRestoreIntoNewVolume } from './restore.js';
 import type { RequestContext } from '../common/context.js';
-import { invalid } from '../common/errors.js';
-import { checkNewVolumeQuota } from '../common/quotas.js';
 import type { CreateVolumeInput } from '../volumes/create.js';
-import { VOLUME_HOST } from '../volumes/create.js';
+import { insertNewVolume, volumeAvailabilityZone } from '../volumes/new-volume.js';
 import { type VolumeRecord, type VolumeServiceDeps, toRecords } from '../volumes/read.js';
 
 /**
@@ -21,27 +17,18 @@ export async function createVolumeFromBackupImpl(
   input: CreateVolumeInput,
 ): Promise<VolumeRecord> {
   const { backup, sizeGb } = await checkBackupForNewVolume(deps, ctx, input.backupId!, input.size);
-  const az = input.availabilityZone ?? deps.config.AVAILABILITY_ZONE;
-  if (az !== deps.config.AVAILABILITY_ZONE) throw invalid('input received', `Availability zone '${az}' is invalid.`);
+  const az = volumeAvailabilityZone(deps.config, input.availabilityZone);
   const id = randomUUID();
   const row = await deps.db.transaction().execute(async (trx) => {
-    await checkNewVolumeQuota(trx, deps.config, ctx.projectId, sizeGb);
-    const inserted = await insertVolume(trx, {
+    const inserted = await insertNewVolume(trx, deps.config, ctx, {
       id,
-      project_id: ctx.projectId,
-      user_id: ctx.userId,
-      display_name: input.name,
-      display_description: input.description,
-      size: sizeGb,
-      status: 'creating',
-      attach_status: 'detached',
-      availability_zone: az,
-      host: VOLUME_HOST,
-      snapshot_id: null,
-      source_volid: null,
-      backup_id: backup.id,
+      name: input.name,
+      description: input.description,
+      sizeGb,
+      availabilityZone: az,
+      metadata: input.metadata,
+      backupId: backup.id,
     });
-    await replaceMetadata(trx, 'volume_metadata', id, input.metadata);
     await startRestoreIntoNewVolume(trx, backup.id, id);
     return inserted;
   });

@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { createVolumeFromBackupImpl } from '../backups/volume-from-backup.js';
-import { hostname } from 'node:os';
 import { enqueueJob } from '../../jobs/kinds.js';
-import { replaceMetadata } from '../../db/resource-metadata.js';
 import type { VolumeRow } from '../../db/schema.js';
-import { transitionVolume, insertVolume } from '../../db/volumes-repository.js';
+import { transitionVolume } from '../../db/volumes-repository.js';
 import { GiB } from '../../volumes/volume-backend.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid } from '../common/errors.js';
 import { authorize } from '../common/policy.js';
-import { checkNewVolumeQuota } from '../common/quotas.js';
+import { insertNewVolume, volumeAvailabilityZone } from './new-volume.js';
 import { getSnapshotRow } from './snapshots.js';
 import { VOLUME_CLONEABLE, VOLUME_TRANSITIONS } from './status.js';
 import { type VolumeRecord, type VolumeServiceDeps, getVolumeRow, toRecords } from './read.js';
-
-/** Cinder's host@backend#pool for this service's volumes (tempest checks the shape). */
-export const VOLUME_HOST = `${hostname() || 'localhost'}@file#file`;
 
 /** A parsed create body (names already merged from name/display_name). */
 export interface CreateVolumeInput {
@@ -51,8 +46,7 @@ export async function createVolume(deps: VolumeServiceDeps, ctx: RequestContext,
   const sources = [input.snapshotId, input.sourceVolid, input.backupId].filter((s) => s !== null);
   if (sources.length > 1) throw invalid('input received', 'Only one of snapshot_id, source_volid or backup_id may be given.');
   if (input.backupId !== null) return createVolumeFromBackup(deps, ctx, input);
-  const az = input.availabilityZone ?? deps.config.AVAILABILITY_ZONE;
-  if (az !== deps.config.AVAILABILITY_ZONE) throw invalid('input received', `Availability zone '${az}' is invalid.`);
+  const az = volumeAvailabilityZone(deps.config, input.availabilityZone);
 
   let sourceSize: number | null = null;
   if (input.snapshotId !== null) {
@@ -84,23 +78,16 @@ export async function createVolume(deps: VolumeServiceDeps, ctx: RequestContext,
   const id = randomUUID();
   const copying = input.snapshotId !== null || input.sourceVolid !== null;
   const row = await deps.db.transaction().execute(async (trx) => {
-    await checkNewVolumeQuota(trx, deps.config, ctx.projectId, size);
-    const inserted = await insertVolume(trx, {
+    const inserted = await insertNewVolume(trx, deps.config, ctx, {
       id,
-      project_id: ctx.projectId,
-      user_id: ctx.userId,
-      display_name: input.name,
-      display_description: input.description,
-      size,
-      status: 'creating',
-      attach_status: 'detached',
-      availability_zone: az,
-      host: VOLUME_HOST,
-      snapshot_id: input.snapshotId,
-      source_volid: input.sourceVolid,
-      backup_id: null,
+      name: input.name,
+      description: input.description,
+      sizeGb: size,
+      availabilityZone: az,
+      metadata: input.metadata,
+      snapshotId: input.snapshotId,
+      sourceVolid: input.sourceVolid,
     });
-    await replaceMetadata(trx, 'volume_metadata', id, input.metadata);
     if (copying) {
       const payload = input.snapshotId ? { snapshotId: input.snapshotId } : { sourceVolid: input.sourceVolid };
       await enqueueJob(trx, { kind: 'volume_copy', resourceId: id, payload });
