@@ -37,8 +37,6 @@ const KNOWN: ReadonlySet<string> = new Set([
   'http/trove/errors.ts -> domain/trove/errors.ts',
   // a two-file cycle inside domain/cbr/checkpoints: move the shared view into its own file.
   'domain/cbr/checkpoints/create-checkpoint.ts -> domain/cbr/checkpoints/show-checkpoint.ts',
-  // the volume-from-backup cycle: the route should call domain/backups directly.
-  'domain/volumes/create.ts -> domain/backups/volume-from-backup.ts',
 ]);
 
 function layerOf(file: string): string {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createVolumeFromBackupImpl } from '../backups/volume-from-backup.js';
 import { enqueueJob } from '../../jobs/kinds.js';
 import type { VolumeRow } from '../../db/schema.js';
 import { transitionVolume } from '../../db/volumes-repository.js';
@@ -12,7 +11,7 @@ import { getSnapshotRow } from './snapshots.js';
 import { VOLUME_CLONEABLE, VOLUME_TRANSITIONS } from './status.js';
 import { type VolumeRecord, type VolumeServiceDeps, getVolumeRow, toRecords } from './read.js';
 
-/** A parsed create body (names already merged from name/display_name). */
+/** A parsed create body (names already merged from name/display_name); backup_id goes to domain/backups/volume-from-backup.ts. */
 export interface CreateVolumeInput {
   size: number | null;
   name: string | null;
@@ -21,19 +20,17 @@ export interface CreateVolumeInput {
   availabilityZone: string | null;
   snapshotId: string | null;
   sourceVolid: string | null;
-  backupId: string | null;
 }
 
 /**
- * Creating a volume from a backup (>= 3.47): forwards to domain/backups/volume-from-backup.ts,
- * which checks the backup, inserts the `creating` volume and queues the restore into it.
+ * The checks every POST /volumes makes first, whatever the source (the volume-from-backup
+ * path runs them too): the policy, then at most one of snapshot_id, source_volid, backup_id.
  */
-export async function createVolumeFromBackup(
-  deps: VolumeServiceDeps,
-  ctx: RequestContext,
-  input: CreateVolumeInput,
-): Promise<VolumeRecord> {
-  return createVolumeFromBackupImpl(deps, ctx, input);
+export function authorizeCreateVolume(ctx: RequestContext, sources: readonly (string | null)[]): void {
+  authorize(ctx, 'volume:create');
+  if (sources.filter((s) => s !== null).length > 1) {
+    throw invalid('input received', 'Only one of snapshot_id, source_volid or backup_id may be given.');
+  }
 }
 
 /**
@@ -42,10 +39,7 @@ export async function createVolumeFromBackup(
  * `volume_copy` job queued in the same transaction as the row. Throws 400/404.
  */
 export async function createVolume(deps: VolumeServiceDeps, ctx: RequestContext, input: CreateVolumeInput): Promise<VolumeRecord> {
-  authorize(ctx, 'volume:create');
-  const sources = [input.snapshotId, input.sourceVolid, input.backupId].filter((s) => s !== null);
-  if (sources.length > 1) throw invalid('input received', 'Only one of snapshot_id, source_volid or backup_id may be given.');
-  if (input.backupId !== null) return createVolumeFromBackup(deps, ctx, input);
+  authorizeCreateVolume(ctx, [input.snapshotId, input.sourceVolid]);
   const az = volumeAvailabilityZone(deps.config, input.availabilityZone);
 
   let sourceSize: number | null = null;

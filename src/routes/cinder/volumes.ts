@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../../app-deps.js';
 import { parseCinderBool } from '../../domain/common/cinder-bool.js';
 import { invalid } from '../../domain/common/errors.js';
+import { createVolumeFromBackup } from '../../domain/backups/volume-from-backup.js';
 import { updateVolume } from '../../domain/volumes/actions.js';
 import { createVolume } from '../../domain/volumes/create.js';
 import { deleteVolume } from '../../domain/volumes/delete.js';
@@ -64,7 +65,7 @@ export async function volumesRoutes(app: FastifyInstance, deps: AppDeps): Promis
     const v = parseOrThrow(z.object({ volume: schema }).loose(), req.body).volume as z.output<typeof CreateVolumeV353>;
     if (v.multiattach === true) throw invalid('input received', 'multiattach volumes need a multiattach volume type; none exists here.');
     if (v.imageRef || v.image_id) throw invalid('input received', 'Creating a volume from an image is not supported by this service.');
-    const rec = await createVolume(deps, req.ctx, {
+    const input = {
       size: v.size ?? null,
       name: v.name !== undefined ? v.name : (v.display_name ?? null),
       description: v.description !== undefined ? v.description : (v.display_description ?? null),
@@ -72,8 +73,11 @@ export async function volumesRoutes(app: FastifyInstance, deps: AppDeps): Promis
       availabilityZone: v.availability_zone ?? null,
       snapshotId: v.snapshot_id ?? null,
       sourceVolid: v.source_volid ?? null,
-      backupId: v.backup_id ?? null,
-    });
+    };
+    const backupId = v.backup_id ?? null;
+    // A volume from a backup is the backups feature's (it restores into the new volume).
+    const rec =
+      backupId !== null ? await createVolumeFromBackup(deps, req.ctx, { ...input, backupId }) : await createVolume(deps, req.ctx, input);
     return reply.code(202).send({ volume: volumeDetail(rec, view(req, false)) });
   });
 
