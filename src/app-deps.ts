@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
 import type { Database } from './db/schema.js';
+import type { VolumeUploads } from './domain/volumes/uploads.js';
 import type { AuthStrategy } from './http/auth/auth-strategy.js';
 import type { ObjectStore } from './storage/object-store.js';
 import type { VolumeBackend } from './volumes/volume-backend.js';
@@ -13,6 +14,8 @@ import type { VolumeBackend } from './volumes/volume-backend.js';
 export interface AppDeps {
   config: Config;
   db: Kysely<Database>;
+  /** Admission and connections of their own for client-paced volume data uploads. */
+  uploads: VolumeUploads;
   auth: AuthStrategy;
   volumes: VolumeBackend;
   store: ObjectStore;

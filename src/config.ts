@@ -63,6 +63,10 @@ const ConfigSchema = z
     MAX_REQUEST_BODY_BYTES: envInt(1024).default(114688),
     OSAPI_MAX_LIMIT: envInt(1).default(1000),
     RATE_LIMIT_PER_MINUTE: envInt(0).default(0),
+    DATA_UPLOADS_PER_PROJECT: envInt(1, 1000).default(2),
+    DATA_UPLOADS_PER_PROCESS: envInt(1, 1000).default(8),
+    DATA_UPLOAD_IDLE_TIMEOUT_SECONDS: envInt(1, 86400).default(30),
+    DATA_UPLOAD_TIMEOUT_SECONDS: envInt(1, 604800).default(3600),
     STRICT_BACKUP_NAMES: envBool.default(false),
 
     QUOTA_VOLUMES: envInt(-1).default(10),

@@ -19,6 +19,7 @@ import { troveBackupJobHandlers } from './domain/trove/backups/jobs.js';
 import { troveInstanceJobHandlers } from './domain/trove/instances/jobs.js';
 import { snapshotJobHandlers } from './domain/volumes/worker/snapshot-jobs.js';
 import { volumeJobHandlers } from './domain/volumes/worker/volume-jobs.js';
+import { VolumeUploads } from './domain/volumes/uploads.js';
 import { createObjectStore } from './storage/create-store.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { FileVolumeBackend } from './volumes/file-backend.js';
@@ -27,6 +28,7 @@ import { FileVolumeBackend } from './volumes/file-backend.js';
 export interface Services {
   config: Config;
   db: Kysely<Database>;
+  uploads: VolumeUploads;
   store: ObjectStore;
   volumes: FileVolumeBackend;
   engine: BackupEngine;
@@ -62,6 +64,11 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     await embedded?.stop();
     throw err;
   }
+  // Data uploads hold a connection while the client sends: a pool of their own, never this one.
+  const uploads = new VolumeUploads(
+    createDb({ url, poolSize: config.DATA_UPLOADS_PER_PROCESS, onPoolError: (err) => logger.warn({ err }, 'database connection lost') }),
+    { perProject: config.DATA_UPLOADS_PER_PROJECT, perProcess: config.DATA_UPLOADS_PER_PROCESS },
+  );
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const volumes = new FileVolumeBackend(config.DATA_DIR);
@@ -87,6 +94,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const services: Services = {
     config,
     db,
+    uploads,
     store,
     volumes,
     engine,
@@ -98,6 +106,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       await engine.close();
       await store.close();
       await auth.close?.();
+      await uploads.close();
       await db.destroy();
       await embedded?.stop();
     },

@@ -7,6 +7,7 @@ import type { AppDeps } from '../app-deps.js';
 import { buildApp } from '../app.js';
 import { type Config, loadConfig } from '../config.js';
 import type { Database } from '../db/schema.js';
+import { VolumeUploads } from '../domain/volumes/uploads.js';
 import { createNoauthStrategy } from '../http/auth/noauth-strategy.js';
 import { MemoryObjectStore } from '../storage/memory-store.js';
 import { registerTroveApi } from '../routes/trove/index.js';
@@ -28,6 +29,7 @@ export function inertDeps(config: Config): AppDeps {
   return {
     config,
     db,
+    uploads: new VolumeUploads(db, { perProject: 1, perProcess: 1 }),
     auth: createNoauthStrategy({ adminProjects: config.NOAUTH_ADMIN_PROJECTS, memberRoles: config.NOAUTH_ROLES }),
     volumes: new FileVolumeBackend(config.DATA_DIR),
     store: new MemoryObjectStore(),

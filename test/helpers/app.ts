@@ -6,6 +6,8 @@ import { Registry } from 'prom-client';
 import type { AppDeps } from '../../src/app-deps.js';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
+import { createDb } from '../../src/db/connection.js';
+import { VolumeUploads } from '../../src/domain/volumes/uploads.js';
 import { createNoauthStrategy } from '../../src/http/auth/noauth-strategy.js';
 import { createObjectStore } from '../../src/storage/create-store.js';
 import { FileVolumeBackend } from '../../src/volumes/file-backend.js';
@@ -36,6 +38,10 @@ export async function createTestApp(env: Record<string, string> = {}, overrides:
   const deps: AppDeps = {
     config,
     db: t.db,
+    uploads: new VolumeUploads(createDb({ url: t.url, poolSize: config.DATA_UPLOADS_PER_PROCESS }), {
+      perProject: config.DATA_UPLOADS_PER_PROJECT,
+      perProcess: config.DATA_UPLOADS_PER_PROCESS,
+    }),
     auth: createNoauthStrategy({
       adminProjects: config.NOAUTH_ADMIN_PROJECTS,
       adminToken: config.NOAUTH_ADMIN_TOKEN,
@@ -58,6 +64,7 @@ export async function createTestApp(env: Record<string, string> = {}, overrides:
     close: async () => {
       await app.close();
       await deps.store.close();
+      await deps.uploads.close();
       await t.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },

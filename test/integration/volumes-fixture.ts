@@ -21,8 +21,8 @@ export interface VolumeTestApp extends TestApp {
 }
 
 /** The real app (file volumes in a temp DATA_DIR, real Postgres) with a job worker running the copy jobs. */
-export async function createVolumeTestApp(): Promise<VolumeTestApp> {
-  const base = await createTestApp({ NOAUTH_ADMIN_PROJECTS: ADMIN });
+export async function createVolumeTestApp(env: Record<string, string> = {}): Promise<VolumeTestApp> {
+  const base = await createTestApp({ NOAUTH_ADMIN_PROJECTS: ADMIN, ...env });
   const worker = startJobWorker({
     db: base.deps.db,
     owner: 'test-worker',

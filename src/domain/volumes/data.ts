@@ -8,8 +8,8 @@ import type { RequestContext } from '../common/context.js';
 import { DomainError, invalid, notFound } from '../common/errors.js';
 import { authorize } from '../common/policy.js';
 import { VOLUME_DATA_ACCESSIBLE } from './status.js';
-import { withVolumeWriteFence } from './fence.js';
 import type { VolumeServiceDeps } from './read.js';
+import type { VolumeUploads } from './uploads.js';
 
 /**
  * The volume data extension (not Cinder): stream a volume's bytes out, or write bytes
@@ -48,11 +48,12 @@ export async function openVolumeData(
 /**
  * Writes `body` at `offset`. `expected` (from Content-Range/Content-Length) is the exact
  * byte count when known; otherwise at most size - offset bytes are accepted. Fenced
- * against snapshot copies (409 while one runs). Returns the bytes written; 400 when the
- * body runs past the volume's end or differs from `expected`.
+ * against copies and restores (409 while one runs); admitted by `deps.uploads` (413 past
+ * the project's or the process's limit of concurrent uploads). Returns the bytes written;
+ * 400 when the body runs past the volume's end or differs from `expected`.
  */
 export async function writeVolumeData(
-  deps: VolumeServiceDeps,
+  deps: VolumeServiceDeps & { uploads: VolumeUploads },
   ctx: RequestContext,
   id: string,
   offset: number,
@@ -63,7 +64,7 @@ export async function writeVolumeData(
   const limit = expected ?? size - offset;
   if (offset < 0 || offset > size || offset + limit > size)
     throw invalid(null, `The range starting at ${offset} does not fit in the volume (${size} bytes).`);
-  return withVolumeWriteFence(deps.db, id, async () => {
+  return deps.uploads.run(ctx.projectId, id, async () => {
     let written = 0;
     const guard = new Transform({
       transform(chunk: Buffer, _enc, cb) {

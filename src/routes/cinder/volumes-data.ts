@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps.js';
 import { openVolumeData, volumeDataSize, writeVolumeData } from '../../domain/volumes/data.js';
+import { withBodyTimeouts } from '../../http/body-timeouts.js';
 import { HttpFault } from '../../http/faults.js';
 import { IdParams } from './volumes.schemas.js';
 
@@ -95,8 +96,20 @@ export async function volumeDataRoutes(app: FastifyInstance, deps: AppDeps): Pro
       const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : null;
       if (cr && declared !== null && declared !== cr.length)
         throw new HttpFault(400, 'badRequest', 'Content-Length does not match Content-Range.');
-      const body = req.body as Readable;
-      const written = await writeVolumeData(deps, req.ctx, req.params.id, cr?.start ?? 0, cr?.length ?? declared, body);
+      const body = withBodyTimeouts(req.body as Readable, {
+        idleMs: deps.config.DATA_UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
+        totalMs: deps.config.DATA_UPLOAD_TIMEOUT_SECONDS * 1000,
+      });
+      let written: number;
+      try {
+        written = await writeVolumeData(deps, req.ctx, req.params.id, cr?.start ?? 0, cr?.length ?? declared, body);
+      } catch (err) {
+        // The rest of the body may be unread: close the connection after the answer.
+        reply.header('connection', 'close');
+        throw err;
+      } finally {
+        body.destroy();
+      }
       reply.header('X-Bytes-Written', String(written));
       return reply.code(204).send();
     },
