@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './http/auth/auth-plugin.js';
-import { registerCatchAllParser } from './http/content-types.js';
+import { registerBodyParsers } from './http/body-parsers.js';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { registerMicroversions } from './http/microversion.js';
 import { registerRateLimit } from './http/rate-limit.js';
@@ -49,9 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  // Cinder accepts its vendor media type as JSON.
-  app.addContentTypeParser('application/vnd.openstack.volume+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
-  registerCatchAllParser(app);
+  registerBodyParsers(app);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-openstack-request-id', req.id);
     reply.header('x-compute-request-id', req.id);

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { AppDeps } from '../../app-deps.js';
 import { forceDeleteBackup, resetBackupStatus, verifyBackup } from '../../domain/backups/actions.js';
 import { exportRecord, importRecord } from '../../domain/backups/records.js';
@@ -12,9 +13,12 @@ import { backupLinks, backupSummary } from './backups.views.js';
 
 const tags = ['backups'];
 const ACTIONS = ['os-reset_status', 'os-force_delete', 'os-verify'];
+const ActionEnvelope = z.record(z.string(), z.unknown());
 
 /** Checks the one-key action envelope with Cinder's messages before the per-action schema. */
 function actionName(body: unknown): string {
+  // No body at all (an empty one included) is named like the volume and snapshot actions do.
+  if (body === undefined) parseOrThrow(ActionEnvelope, body);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpFault(400, 'badRequest', 'Malformed request body');
   const keys = Object.keys(body);
   if (keys.length !== 1) throw new HttpFault(400, 'badRequest', 'Malformed request body');

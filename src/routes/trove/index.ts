@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app-deps.js';
+import { registerBodyParsers } from '../../http/body-parsers.js';
 import { registerTroveAuth } from '../../http/trove/auth.js';
-import { acceptEmptyJson } from '../../http/trove/body.js';
 import { registerTroveErrors } from '../../http/trove/errors.js';
 import { backupRoutes } from './backups.js';
 import { datastoreRoutes } from './datastores.js';
@@ -30,7 +30,7 @@ export async function registerTroveApi(app: FastifyInstance, deps: AppDeps, opts
         });
       }
       registerTroveErrors(trove);
-      acceptEmptyJson(trove);
+      registerBodyParsers(trove, { empty: {} });
       await trove.register(troveVersionRoutes, { publicEndpoint: deps.config.PUBLIC_ENDPOINT });
       await trove.register(
         async (scoped) => {
