@@ -8,7 +8,8 @@ import type { RequestContext } from '../../common/context.js';
 import { DomainError } from '../../common/errors.js';
 import { CbrError, cbrInvalid, vaultNotFound } from '../errors.js';
 import { VOLUME_TYPE } from '../time.js';
-import { type CheckpointView, showCheckpointById } from './show-checkpoint.js';
+import type { CheckpointView, SkippedResource } from './checkpoint-view.js';
+import { showCheckpointById } from './show-checkpoint.js';
 
 export interface CreateCheckpointInput {
   vaultId: string;
@@ -21,14 +22,6 @@ export interface CreateCheckpointInput {
   scheduledBy?: { policyId: string };
   name?: string;
   description?: string;
-}
-
-export interface SkippedResource {
-  id: string;
-  type: string;
-  name: string;
-  code: string;
-  reason: string;
 }
 
 const GIB = 1024 ** 3;

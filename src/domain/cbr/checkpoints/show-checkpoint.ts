@@ -5,7 +5,7 @@ import type { BackupRow } from '../../../db/schema.js';
 import type { RequestContext } from '../../common/context.js';
 import { CbrError } from '../errors.js';
 import { DISK_PROVIDER_ID, VOLUME_TYPE, cbrTime } from '../time.js';
-import type { SkippedResource } from './create-checkpoint.js';
+import type { CheckpointView, SkippedResource } from './checkpoint-view.js';
 
 /** A vault resource's protect_status, from its newest backup's status. */
 export function protectStatus(backupStatus: string | undefined): string {
@@ -29,31 +29,6 @@ export function checkpointStatus(backups: readonly BackupRow[]): string {
   if (backups.some((b) => b.status === 'creating')) return 'protecting';
   if (backups.length === 0 || backups.some((b) => b.status === 'error')) return 'error';
   return 'available';
-}
-
-/** The checkpoint object of C1/C2 (reference §1.2; sizes are strings, §1.9). */
-export interface CheckpointView {
-  id: string;
-  project_id: string;
-  status: string;
-  created_at: string;
-  extra_info: { name: string; description: string; retention_duration: number };
-  vault: {
-    id: string;
-    name: string;
-    provider_id: string;
-    resources: Array<{
-      id: string;
-      name: string;
-      type: string;
-      protect_status: string;
-      resource_size: string;
-      backup_size: string;
-      backup_count: string;
-      extra_info: string | null;
-    }>;
-    skipped_resources: SkippedResource[];
-  };
 }
 
 const GIB = 1024 ** 3;
