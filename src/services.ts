@@ -13,8 +13,8 @@ import type { JobHandlers } from './jobs/kinds.js';
 import type { AuthStrategy } from './http/auth/auth-strategy.js';
 import { createKeystoneStrategy, keystoneOptionsFromConfig } from './http/auth/keystone-strategy.js';
 import { createNoauthStrategy } from './http/auth/noauth-strategy.js';
-import { createBackupJobHandlers } from './domain/backups/worker/handlers.js';
 import { recoverStuckBackups } from './domain/backups/worker/recovery.js';
+import { createCbrAwareBackupJobHandlers } from './domain/cbr/worker/job-hooks.js';
 import { troveBackupJobHandlers } from './domain/trove/backups/jobs.js';
 import { troveInstanceJobHandlers } from './domain/trove/instances/jobs.js';
 import { snapshotJobHandlers } from './domain/volumes/worker/snapshot-jobs.js';
@@ -116,7 +116,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   services.jobHandlers = {
     ...volumeJobHandlers(volumeDeps),
     ...snapshotJobHandlers(volumeDeps),
-    ...createBackupJobHandlers(services),
+    ...createCbrAwareBackupJobHandlers(services),
     ...troveInstanceJobHandlers({ db, config, wakeJobs: () => services.wakeJobs?.() }),
     ...troveBackupJobHandlers({ db, config, store, engine, wakeJobs: () => services.wakeJobs?.() }),
   };

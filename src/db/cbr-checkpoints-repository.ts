@@ -18,13 +18,14 @@ export async function findCheckpoint(db: Db, id: string, projectId: string): Pro
   return db.selectFrom('cbr_checkpoints').selectAll().where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
 }
 
-/** The live backups a checkpoint made. */
+/** The live backups a checkpoint made (those deleted through CBR, kept for dependents, excluded). */
 export async function checkpointBackups(db: Db, checkpointId: string): Promise<BackupRow[]> {
   return db
     .selectFrom('backups')
     .selectAll()
     .where('checkpoint_id', '=', checkpointId)
     .where('deleted', '=', false)
+    .where('cbr_deleted', '=', false)
     .orderBy('created_at')
     .execute();
 }
@@ -57,6 +58,7 @@ export interface OperationLogFilter {
 function filtered(db: Db, f: OperationLogFilter) {
   let q = db.selectFrom('cbr_operation_logs').where('project_id', '=', f.projectId);
   if (f.operationType !== undefined) q = q.where('operation_type', '=', f.operationType);
+  if (f.status !== undefined) q = q.where('status', '=', f.status);
   if (f.vaultId !== undefined) q = q.where('vault_id', '=', isUuid(f.vaultId) ? f.vaultId : '00000000-0000-0000-0000-000000000000');
   if (f.vaultName !== undefined) q = q.where('vault_name', '=', f.vaultName);
   if (f.resourceId !== undefined)
@@ -67,7 +69,16 @@ function filtered(db: Db, f: OperationLogFilter) {
   return q;
 }
 
-/** Operation logs matching the filter (status is derived, so it is filtered by the caller). */
-export async function listOperationLogs(db: Db, f: OperationLogFilter): Promise<CbrOperationLogRow[]> {
-  return filtered(db, f).selectAll().orderBy('created_at', 'desc').orderBy('id').limit(10000).execute();
+/** One page of operation logs, newest first, and the total matching the filter. */
+export async function listOperationLogs(
+  db: Db,
+  f: OperationLogFilter,
+  offset: number,
+  limit: number,
+): Promise<{ rows: CbrOperationLogRow[]; count: number }> {
+  const rows = await filtered(db, f).selectAll().orderBy('created_at', 'desc').orderBy('id').offset(offset).limit(limit).execute();
+  const c = await filtered(db, f)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return { rows, count: Number(c.n) };
 }

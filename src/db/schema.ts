@@ -118,6 +118,8 @@ export interface BackupsTable {
   cbr_policy_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** True only for backups made by the CBR scheduler (subject to the policy's retention). */
   cbr_auto_trigger: Generated<boolean>;
+  /** Deleted through CBR while later incrementals still need its data (gone from the CBR views). */
+  cbr_deleted: Generated<boolean>;
 }
 
 export interface BackupMetadataTable {

@@ -5,6 +5,7 @@ import type { AppDeps } from '../../src/app-deps.js';
 import type { Database, NewBackupRow } from '../../src/db/schema.js';
 import { createBackupJobHandlers } from '../../src/domain/backups/worker/handlers.js';
 import type { BackupManagerDeps } from '../../src/domain/backups/worker/deps.js';
+import { createCbrAwareBackupJobHandlers } from '../../src/domain/cbr/worker/job-hooks.js';
 import { createBackupEngine } from '../../src/engine/backup-engine.js';
 import { type JobWorker, startJobWorker } from '../../src/jobs/worker.js';
 import { GiB } from '../../src/volumes/volume-backend.js';
@@ -58,7 +59,8 @@ export async function backupTestEnv(
     worker = startJobWorker({
       db: t.t.db,
       owner: `test:${randomUUID()}`,
-      handlers: createBackupJobHandlers(manager),
+      // As services.ts composes them: CBR operation logs follow the jobs.
+      handlers: createCbrAwareBackupJobHandlers(manager),
       maxConcurrent: 2,
       leaseSeconds: 30,
       pollMs: 50,

@@ -7,6 +7,7 @@ import {
   transitionBackup,
   updateBackupFields,
 } from '../../db/backups-repository.js';
+import type { BackupRow, Db } from '../../db/schema.js';
 import { enqueueJob } from '../../jobs/kinds.js';
 import { checkBackupName } from './names.js';
 import { BACKUP_TRANSITIONS, RESET_TARGETS } from './status.js';
@@ -44,13 +45,19 @@ export async function updateBackup(deps: BackupApiDeps, ctx: RequestContext, id:
  * DELETE /backups/{id}: available | error -> deleting, refused while dependents exist.
  * The status CAS comes first and holds the row lock, so no child can pick this parent meanwhile.
  */
-export async function deleteBackup(deps: BackupApiDeps, ctx: RequestContext, id: string): Promise<void> {
+export async function deleteBackup(
+  deps: BackupApiDeps,
+  ctx: RequestContext,
+  id: string,
+  options: { inTransaction?: (trx: Db, row: BackupRow) => Promise<void> } = {},
+): Promise<void> {
   const backup = await getBackupFor(deps, ctx, id, 'backup:delete');
   await deps.db.transaction().execute(async (trx) => {
     const moved = await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.delete.from, { status: 'deleting' });
     if (!moved) throw invalid('backup', 'Backup status must be available or error');
     if (await hasDependents(trx, backup.id)) throw invalid('backup', 'Incremental backups exist for this backup.');
     await enqueueJob(trx, { kind: 'delete_backup', resourceId: backup.id });
+    await options.inTransaction?.(trx, moved);
   });
 }
 

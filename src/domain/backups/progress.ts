@@ -20,12 +20,17 @@ export interface BackupProgress {
   failReason: string | null;
 }
 
+/** Percent done (one decimal), the figure the progress extension and CBR's operation logs report. */
+export function progressPercent(done: number, total: number): number {
+  return total > 0 ? Math.min(100, Math.floor((done * 1000) / total) / 10) : 0;
+}
+
 /** GET /backups/{id}/progress (extension; backup:get policy). */
 export async function backupProgress(deps: Pick<BackupApiDeps, 'db'>, ctx: RequestContext, id: string): Promise<BackupProgress> {
   const r = await getBackupFor(deps, ctx, id, 'backup:get');
   const done = r.progress_bytes_done;
   const total = r.progress_bytes_total;
-  const percent = total > 0 ? Math.min(100, Math.floor((done * 1000) / total) / 10) : 0;
+  const percent = progressPercent(done, total);
   const seconds =
     r.progress_started_at && r.progress_updated_at ? (r.progress_updated_at.getTime() - r.progress_started_at.getTime()) / 1000 : 0;
   return {

@@ -3,7 +3,7 @@ import { transitionBackup } from '../../db/backups-repository.js';
 import { findVolume, transitionVolume } from '../../db/volumes-repository.js';
 import { enqueueJob } from '../../jobs/kinds.js';
 import type { Db } from '../../db/schema.js';
-import type { BackupRow } from '../../db/schema.js';
+import type { BackupRow, JobRow } from '../../db/schema.js';
 import { BACKUP_TRANSITIONS } from './status.js';
 import { type BackupApiDeps, getBackupFor } from './read.js';
 import { readScope } from '../common/scope.js';
@@ -38,6 +38,7 @@ export async function restoreBackup(
   ctx: RequestContext,
   id: string,
   input: { volumeId: string | null; name: string | null },
+  options: { inTransaction?: (trx: Db, job: JobRow) => Promise<void> } = {},
 ): Promise<RestoreResponse> {
   const backup = await getBackupFor(deps, ctx, id, 'backup:restore');
   if (backup.status !== 'available') throw backupNotAvailable();
@@ -58,7 +59,8 @@ export async function restoreBackup(
         throw invalid('volume', 'Volume to be restored to must be available');
       }
       const payload: RestoreJobPayload = { volumeId: volume.id, targetIsNew: false, createTarget: false };
-      await enqueueJob(trx, { kind: 'restore', resourceId: backup.id, payload: { ...payload } });
+      const job = await enqueueJob(trx, { kind: 'restore', resourceId: backup.id, payload: { ...payload } });
+      await options.inTransaction?.(trx, job);
     });
     return { backupId: backup.id, volumeId: volume.id, volumeName: volume.display_name ?? '' };
   }
@@ -79,7 +81,8 @@ export async function restoreBackup(
       quotaMessage: 'bare',
     });
     const payload: RestoreJobPayload = { volumeId, targetIsNew: true, createTarget: true };
-    await enqueueJob(trx, { kind: 'restore', resourceId: backup.id, payload: { ...payload } });
+    const job = await enqueueJob(trx, { kind: 'restore', resourceId: backup.id, payload: { ...payload } });
+    await options.inTransaction?.(trx, job);
   });
   return { backupId: backup.id, volumeId, volumeName };
 }
