@@ -11,5 +11,5 @@ COPY bench ./bench
 RUN npm run build && npm prune --omit=dev
 ENV NODE_ENV=production DATA_DIR=/var/lib/cinder-backup
 VOLUME /var/lib/cinder-backup
-EXPOSE 8776
+EXPOSE 8776 8790
 CMD ["node", "dist/src/main.js"]

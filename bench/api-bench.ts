@@ -66,6 +66,7 @@ export async function apiBench(o: ApiBenchOptions): Promise<void> {
     ...process.env,
     DATABASE_URL: db.url,
     PORT: String(port),
+    CBR_PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     ROLE: 'api',

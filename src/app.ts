@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './http/auth/auth-plugin.js';
@@ -13,6 +13,8 @@ import { metricsRoutes, registerHttpMetrics } from './routes/metrics.js';
 import { apiRouteModules } from './routes/cinder/index.js';
 import { rootVersionsRoutes, v3VersionRoutes } from './routes/cinder/versions.js';
 import { registerTroveApi } from './routes/trove/index.js';
+import { cbrFrameworkErrorHandler } from './http/cbr/errors.js';
+import { type CbrApiOptions, registerCbrApi } from './routes/cbr/index.js';
 
 export const REDACTED_PATHS = [
   'req.headers["x-auth-token"]',
@@ -25,13 +27,9 @@ export const REDACTED_PATHS = [
   '*.secretAccessKey',
 ];
 
-/**
- * Builds the Fastify instance: conventions first (request ids, microversions, error
- * bodies), then the unauthenticated routes, then /v3 behind auth, each resource module
- * registered with and without /{project_id}; then Trove's /v1.0 (hidden from this document).
- */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({
+/** What both listeners share: logging (secrets redacted), request ids, body limit, routing. */
+function serverOptions(deps: AppDeps): FastifyServerOptions {
+  return {
     logger:
       deps.logger === false
         ? false
@@ -44,8 +42,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: deps.config.MAX_REQUEST_BODY_BYTES,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
-    frameworkErrors: frameworkErrorHandler,
-  });
+  };
+}
+
+/**
+ * Builds the Fastify instance: conventions first (request ids, microversions, error
+ * bodies), then the unauthenticated routes, then /v3 behind auth, each resource module
+ * registered with and without /{project_id}; then Trove's /v1.0 (hidden from this document).
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({ ...serverOptions(deps), frameworkErrors: frameworkErrorHandler });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -96,5 +102,42 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { prefix: '/v3' },
   );
   await registerTroveApi(app, deps, { hide: true });
+  return app;
+}
+
+/**
+ * Builds the CBR listener's Fastify instance (CBR_PORT): the same deps as the Cinder one (one
+ * database, store and volume backend), CBR's own error bodies and authentication, paths at
+ * the root (/v3/{project_id}/vaults ...), and its own OpenAPI document at /openapi.json.
+ */
+export async function buildCbrApp(deps: AppDeps, options: CbrApiOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ ...serverOptions(deps), frameworkErrors: cbrFrameworkErrorHandler });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'CBR-compatible Cloud Backup and Recovery API v3 (vaults of volumes)',
+        version: '3',
+        description:
+          'Huawei Cloud CBR v3 subset for OS::Cinder::Volume resources, served on its own listener. A CBR backup is a Cinder backup of the volume.',
+      },
+      components: {
+        securitySchemes: {
+          aksk: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: 'SDK-HMAC-SHA256 request signing (X-Sdk-Date, X-Project-Id)',
+          },
+          token: { type: 'apiKey', in: 'header', name: 'X-Auth-Token' },
+        },
+      },
+      security: [{ aksk: [] }, { token: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerCbrApi(app, deps, options);
   return app;
 }

@@ -31,6 +31,34 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
+/** One SDK-HMAC-SHA256 credential of the CBR listener (CBR_ACCESS_KEYS entry AK:SK:PROJECT_ID[:USER_ID]). */
+export interface CbrAccessKey {
+  accessKey: string;
+  secretKey: string;
+  projectId: string;
+  userId?: string;
+}
+
+// NOTE: issues name the entry by position, never by value: an entry holds a secret key.
+const cbrAccessKeys = optionalString.transform((v, ctx): readonly CbrAccessKey[] => {
+  if (v === undefined) return [];
+  const keys: CbrAccessKey[] = [];
+  for (const [i, entry] of v.split(',').entries()) {
+    const parts = entry.trim().split(':');
+    if (parts.length < 3 || parts.length > 4 || parts.some((p) => p === '' || /\s/.test(p))) {
+      ctx.addIssue({ code: 'custom', message: `entry ${i + 1} must be AK:SK:PROJECT_ID[:USER_ID]` });
+      continue;
+    }
+    const [accessKey, secretKey, projectId, userId] = parts as [string, string, string, string | undefined];
+    if (keys.some((k) => k.accessKey === accessKey)) {
+      ctx.addIssue({ code: 'custom', message: `entry ${i + 1} repeats an access key` });
+      continue;
+    }
+    keys.push(userId === undefined ? { accessKey, secretKey, projectId } : { accessKey, secretKey, projectId, userId });
+  }
+  return keys;
+});
+
 const ConfigSchema = z
   .object({
     HOST: z.string().default('0.0.0.0'),
@@ -119,6 +147,10 @@ const ConfigSchema = z
     TROVE_QUOTA_INSTANCES: envInt(-1).default(10),
     TROVE_LEAVE_INSTANCES_RUNNING: envBool.default(false),
     TROVE_SUPERVISE_INTERVAL_MS: envInt(100, 600000).default(2000),
+    CBR_PORT: envInt(0, 65535).default(8790),
+    // Unset: the same address as HOST.
+    CBR_HOST: optionalString,
+    CBR_ACCESS_KEYS: cbrAccessKeys,
     CBR_SCHEDULER_TICK_SECONDS: envInt(1, 30).default(15),
     CBR_SCHEDULER_WINDOW_SECONDS: envInt(60, 3600).default(120),
   })
@@ -128,6 +160,9 @@ const ConfigSchema = z
     }
     if (c.BACKUP_STORE === 's3' && !c.S3_ENDPOINT) {
       ctx.addIssue({ code: 'custom', path: ['S3_ENDPOINT'], message: 'is required when BACKUP_STORE=s3' });
+    }
+    if (c.CBR_PORT !== 0 && c.CBR_PORT === c.PORT && (c.CBR_HOST ?? c.HOST) === c.HOST) {
+      ctx.addIssue({ code: 'custom', path: ['CBR_PORT'], message: 'must differ from PORT (0 turns the CBR listener off)' });
     }
     if (c.AUTH_STRATEGY === 'keystone' && !c.KEYSTONE_URL) {
       ctx.addIssue({ code: 'custom', path: ['KEYSTONE_URL'], message: 'is required when AUTH_STRATEGY=keystone' });
@@ -160,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Secrets that must never reach logs, error bodies or documents. */
 export function secretValues(config: Config): string[] {
   return [config.S3_SECRET_ACCESS_KEY, config.KEYSTONE_PASSWORD, config.NOAUTH_ADMIN_TOKEN, config.S3_SSE_CUSTOMER_KEY]
+    .concat(config.CBR_ACCESS_KEYS.map((k) => k.secretKey))
     .concat(config.DATABASE_URL ? [new URL(config.DATABASE_URL).password] : [])
     .filter((v): v is string => typeof v === 'string' && v.length > 0);
 }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { REDACTED_PATHS, buildApp } from './app.js';
+import { REDACTED_PATHS, buildApp, buildCbrApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startJobWorker, type JobWorker } from './jobs/worker.js';
 import { type InstanceSupervisor, startInstanceSupervisor } from './domain/trove/instances/supervisor.js';
@@ -33,6 +33,11 @@ async function main(): Promise<void> {
     config.ROLE === 'worker'
       ? null
       : await buildApp({ ...services, wakeJobs: () => services.wakeJobs?.(), logger: { level: config.LOG_LEVEL } });
+  // The CBR listener shares every service with the Cinder one (same database, store, volumes).
+  const cbrApp =
+    config.ROLE === 'worker' || config.CBR_PORT === 0
+      ? null
+      : await buildCbrApp({ ...services, wakeJobs: () => services.wakeJobs?.(), logger: { level: config.LOG_LEVEL } });
   let worker: JobWorker | null = null;
   let supervisor: InstanceSupervisor | null = null;
   let scheduler: CbrScheduler | null = null;
@@ -67,6 +72,9 @@ async function main(): Promise<void> {
   if (app) {
     await app.listen({ host: config.HOST, port: config.PORT });
   }
+  if (cbrApp) {
+    await cbrApp.listen({ host: config.CBR_HOST ?? config.HOST, port: config.CBR_PORT });
+  }
   logger.info({ role: config.ROLE, owner }, 'cinder-backup service started');
 
   let stopping = false;
@@ -77,6 +85,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 30_000).unref();
     try {
       await app?.close();
+      await cbrApp?.close();
       await scheduler?.stop();
       await worker?.stop();
       await supervisor?.stop();

@@ -1,10 +1,10 @@
 import swagger from '@fastify/swagger';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import { Registry } from 'prom-client';
 import type { AppDeps } from '../app-deps.js';
-import { buildApp } from '../app.js';
+import { buildApp, buildCbrApp } from '../app.js';
 import { type Config, loadConfig } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { VolumeUploads } from '../domain/volumes/uploads.js';
@@ -55,7 +55,11 @@ function sortKeys(value: unknown): unknown {
  * configured secret or endpoint can leak into it) unless a config is given.
  */
 export async function generateOpenApiDocument(config: Config = loadConfig({})): Promise<string> {
-  const app = await buildApp(inertDeps(config));
+  return documentOf(await buildApp(inertDeps(config)));
+}
+
+/** The swagger document of a built app, as committed (then the app is closed). */
+async function documentOf(app: FastifyInstance): Promise<string> {
   try {
     await app.ready();
     return `${JSON.stringify(sortKeys(app.swagger()), null, 2)}\n`;
@@ -92,4 +96,12 @@ export async function generateTroveOpenApiDocument(config: Config = loadConfig({
   } finally {
     await app.close();
   }
+}
+
+/**
+ * The CBR v3 document, openapi/cbr.json: the CBR listener's own routes (paths at its root),
+ * generated from the defaults like the Cinder one.
+ */
+export async function generateCbrOpenApiDocument(config: Config = loadConfig({})): Promise<string> {
+  return documentOf(await buildCbrApp(inertDeps(config)));
 }

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { generateOpenApiDocument, generateTroveOpenApiDocument } from './openapi-document.js';
+import { generateCbrOpenApiDocument, generateOpenApiDocument, generateTroveOpenApiDocument } from './openapi-document.js';
 
-/** `npm run openapi`: regenerates openapi/openapi.json (Cinder) and openapi/trove.json (commit the results). */
+/** `npm run openapi`: regenerates openapi/openapi.json (Cinder), openapi/trove.json and openapi/cbr.json (commit the results). */
 
 // The package root: the nearest directory above this file with a package.json (works from src/ and dist/src/).
 function packageRoot(): string {
@@ -23,6 +23,9 @@ async function run(): Promise<void> {
   const trove = join(packageRoot(), 'openapi', 'trove.json');
   writeFileSync(trove, await generateTroveOpenApiDocument());
   process.stdout.write(`wrote ${trove}\n`);
+  const cbr = join(packageRoot(), 'openapi', 'cbr.json');
+  writeFileSync(cbr, await generateCbrOpenApiDocument());
+  process.stdout.write(`wrote ${cbr}\n`);
 }
 
 run().catch((err) => {

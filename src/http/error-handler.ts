@@ -86,7 +86,7 @@ export function frameworkErrorHandler(error: FastifyError, req: FastifyRequest, 
 }
 
 /** Connection-level database failures (Postgres restarting, backend killed) become 503, not 500. */
-function isDatabaseDown(err: unknown): boolean {
+export function isDatabaseDown(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   if (typeof e?.code === 'string') {
     if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08001', '08003'].includes(e.code))

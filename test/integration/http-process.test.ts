@@ -87,11 +87,12 @@ describe('the service process', () => {
     expect(await new Promise((r) => child.once('exit', r))).toBe(1);
   }, 60_000);
 
-  it('starts on embedded Postgres with no DATABASE_URL, serves GET /, and SIGTERM stops it and its Postgres with exit 0', async () => {
+  it('starts on embedded Postgres with no DATABASE_URL, serves GET / and the CBR listener, and SIGTERM stops it and its Postgres with exit 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cbt-proc-'));
     dirs.push(dataDir);
     const port = await freePort();
-    const svc = startService({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port) });
+    const cbrPort = await freePort();
+    const svc = startService({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port), CBR_PORT: String(cbrPort) });
     // Embedded initdb + start under a loaded CI machine can take a while; a child that died says why.
     const res = await Promise.race([
       waitForHttp(`http://127.0.0.1:${port}/`, 150_000),
@@ -104,6 +105,11 @@ describe('the service process', () => {
     expect(res.status).toBe(300);
     expect(((await res.json()) as { versions: Array<{ version: string }> }).versions[0]!.version).toBe('3.70');
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    // The same process serves CBR on its own port, with the gateway's 401 for an unsigned call.
+    const cbr = await waitForHttp(`http://127.0.0.1:${cbrPort}/v3/0123abcd/protectables/disk/instances`, 10_000);
+    expect(cbr.status).toBe(401);
+    expect(cbr.headers.get('x-request-id')).toMatch(/^req-/);
+    expect(((await cbr.json()) as { error_code: string }).error_code).toBe('APIGW.0301');
 
     const pidFile = join(dataDir, 'postgres', 'postmaster.pid');
     expect(existsSync(pidFile)).toBe(true);
@@ -116,5 +122,12 @@ describe('the service process', () => {
     expect(alive(postgresPid)).toBe(false);
     expect(existsSync(pidFile)).toBe(false);
     await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${cbrPort}/`)).rejects.toThrow();
   }, 200_000);
+
+  it('CBR_PORT=abc stops start-up with exit code 2 naming CBR_PORT', async () => {
+    const svc = startService({ CBR_PORT: 'abc' });
+    expect(await svc.exited).toBe(2);
+    expect(svc.output()).toMatch(/CBR_PORT: must be an integer/);
+  });
 });

@@ -71,6 +71,7 @@ export async function createServiceRunner(extraEnv: Record<string, string> = {})
     HOME: process.env.HOME ?? '/root',
     HOST: '127.0.0.1',
     PORT: String(port),
+    CBR_PORT: '0',
     DATABASE_URL: dbUrl.toString(),
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',

@@ -78,6 +78,12 @@ describe('bad values stop start-up naming the variable', () => {
     [{ BACKUP_OBJECT_SIZE: '100000' }, 'BACKUP_OBJECT_SIZE'],
     [{ BACKUP_STORE: 's3' }, 'S3_ENDPOINT'],
     [{ AUTH_STRATEGY: 'keystone' }, 'KEYSTONE_URL'],
+    [{ CBR_PORT: 'abc' }, 'CBR_PORT'],
+    [{ CBR_PORT: '70000' }, 'CBR_PORT'],
+    [{ CBR_PORT: '8776' }, 'CBR_PORT'],
+    [{ CBR_ACCESS_KEYS: 'AK:SK' }, 'CBR_ACCESS_KEYS'],
+    [{ CBR_ACCESS_KEYS: 'AK:SK:P:U:X' }, 'CBR_ACCESS_KEYS'],
+    [{ CBR_ACCESS_KEYS: 'AK:SK:P,AK:SK2:P2' }, 'CBR_ACCESS_KEYS'],
   ])('%j names %s', (env, name) => {
     expect(badValue(env)).toMatch(new RegExp(`^invalid configuration:\\n(.*\\n)*\\s*${name}: `));
   });
@@ -114,6 +120,30 @@ describe('.env.example', () => {
   it('states the defaults: loading it as the environment gives the default config', () => {
     const fromExample = loadConfig(Object.fromEntries(entries));
     expect(fromExample).toEqual(loadConfig({}));
+  });
+});
+
+describe('the CBR listener', () => {
+  it('listens on 8790 at HOST by default, 0 turns it off, CBR_HOST overrides the address', () => {
+    expect(loadConfig({})).toMatchObject({ CBR_PORT: 8790, CBR_ACCESS_KEYS: [] });
+    expect(loadConfig({}).CBR_HOST).toBeUndefined();
+    expect(loadConfig({ CBR_PORT: '0' }).CBR_PORT).toBe(0);
+    expect(loadConfig({ CBR_HOST: '127.0.0.2', CBR_PORT: '8776' }).CBR_HOST).toBe('127.0.0.2');
+  });
+
+  it('parses CBR_ACCESS_KEYS as AK:SK:PROJECT_ID[:USER_ID] entries', () => {
+    const c = loadConfig({ CBR_ACCESS_KEYS: 'AK1:sk1:p1, AK2:sk2:p2:u2' });
+    expect(c.CBR_ACCESS_KEYS).toEqual([
+      { accessKey: 'AK1', secretKey: 'sk1', projectId: 'p1' },
+      { accessKey: 'AK2', secretKey: 'sk2', projectId: 'p2', userId: 'u2' },
+    ]);
+    expect(secretValues(c)).toEqual(expect.arrayContaining(['sk1', 'sk2']));
+  });
+
+  it('a bad CBR_ACCESS_KEYS entry is named by position, never by its secret', () => {
+    const message = badValue({ CBR_ACCESS_KEYS: 'AK1:topsecret:p1,broken-topsecret2' });
+    expect(message).toContain('CBR_ACCESS_KEYS: entry 2 must be AK:SK:PROJECT_ID[:USER_ID]');
+    expect(message).not.toContain('topsecret');
   });
 });
 

@@ -6,7 +6,7 @@ import { DomainError } from '../common/errors.js';
  */
 export class CbrError extends DomainError {
   constructor(
-    readonly code: string,
+    override readonly code: string,
     message: string,
     notFound = false,
   ) {

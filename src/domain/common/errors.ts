@@ -14,6 +14,9 @@ export type DomainErrorKind =
   | 'unavailable'; // 503 serviceUnavailable
 
 export class DomainError extends Error {
+  /** A service-specific code (CBR's BackupService.NNNN), for the listeners whose error body carries one. */
+  declare readonly code?: string;
+
   constructor(
     readonly kind: DomainErrorKind,
     message: string,

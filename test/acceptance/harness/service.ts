@@ -64,6 +64,8 @@ export async function startService(extraEnv: Record<string, string> = {}): Promi
     HOME: process.env.HOME ?? '/root',
     HOST: '127.0.0.1',
     PORT: String(port),
+    // No CBR listener unless a test asks for one (CBR_PORT in extraEnv): its default port is shared.
+    CBR_PORT: '0',
     DATABASE_URL: dbUrl.toString(),
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
