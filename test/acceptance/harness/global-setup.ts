@@ -4,13 +4,15 @@ import { resolve } from 'node:path';
 
 /**
  * Builds the service once (npm run build) and installs the Debian clients when missing,
- * so every acceptance file can start `node dist/src/main.js` and call /usr/bin/cinder
- * and /usr/bin/openstack (never the pyenv shims earlier on PATH).
+ * so every acceptance file can start `node dist/src/main.js` and call /usr/bin/cinder,
+ * /usr/bin/openstack, /usr/bin/trove and /usr/bin/psql (never the pyenv shims earlier on PATH).
  */
 export function setup(): void {
   const root = resolve(import.meta.dirname, '../../..');
-  if (!existsSync('/usr/bin/cinder') || !existsSync('/usr/bin/openstack')) {
-    execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'python3-cinderclient', 'python3-openstackclient'], {
+  const tools = ['/usr/bin/cinder', '/usr/bin/openstack', '/usr/bin/trove', '/usr/bin/psql'];
+  if (!tools.every((t) => existsSync(t))) {
+    const packages = ['python3-cinderclient', 'python3-openstackclient', 'python3-troveclient', 'postgresql-client'];
+    execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...packages], {
       stdio: 'inherit',
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
       timeout: 600_000,
