@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -72,6 +72,10 @@ const ConfigSchema = z
     ),
     DATABASE_POOL_SIZE: envInt(1, 1000).default(10),
     ROLE: z.enum(['api', 'worker', 'all']).default('all'),
+    // This process's host: volumes and instances live in its DATA_DIR, and their jobs run only here.
+    HOST_ID: optionalString
+      .transform((v) => v?.trim() ?? (hostname() || 'localhost'))
+      .pipe(z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be 1-200 letters, digits, ".", "_" or "-"')),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
     AUTH_STRATEGY: z.enum(['noauth', 'keystone']).default('noauth'),

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { REDACTED_PATHS, buildApp, buildCbrApp } from './app.js';
@@ -27,7 +26,7 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' } });
   const services = await createServices(config, logger);
-  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const owner = `${config.HOST_ID}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
   const app =
     config.ROLE === 'worker'
@@ -47,6 +46,7 @@ async function main(): Promise<void> {
     worker = startJobWorker({
       db: services.db,
       owner,
+      hostId: config.HOST_ID,
       handlers: services.jobHandlers,
       maxConcurrent: config.BACKUP_MAX_OPERATIONS,
       leaseSeconds: config.JOB_LEASE_SECONDS,

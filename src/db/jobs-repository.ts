@@ -5,6 +5,8 @@ export interface NewJob {
   kind: string;
   resourceId: string;
   payload?: Record<string, unknown>;
+  /** Only a worker on this host may claim it (null or absent: any worker). */
+  hostId?: string | null;
 }
 
 /**
@@ -14,21 +16,23 @@ export interface NewJob {
 export async function insertJob(db: Db, job: NewJob): Promise<JobRow> {
   return db
     .insertInto('jobs')
-    .values({ kind: job.kind, resource_id: job.resourceId, payload: JSON.stringify(job.payload ?? {}) })
+    .values({ kind: job.kind, resource_id: job.resourceId, payload: JSON.stringify(job.payload ?? {}), host_id: job.hostId ?? null })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
 
 /**
  * Claims the oldest runnable job: queued, or running with an expired lease (its worker
- * died). FOR UPDATE SKIP LOCKED lets any number of workers claim concurrently without
- * taking the same row; the lease is what keeps it ours afterwards.
+ * died), of one of `kinds`, bound to no host or to `hostId`. FOR UPDATE SKIP LOCKED lets any
+ * number of workers claim concurrently without taking the same row; the lease is what keeps
+ * it ours afterwards.
  */
 export async function claimJob(
   db: Kysely<Database>,
   owner: string,
   leaseSeconds: number,
   kinds: readonly string[],
+  hostId: string,
 ): Promise<JobRow | null> {
   if (kinds.length === 0) return null;
   return db.transaction().execute(async (trx) => {
@@ -36,6 +40,7 @@ export async function claimJob(
       .selectFrom('jobs')
       .select(['id'])
       .where('kind', 'in', kinds)
+      .where((eb) => eb.or([eb('host_id', 'is', null), eb('host_id', '=', hostId)]))
       .where((eb) =>
         eb.or([
           eb.and([eb('status', '=', 'queued'), sql<boolean>`run_after <= now()`]),

@@ -146,6 +146,8 @@ export interface JobsTable {
   last_error: string | null;
   created_at: Timestamp; // optional on insert (Timestamp allows undefined); Generated<Timestamp> selected as a ColumnType, not a Date
   updated_at: NullableTimestamp;
+  /** The host whose worker must run it (its files are there), or null: any worker. */
+  host_id: string | null;
 }
 
 /** Per-project overrides of the configured default quotas (-1 = unlimited). */

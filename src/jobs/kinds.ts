@@ -30,14 +30,40 @@ export const JOB_KINDS = [
 
 export type JobKind = (typeof JOB_KINDS)[number];
 
+/**
+ * Kinds whose work reads or writes files of one host (a volume, an instance's cluster): such a
+ * job names its host and only a worker there claims it. The others touch only the database and
+ * the object store, so any worker may run them.
+ */
+export const HOST_BOUND_KINDS = [
+  'volume_copy',
+  'snapshot_create',
+  'snapshot_delete',
+  'backup',
+  'restore',
+  'trove_instance_create',
+  'trove_instance_delete',
+  'trove_backup',
+  'trove_instance_restore',
+] as const satisfies readonly JobKind[];
+
+export type HostBoundKind = (typeof HOST_BOUND_KINDS)[number];
+
 /** A handler table for some kinds (a feature's part of the whole table). */
 export type JobHandlers<K extends JobKind = JobKind> = { [P in K]: JobHandler };
 
-export interface NewJob {
-  kind: JobKind;
+interface JobFields {
   resourceId: string;
   payload?: Record<string, unknown>;
 }
+
+/**
+ * A job to queue: a host-bound kind must name its host (the volume's or instance's; null only
+ * for a resource recorded before hosts were, which any worker may then run).
+ */
+export type NewJob =
+  | (JobFields & { kind: HostBoundKind; hostId: string | null })
+  | (JobFields & { kind: Exclude<JobKind, HostBoundKind>; hostId?: never });
 
 /** Queues work. Call it in the same transaction as the status change that asks for it. */
 export function enqueueJob(db: Db, job: NewJob): Promise<JobRow> {

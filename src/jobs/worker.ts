@@ -23,6 +23,8 @@ export interface JobWorkerOptions {
   db: Kysely<Database>;
   /** Unique per process: host:pid:random. */
   owner: string;
+  /** This process's host (HOST_ID): jobs bound to another host are left to its workers. */
+  hostId: string;
   handlers: Record<string, JobHandler>;
   /** Concurrent jobs in this process (BACKUP_MAX_OPERATIONS). */
   maxConcurrent: number;
@@ -92,7 +94,7 @@ export function startJobWorker(opts: JobWorkerOptions): JobWorker {
     claiming = true;
     try {
       while (!stopping && running.size < opts.maxConcurrent) {
-        const job = await claimJob(opts.db, opts.owner, opts.leaseSeconds, kinds);
+        const job = await claimJob(opts.db, opts.owner, opts.leaseSeconds, kinds, opts.hostId);
         failures = 0;
         if (!job) break;
         void runOne(job);

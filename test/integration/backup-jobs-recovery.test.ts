@@ -95,7 +95,7 @@ describe('backup recovery after a dead worker', { timeout: 180_000 }, () => {
       { project_id: P1, status: 'error_deleting' },
       { project_id: P1, status: 'creating' },
     ]);
-    await enqueueJob(env.t.db, { kind: 'backup', resourceId: busy! });
+    await enqueueJob(env.t.db, { kind: 'backup', resourceId: busy!, hostId: null });
     expect(await recoverStuckBackups(env.manager)).toEqual([]);
     expect((await row(a!)).status).toBe('available');
     expect((await row(e!)).status).toBe('error_deleting');
@@ -106,7 +106,7 @@ describe('backup recovery after a dead worker', { timeout: 180_000 }, () => {
     const vol = await makeVolume(env, P1);
     await env.t.db.updateTable('volumes').set({ status: 'backing-up', previous_status: 'available' }).where('id', '=', vol).execute();
     const [id] = await insertBackups(env.t.db, [{ project_id: P1, volume_id: vol, status: 'creating' }]);
-    await enqueueJob(env.t.db, { kind: 'backup', resourceId: id! });
+    await enqueueJob(env.t.db, { kind: 'backup', resourceId: id!, hostId: null });
     await runJob(env, 'backup', id!, 2);
     expect(await row(id!)).toMatchObject({ status: 'error', fail_reason: RESTART_FAIL_REASON });
     expect((await vrow(vol)).status).toBe('available');

@@ -59,6 +59,7 @@ export async function backupTestEnv(
     worker = startJobWorker({
       db: t.t.db,
       owner: `test:${randomUUID()}`,
+      hostId: c.HOST_ID,
       // As services.ts composes them: CBR operation logs follow the jobs.
       handlers: createCbrAwareBackupJobHandlers(manager),
       maxConcurrent: 2,

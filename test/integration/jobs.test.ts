@@ -21,7 +21,7 @@ describe('job queue on Postgres', () => {
     const claimed: number[] = [];
     const claimer = async (owner: string) => {
       for (;;) {
-        const job = await claimJob(t.db, owner, 30, [kind]);
+        const job = await claimJob(t.db, owner, 30, [kind], 'h1');
         if (!job) return;
         claimed.push(job.id);
       }
@@ -34,11 +34,11 @@ describe('job queue on Postgres', () => {
   it('a running job whose lease expired is claimed again by another worker, and the old owner loses it', async () => {
     const kind = `k-${randomUUID().slice(0, 8)}`;
     const job = await insertJob(t.db, { kind, resourceId: randomUUID() });
-    const first = await claimJob(t.db, 'dead', 30, [kind]);
+    const first = await claimJob(t.db, 'dead', 30, [kind], 'h1');
     expect(first?.id).toBe(job.id);
-    expect(await claimJob(t.db, 'other', 30, [kind])).toBeNull(); // lease still valid
+    expect(await claimJob(t.db, 'other', 30, [kind], 'h1')).toBeNull(); // lease still valid
     await t.db.updateTable('jobs').set({ lease_expires_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', job.id).execute();
-    const second = await claimJob(t.db, 'other', 30, [kind]);
+    const second = await claimJob(t.db, 'other', 30, [kind], 'h1');
     expect(second?.id).toBe(job.id);
     expect(second?.attempts).toBe(2);
     expect(await renewLease(t.db, job.id, 'dead', 30)).toBe(false);
@@ -57,6 +57,7 @@ describe('job queue on Postgres', () => {
     const worker = startJobWorker({
       db: t.db,
       owner: 'w1',
+      hostId: 'h1',
       maxConcurrent: 2,
       leaseSeconds: 30,
       pollMs: 20,

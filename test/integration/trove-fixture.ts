@@ -29,6 +29,7 @@ export async function createTroveEnv(env: Record<string, string> = {}): Promise<
   worker = startJobWorker({
     db: t.deps.db,
     owner: `trove-test:${first}`,
+    hostId: t.config.HOST_ID,
     handlers: troveInstanceJobHandlers(deps),
     maxConcurrent: 2,
     leaseSeconds: 30,

@@ -26,6 +26,7 @@ export async function createVolumeTestApp(env: Record<string, string> = {}): Pro
   const worker = startJobWorker({
     db: base.deps.db,
     owner: 'test-worker',
+    hostId: base.config.HOST_ID,
     handlers: { ...snapshotJobHandlers(base.deps), ...volumeJobHandlers(base.deps) },
     maxConcurrent: 2,
     leaseSeconds: 30,

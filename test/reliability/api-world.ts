@@ -58,6 +58,7 @@ export async function startApiWorld(env: Record<string, string> = {}): Promise<A
   const volumeWorker = startJobWorker({
     db: e.t.db,
     owner: `world:${randomUUID()}`,
+    hostId: e.config.HOST_ID,
     handlers: { ...volumeJobHandlers(deps), ...snapshotJobHandlers(deps) },
     maxConcurrent: 2,
     leaseSeconds: 30,

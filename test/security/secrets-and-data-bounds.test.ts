@@ -48,6 +48,7 @@ beforeAll(async () => {
   worker = startJobWorker({
     db: env.t.db,
     owner: 'sec-test',
+    hostId: env.config.HOST_ID,
     handlers: createBackupJobHandlers(env.manager),
     maxConcurrent: 1,
     leaseSeconds: 30,

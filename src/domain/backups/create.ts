@@ -13,6 +13,7 @@ import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';
 import { authorize } from '../common/policy.js';
 import { checkBackupQuota } from '../common/quotas.js';
+import { volumeHostId } from '../volumes/host.js';
 
 /** A validated create request (schema already applied; absent optional fields are null). */
 export interface CreateBackupInput {
@@ -137,7 +138,7 @@ export async function createBackup(
       });
       if (!moved) throw invalid('volume', volumeStatusMessage('changed concurrently'));
     }
-    await enqueueJob(trx, { kind: 'backup', resourceId: id });
+    await enqueueJob(trx, { kind: 'backup', resourceId: id, hostId: volumeHostId(volume) });
     return created;
   });
   return { row, metadata: input.metadata };

@@ -9,6 +9,7 @@ import { type BackupApiDeps, getBackupFor } from './read.js';
 import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';
+import { volumeHostId } from '../volumes/host.js';
 import { insertNewVolume } from '../volumes/new-volume.js';
 
 /** What the restore job reads from its payload. */
@@ -59,7 +60,7 @@ export async function restoreBackup(
         throw invalid('volume', 'Volume to be restored to must be available');
       }
       const payload: RestoreJobPayload = { volumeId: volume.id, targetIsNew: false, createTarget: false };
-      const job = await enqueueJob(trx, { kind: 'restore', resourceId: backup.id, payload: { ...payload } });
+      const job = await enqueueJob(trx, { kind: 'restore', resourceId: backup.id, payload: { ...payload }, hostId: volumeHostId(volume) });
       await options.inTransaction?.(trx, job);
     });
     return { backupId: backup.id, volumeId: volume.id, volumeName: volume.display_name ?? '' };
@@ -81,7 +82,7 @@ export async function restoreBackup(
       quotaMessage: 'bare',
     });
     const payload: RestoreJobPayload = { volumeId, targetIsNew: true, createTarget: true };
-    const job = await enqueueJob(trx, { kind: 'restore', resourceId: backup.id, payload: { ...payload } });
+    const job = await enqueueJob(trx, { kind: 'restore', resourceId: backup.id, payload: { ...payload }, hostId: deps.config.HOST_ID });
     await options.inTransaction?.(trx, job);
   });
   return { backupId: backup.id, volumeId, volumeName };
@@ -115,10 +116,10 @@ export async function checkBackupForNewVolume(
  * (status `creating`): backup available -> restoring and the restore job. The job creates the
  * volume's file when it is absent, fills it, and moves the volume to `available` (or `error`).
  */
-export async function startRestoreIntoNewVolume(trx: Db, backupId: string, volumeId: string): Promise<void> {
+export async function startRestoreIntoNewVolume(trx: Db, backupId: string, volumeId: string, hostId: string): Promise<void> {
   if (!(await transitionBackup(trx, backupId, BACKUP_TRANSITIONS.restore.from, { status: 'restoring', restore_volume_id: volumeId }))) {
     throw invalid('backup', "Originating backup status must be one of 'available' values");
   }
   const payload: RestoreJobPayload = { volumeId, targetIsNew: true, createTarget: true };
-  await enqueueJob(trx, { kind: 'restore', resourceId: backupId, payload: { ...payload } });
+  await enqueueJob(trx, { kind: 'restore', resourceId: backupId, payload: { ...payload }, hostId });
 }

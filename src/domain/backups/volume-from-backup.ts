@@ -30,7 +30,7 @@ export async function createVolumeFromBackup(
       metadata: input.metadata,
       backupId: backup.id,
     });
-    await startRestoreIntoNewVolume(trx, backup.id, id);
+    await startRestoreIntoNewVolume(trx, backup.id, id, deps.config.HOST_ID);
     return inserted;
   });
   deps.wakeJobs?.();

@@ -6,6 +6,7 @@ import { invalid } from '../common/errors.js';
 import { authorize } from '../common/policy.js';
 import { VOLUME_TRANSITIONS } from './status.js';
 import { withVolumeWriteFence } from './fence.js';
+import { volumeHostId } from './host.js';
 import { type VolumeServiceDeps, getVolumeRow } from './read.js';
 
 export interface DeleteVolumeOptions {
@@ -40,7 +41,7 @@ export async function deleteVolume(deps: VolumeServiceDeps, ctx: RequestContext,
       const busy = (await liveSnapshotsOf(trx, id)).filter((s) => s.status !== 'deleting');
       if (busy.length)
         throw invalid('volume', `Snapshot ${busy[0]!.id} of volume ${id} is in status ${busy[0]!.status}; cannot cascade delete.`);
-      for (const sid of ids) await enqueueJob(trx, { kind: 'snapshot_delete', resourceId: sid });
+      for (const sid of ids) await enqueueJob(trx, { kind: 'snapshot_delete', resourceId: sid, hostId: volumeHostId(row) });
       return ids;
     });
     if (snapshotIds.length) deps.wakeJobs?.();

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type { Transaction } from 'kysely';
 import type { Config } from '../../config.js';
 import { replaceMetadata } from '../../db/resource-metadata.js';
@@ -7,9 +6,7 @@ import { insertVolume } from '../../db/volumes-repository.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid } from '../common/errors.js';
 import { checkNewVolumeQuota, checkVolumeQuota } from '../common/quotas.js';
-
-/** Cinder's host@backend#pool for this service's volumes (tempest checks the shape). */
-export const VOLUME_HOST = `${hostname() || 'localhost'}@file#file`;
+import { volumeHost } from './host.js';
 
 /** The requested availability zone (default: ours); any other is 400, Cinder's InvalidAvailabilityZone. */
 export function volumeAvailabilityZone(config: Config, requested: string | null): string {
@@ -45,7 +42,7 @@ export interface NewVolume {
 
 /**
  * The one step every way of creating a volume shares: checks the project's volume quota (its
- * lock is held until the transaction ends), inserts the detached volume row on this host and
+ * lock is held until the transaction ends), inserts the detached volume row on this host (HOST_ID) and
  * sets its metadata. Must run inside the transaction that also queues the job filling the
  * volume, if any. Throws 413 overLimit.
  */
@@ -62,7 +59,7 @@ export async function insertNewVolume(trx: Transaction<Database>, config: Config
     status: v.status ?? 'creating',
     attach_status: 'detached',
     availability_zone: v.availabilityZone,
-    host: VOLUME_HOST,
+    host: volumeHost(config.HOST_ID),
     snapshot_id: v.snapshotId ?? null,
     source_volid: v.sourceVolid ?? null,
     backup_id: v.backupId ?? null,

@@ -1,8 +1,10 @@
 import { enqueueJob } from '../../jobs/kinds.js';
 import { transitionSnapshot } from '../../db/snapshots-repository.js';
+import { findVolume } from '../../db/volumes-repository.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid } from '../common/errors.js';
 import { authorize } from '../common/policy.js';
+import { volumeHostId } from './host.js';
 import { getSnapshotRow } from './snapshots.js';
 import { SNAPSHOT_STATUSES, SNAPSHOT_TRANSITIONS, SNAPSHOT_UPDATE_STATUS_ALLOWED } from './status.js';
 import type { VolumeServiceDeps } from './read.js';
@@ -15,10 +17,12 @@ export async function deleteSnapshot(deps: VolumeServiceDeps, ctx: RequestContex
   const snap = await getSnapshotRow(deps.db, ctx, id);
   authorize(ctx, force ? 'volume_extension:snapshot_admin_actions:force_delete' : 'volume:delete_snapshot', snap.project_id);
   const t = force ? SNAPSHOT_TRANSITIONS.force_delete : SNAPSHOT_TRANSITIONS.delete;
+  // The snapshot's file is on its volume's host (a snapshot outlives no volume: cascade deletes it).
+  const volume = await findVolume(deps.db, snap.volume_id, { projectId: null });
   await deps.db.transaction().execute(async (trx) => {
     const row = await transitionSnapshot(trx, id, t.from, { status: t.to });
     if (!row) throw invalid('snapshot', 'Snapshot status must be available or error and must not be part of a group.');
-    await enqueueJob(trx, { kind: 'snapshot_delete', resourceId: id });
+    await enqueueJob(trx, { kind: 'snapshot_delete', resourceId: id, hostId: volume ? volumeHostId(volume) : null });
   });
   deps.wakeJobs?.();
 }

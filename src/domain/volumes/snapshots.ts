@@ -12,6 +12,7 @@ import { allowed, authorize } from '../common/policy.js';
 import { gigabytesMessage, projectQuotas, quotaExceeded, quotaUsage } from '../common/quotas.js';
 import { lockProjectQuota } from '../../db/quotas-repository.js';
 import type { Config } from '../../config.js';
+import { volumeHostId } from './host.js';
 import { VOLUME_SNAPSHOTTABLE } from './status.js';
 import { type VolumeServiceDeps, getVolumeRow, parseMetadataFilter } from './read.js';
 import { listScope, readScope } from '../common/scope.js';
@@ -139,7 +140,7 @@ export async function createSnapshot(
       volume_size: vol.size,
     });
     await replaceMetadata(trx, 'snapshot_metadata', id, input.metadata);
-    await enqueueJob(trx, { kind: 'snapshot_create', resourceId: id, payload: { volumeId: vol.id } });
+    await enqueueJob(trx, { kind: 'snapshot_create', resourceId: id, payload: { volumeId: vol.id }, hostId: volumeHostId(vol) });
     return inserted;
   });
   deps.wakeJobs?.();

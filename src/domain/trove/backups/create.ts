@@ -74,7 +74,7 @@ export async function createTroveBackup(
       prefix: troveBackupPrefix(instance.id, id),
       host: instance.host_id,
     });
-    await enqueueJob(trx, { kind: 'trove_backup', resourceId: id });
+    await enqueueJob(trx, { kind: 'trove_backup', resourceId: id, hostId: instance.host_id });
     return inserted;
   });
   deps.wakeJobs?.();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { lockProjectQuota } from '../../../db/quotas-repository.js';
 import type { TroveInstanceRow } from '../../../db/schema.js';
 import { countInstances, insertInstance } from '../../../db/trove-instances-repository.js';
-import { type JobKind, enqueueJob } from '../../../jobs/kinds.js';
+import { enqueueJob } from '../../../jobs/kinds.js';
 import type { RequestContext } from '../../common/context.js';
 import { DomainError, overLimit } from '../../common/errors.js';
 import { DATASTORE_VERSION, findDatastore, findDatastoreVersion, flavorForCreate } from '../catalog.js';
@@ -29,7 +29,7 @@ export interface CreateInstanceInput {
 
 /** The job that builds the instance; a restore passes its own (trove-backups). */
 export interface BuildJob {
-  kind: JobKind;
+  kind: 'trove_instance_create' | 'trove_instance_restore';
   payload: Record<string, unknown>;
   restoreBackupId?: string;
 }
@@ -105,6 +105,7 @@ export async function createInstance(
           kind: job?.kind ?? 'trove_instance_create',
           resourceId: inserted.id,
           payload: job?.payload ?? { databases, users: input.users },
+          hostId,
         });
         return inserted;
       });

@@ -16,7 +16,7 @@ export async function deleteInstance(deps: TroveDeps, ctx: RequestContext, id: s
   await deps.db.transaction().execute(async (trx) => {
     const moved = await transitionInstance(trx, row.id, from, { status: to, operating_status: OperatingStatus.NONE });
     if (!moved) throw unprocessable(`Instance ${row.id} is not ready. (Status is ${row.status}).`);
-    await enqueueJob(trx, { kind: 'trove_instance_delete', resourceId: row.id });
+    await enqueueJob(trx, { kind: 'trove_instance_delete', resourceId: row.id, hostId: row.host_id });
   });
   deps.wakeJobs?.();
 }

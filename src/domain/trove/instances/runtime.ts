@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type { Config } from '../../../config.js';
 import type { Db, TroveInstanceRow } from '../../../db/schema.js';
 import { findFlavor, sharedBuffersMb } from '../catalog.js';
@@ -13,9 +12,9 @@ export interface TroveDeps {
   wakeJobs?: () => void;
 }
 
-/** This process's host: instances live where their DATA_DIR is (HOST_ID when configured, else the hostname). */
+/** This process's host (HOST_ID, default the hostname): instances live where their DATA_DIR is. */
 export function troveHostId(config: Config): string {
-  return (config as { HOST_ID?: string }).HOST_ID ?? hostname();
+  return config.HOST_ID;
 }
 
 /** The instance's files on this host. */
