@@ -18,6 +18,26 @@ export async function setQuota(db: Db, projectId: string, resource: string, hard
     .execute();
 }
 
+/** Removes every override of a project (it falls back to the defaults). */
+export async function deleteProjectQuotas(db: Db, projectId: string): Promise<void> {
+  await db.deleteFrom('quotas').where('project_id', '=', projectId).execute();
+}
+
+/** A quota class's overrides (resource -> hard limit). */
+export async function quotaClassOverrides(db: Db, className: string): Promise<Record<string, number>> {
+  const rows = await db.selectFrom('quota_classes').selectAll().where('class_name', '=', className).execute();
+  return Object.fromEntries(rows.map((r) => [r.resource, r.hard_limit]));
+}
+
+/** Sets (upserts) one override of a quota class. */
+export async function setQuotaClass(db: Db, className: string, resource: string, hardLimit: number): Promise<void> {
+  await db
+    .insertInto('quota_classes')
+    .values({ class_name: className, resource, hard_limit: hardLimit })
+    .onConflict((oc) => oc.columns(['class_name', 'resource']).doUpdateSet({ hard_limit: hardLimit }))
+    .execute();
+}
+
 /**
  * Serialises quota checks of one project until the transaction ends, so two concurrent
  * creates cannot both pass a check that only one of them fits (Cinder reserves instead).

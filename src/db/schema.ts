@@ -157,6 +157,13 @@ export interface QuotasTable {
   hard_limit: number;
 }
 
+/** Quota classes: per-class overrides of the configured defaults; `default` applies to every project. */
+export interface QuotaClassesTable {
+  class_name: string;
+  resource: string;
+  hard_limit: number;
+}
+
 type Json<T> = ColumnType<T, T | string | undefined, T | string>;
 
 /** CBR vault (issue 14). Sizes in GB; status available | deleting. */
@@ -315,6 +322,7 @@ export interface Database {
   backup_metadata: BackupMetadataTable;
   jobs: JobsTable;
   quotas: QuotasTable;
+  quota_classes: QuotaClassesTable;
   cbr_vaults: CbrVaultsTable;
   cbr_vault_resources: CbrVaultResourcesTable;
   cbr_policies: CbrPoliciesTable;

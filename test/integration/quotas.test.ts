@@ -153,3 +153,76 @@ describe('quota messages as Cinder renders them', () => {
     );
   });
 });
+
+// What the real clients send: cinderclient puts `tenant_id` in every quota set; the quota
+// class `default` is what a project without overrides gets.
+describe('quota updates as the clients send them, and the default quota class', () => {
+  let env: BackupTestEnv;
+  const P3 = '33333333333333333333333333333333';
+  beforeAll(async () => {
+    env = await backupTestEnv({ QUOTA_BACKUPS: '3', QUOTA_VOLUMES: '4' });
+  });
+  afterAll(async () => env.close());
+
+  it('skips the non-quota keys tenant_id and id in a quota set (cinder quota-update)', async () => {
+    const upd = await env.call('PUT', `/os-quota-sets/${P1}`, ADMIN, { quota_set: { tenant_id: P1, backups: 1 } });
+    expect(upd.status, JSON.stringify(upd.json)).toBe(200);
+    expect(upd.json.quota_set).toMatchObject({ backups: 1, volumes: 4 });
+    const withId = await env.call('PUT', `/os-quota-sets/${P1}`, ADMIN, { quota_set: { id: P1, tenant_id: P1, volumes: '7' } });
+    expect(withId.json.quota_set).toMatchObject({ backups: 1, volumes: 7 });
+    expect((await env.call('PUT', `/os-quota-sets/${P1}`, ADMIN, { quota_set: { tenant_id: P1, bogus: 1 } })).json.badRequest.message).toBe(
+      'Bad key(s) in quota set: bogus',
+    );
+  });
+
+  it('GET os-quota-class-sets/default shows the configured defaults with id "default"; members get 403', async () => {
+    const res = await env.call('GET', '/os-quota-class-sets/default', ADMIN);
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({
+      quota_class_set: {
+        id: 'default',
+        volumes: 4,
+        snapshots: 10,
+        gigabytes: 1000,
+        backups: 3,
+        backup_gigabytes: 1000,
+        groups: 10,
+        per_volume_gigabytes: -1,
+      },
+    });
+    const member = await env.call('GET', '/os-quota-class-sets/default', P2);
+    expect(member.status).toBe(403);
+    expect(member.json.forbidden.message).toBe("Policy doesn't allow volume_extension:quota_classes to be performed.");
+    expect((await env.call('PUT', '/os-quota-class-sets/default', P2, { quota_class_set: { backups: 9 } })).status).toBe(403);
+  });
+
+  it('PUT os-quota-class-sets/default (admin) changes what projects without overrides get; other keys are skipped', async () => {
+    const upd = await env.call('PUT', '/os-quota-class-sets/default', ADMIN, {
+      quota_class_set: { backups: 5, volumes: '6', class_name: 'default', bogus: 1 },
+    });
+    expect(upd.status, JSON.stringify(upd.json)).toBe(200);
+    expect(upd.json.quota_class_set).toMatchObject({ backups: 5, volumes: 6, snapshots: 10 });
+    expect((await env.call('GET', `/os-quota-sets/${P3}`, P3)).json.quota_set).toMatchObject({ backups: 5, volumes: 6 });
+    expect((await env.call('GET', `/os-quota-sets/${P3}/defaults`, P3)).json.quota_set).toMatchObject({ id: P3, backups: 5, volumes: 6 });
+    expect((await env.call('GET', '/limits', P3)).json.limits.absolute).toMatchObject({ maxTotalBackups: 5, maxTotalVolumes: 6 });
+    // A project's own override still wins.
+    expect((await env.call('GET', `/os-quota-sets/${P1}`, P1)).json.quota_set).toMatchObject({ backups: 1, volumes: 7 });
+    expect((await env.call('GET', '/os-quota-class-sets/default', ADMIN)).json.quota_class_set).toMatchObject({ backups: 5, volumes: 6 });
+  });
+
+  it('refuses a quota class value that is not an integer or below -1', async () => {
+    const text = await env.call('PUT', '/os-quota-class-sets/default', ADMIN, { quota_class_set: { backups: 'many' } });
+    expect(text.status).toBe(400);
+    expect(text.json.badRequest.message).toBe('Invalid input received: backups must be an integer.');
+    const small = await env.call('PUT', '/os-quota-class-sets/default', ADMIN, { quota_class_set: { volumes: -2 } });
+    expect(small.json.badRequest.message).toBe('Invalid input received: volumes must be >= -1');
+    expect((await env.call('PUT', '/os-quota-class-sets/default', ADMIN, {})).status).toBe(400);
+  });
+
+  it('DELETE os-quota-sets/{project} (admin, cinder quota-delete) drops its overrides', async () => {
+    expect((await env.call('DELETE', `/os-quota-sets/${P1}`, P1)).status).toBe(403);
+    const del = await env.call('DELETE', `/os-quota-sets/${P1}`, ADMIN);
+    expect(del.status).toBe(200);
+    expect((await env.call('GET', `/os-quota-sets/${P1}`, P1)).json.quota_set).toMatchObject({ backups: 5, volumes: 6 });
+  });
+});

@@ -53,6 +53,8 @@ export const POLICY_RULES = {
   'limits_extension:used_limits': 'reader',
   'volume_extension:quotas:show': 'reader',
   'volume_extension:quotas:update': 'admin',
+  'volume_extension:quotas:delete': 'admin',
+  'volume_extension:quota_classes': 'admin',
 } as const satisfies Record<string, PolicyLevel>;
 
 export type PolicyRule = keyof typeof POLICY_RULES;

@@ -1,9 +1,20 @@
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/schema.js';
-import { lockProjectQuota, projectUsage, quotaOverrides, setQuota } from '../../db/quotas-repository.js';
+import {
+  deleteProjectQuotas,
+  lockProjectQuota,
+  projectUsage,
+  quotaClassOverrides,
+  quotaOverrides,
+  setQuota,
+  setQuotaClass,
+} from '../../db/quotas-repository.js';
 import { type DomainError, invalid, overLimit } from './errors.js';
 
-/** Quotas (reference §11): defaults from QUOTA_*, per-project overrides, usage from live rows. */
+/**
+ * Quotas: defaults from QUOTA_*, overlaid by the `default` quota class (what new projects
+ * get, as Cinder's use_default_quota_class), then per-project overrides; usage from live rows.
+ */
 
 export const QUOTA_RESOURCES = [
   'volumes',
@@ -29,12 +40,40 @@ export function defaultQuotas(config: Config): Record<QuotaResource, number> {
   };
 }
 
-/** Effective limits of a project: defaults overlaid with its overrides. */
-export async function projectQuotas(db: Db, config: Config, projectId: string): Promise<Record<QuotaResource, number>> {
-  const overrides = await quotaOverrides(db, projectId);
-  const out = defaultQuotas(config);
-  for (const r of QUOTA_RESOURCES) if (overrides[r] !== undefined) out[r] = overrides[r]!;
+/** The quota class every project starts from. */
+export const DEFAULT_QUOTA_CLASS = 'default';
+
+function overlay(base: Record<QuotaResource, number>, overrides: Record<string, number>): Record<QuotaResource, number> {
+  const out = { ...base };
+  for (const r of QUOTA_RESOURCES) if (Object.hasOwn(overrides, r)) out[r] = overrides[r]!;
   return out;
+}
+
+/** A quota class's limits: the configured defaults overlaid with the class's own values. */
+export async function classQuotas(db: Db, config: Config, className: string): Promise<Record<QuotaResource, number>> {
+  return overlay(defaultQuotas(config), await quotaClassOverrides(db, className));
+}
+
+/** The defaults a project without overrides gets (the `default` quota class). */
+export function projectDefaultQuotas(db: Db, config: Config): Promise<Record<QuotaResource, number>> {
+  return classQuotas(db, config, DEFAULT_QUOTA_CLASS);
+}
+
+/** Effective limits of a project: the default class overlaid with its overrides. */
+export async function projectQuotas(db: Db, config: Config, projectId: string): Promise<Record<QuotaResource, number>> {
+  return overlay(await projectDefaultQuotas(db, config), await quotaOverrides(db, projectId));
+}
+
+/** Sets values of a quota class (validated by the caller: integers >= -1). */
+export async function updateQuotaClass(db: Db, className: string, values: Partial<Record<QuotaResource, number>>): Promise<void> {
+  for (const [resource, value] of Object.entries(values)) {
+    if (value !== undefined) await setQuotaClass(db, className, resource, value);
+  }
+}
+
+/** Drops a project's overrides: it gets the default class's limits again. */
+export function deleteQuotas(db: Db, projectId: string): Promise<void> {
+  return deleteProjectQuotas(db, projectId);
 }
 
 /** Usage per resource (groups are not implemented: always 0). */

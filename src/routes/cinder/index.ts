@@ -4,6 +4,7 @@ import { backupProgressRoutes } from './backups-progress.js';
 import { backupActionRoutes } from './backups-actions.js';
 import { backupsRoutes } from './backups.js';
 import { limitsRoutes } from './limits.js';
+import { quotaClassSetsRoutes } from './quota-class-sets.js';
 import { quotaSetsRoutes } from './quota-sets.js';
 import { restoreRoutes } from './backups-restore.js';
 import { snapshotsRoutes } from './snapshots.js';
@@ -23,6 +24,7 @@ export const apiRouteModules: ApiRouteModule[] = [
   backupProgressRoutes,
   limitsRoutes,
   quotaSetsRoutes,
+  quotaClassSetsRoutes,
   volumesRoutes,
   volumeActionRoutes,
   metadataRoutes('volume'),

@@ -5,27 +5,46 @@ import type { AppDeps } from '../../app-deps.js';
 import { parseCinderBool } from '../../domain/common/cinder-bool.js';
 import { invalid } from '../../domain/common/errors.js';
 import { authorize } from '../../domain/common/policy.js';
-import { QUOTA_RESOURCES, type QuotaResource, defaultQuotas, projectQuotas, quotaUsage, updateQuotas } from '../../domain/common/quotas.js';
+import {
+  QUOTA_RESOURCES,
+  type QuotaResource,
+  deleteQuotas,
+  projectDefaultQuotas,
+  projectQuotas,
+  quotaUsage,
+  updateQuotas,
+} from '../../domain/common/quotas.js';
 
 const Params = z.object({ target: z.string(), project_id: z.string().optional() });
 const UpdateBody = z.strictObject({ quota_set: z.record(z.string(), z.unknown()) });
 
-/** Parses an update's values: integers (or digit strings) >= -1, known keys only. */
+/** Keys a quota set may carry that are not quotas: cinderclient always sends `tenant_id`. */
+const NON_QUOTA_KEYS = ['tenant_id', 'id'];
+const isQuota = (k: string): k is QuotaResource => (QUOTA_RESOURCES as readonly string[]).includes(k);
+
+/**
+ * One quota value as Cinder's validate_integer reads it: an integer or a digit string,
+ * within -1..2^31-1. Throws 400 with `tooSmall` for values below -1.
+ */
+export function quotaValue(key: string, value: unknown, tooSmall: string): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n)) throw invalid('input received', `${key} must be an integer.`);
+  if (n < -1) throw invalid('input received', tooSmall);
+  if (n > 2147483647) throw invalid('input received', `${key} must be <= 2147483647`);
+  return n;
+}
+
+/** Parses a project update: known keys only (non-quota keys skipped, as Cinder does). */
 function parseQuotaUpdate(body: Record<string, unknown>): Partial<Record<QuotaResource, number>> {
-  const bad = Object.keys(body).filter((k) => k !== 'id' && !(QUOTA_RESOURCES as readonly string[]).includes(k));
+  const keys = Object.keys(body).filter((k) => !NON_QUOTA_KEYS.includes(k));
+  const bad = keys.filter((k) => !isQuota(k));
   if (bad.length) throw invalid(null, `Bad key(s) in quota set: ${bad.join(', ')}`);
   const out: Partial<Record<QuotaResource, number>> = {};
-  for (const [k, v] of Object.entries(body)) {
-    if (k === 'id') continue;
-    const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : Number.NaN;
-    if (!Number.isInteger(n)) throw invalid('input received', `${k} must be an integer.`);
-    if (n < -1) throw invalid('input received', 'Quota limit must be -1 or greater.');
-    out[k as QuotaResource] = n;
-  }
+  for (const k of keys as QuotaResource[]) out[k] = quotaValue(k, body[k], 'Quota limit must be -1 or greater.');
   return out;
 }
 
-/** os-quota-sets (reference §11): show (usage=true), defaults, update (admin). */
+/** os-quota-sets: show (usage=true), defaults, update and delete (admin). */
 export async function quotaSetsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['quotas'];
@@ -43,7 +62,7 @@ export async function quotaSetsRoutes(app: FastifyInstance, deps: AppDeps): Prom
 
   r.get('/os-quota-sets/:target/defaults', { schema: { summary: 'Show default quotas', tags, params: Params } }, async (req) => {
     authorize(req.ctx, 'volume_extension:quotas:show', req.params.target);
-    return { quota_set: { id: req.params.target, ...defaultQuotas(deps.config) } };
+    return { quota_set: { id: req.params.target, ...(await projectDefaultQuotas(deps.db, deps.config)) } };
   });
 
   r.put('/os-quota-sets/:target', { schema: { summary: 'Update quotas (admin)', tags, params: Params, body: UpdateBody } }, async (req) => {
@@ -51,4 +70,14 @@ export async function quotaSetsRoutes(app: FastifyInstance, deps: AppDeps): Prom
     await updateQuotas(deps.db, req.params.target, parseQuotaUpdate(req.body.quota_set));
     return { quota_set: await projectQuotas(deps.db, deps.config, req.params.target) };
   });
+
+  r.delete(
+    '/os-quota-sets/:target',
+    { schema: { summary: "Delete a project's quotas: back to the defaults (admin)", tags, params: Params } },
+    async (req) => {
+      authorize(req.ctx, 'volume_extension:quotas:delete', req.params.target);
+      await deleteQuotas(deps.db, req.params.target);
+      return {};
+    },
+  );
 }
