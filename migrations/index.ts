@@ -7,6 +7,7 @@ import * as m20261205_1530 from './20261205_1530_cbr_schedule.js';
 import * as m20261206_0000 from './20261206_0000_cbr_backup_hold.js';
 import * as m20261206_0010 from './20261206_0010_job_hosts.js';
 import * as m20261206_0020 from './20261206_0020_quota_classes.js';
+import * as m20261206_0030 from './20261206_0030_job_fairness.js';
 
 /**
  * Every migration, by sortable name. A static list (not a folder scan) so the same
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '20261206_0000_cbr_backup_hold': m20261206_0000,
   '20261206_0010_job_hosts': m20261206_0010,
   '20261206_0020_quota_classes': m20261206_0020,
+  '20261206_0030_job_fairness': m20261206_0030,
 };

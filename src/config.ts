@@ -131,6 +131,7 @@ const ConfigSchema = z
 
     JOB_LEASE_SECONDS: envInt(5, 3600).default(60),
     JOB_POLL_MS: envInt(10, 60000).default(500),
+    JOBS_QUEUED_PER_PROJECT: envInt(1, 100000).default(20),
 
     TROVE_INSTANCE_PORTS: z
       .string()

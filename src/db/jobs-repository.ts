@@ -1,9 +1,11 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Transaction, sql } from 'kysely';
 import type { Database, Db, JobRow } from './schema.js';
 
 export interface NewJob {
   kind: string;
   resourceId: string;
+  /** The project the job works for (fair claiming, per-project limits); omit for work of no project. */
+  projectId?: string | null;
   payload?: Record<string, unknown>;
   /** Only a worker on this host may claim it (null or absent: any worker). */
   hostId?: string | null;
@@ -16,16 +18,24 @@ export interface NewJob {
 export async function insertJob(db: Db, job: NewJob): Promise<JobRow> {
   return db
     .insertInto('jobs')
-    .values({ kind: job.kind, resource_id: job.resourceId, payload: JSON.stringify(job.payload ?? {}), host_id: job.hostId ?? null })
+    .values({
+      kind: job.kind,
+      resource_id: job.resourceId,
+      project_id: job.projectId ?? null,
+      payload: JSON.stringify(job.payload ?? {}),
+      host_id: job.hostId ?? null,
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
 
 /**
- * Claims the oldest runnable job: queued, or running with an expired lease (its worker
- * died), of one of `kinds`, bound to no host or to `hostId`. FOR UPDATE SKIP LOCKED lets any
- * number of workers claim concurrently without taking the same row; the lease is what keeps
- * it ours afterwards.
+ * Claims a runnable job (queued, or running with an expired lease: its worker died), fairly
+ * across projects: the oldest runnable job of the project whose last claim is the oldest
+ * (a project never served goes first). So a project with a long queue gets one job, then
+ * every other waiting project gets one, in turn: it cannot hold up another project's job for
+ * more than one job's slot per waiting project. Only jobs of `kinds` bound to no host or
+ * to `hostId`. FOR UPDATE SKIP LOCKED lets any number of workers claim concurrently without taking the same row; the lease keeps it ours afterwards.
  */
 export async function claimJob(
   db: Kysely<Database>,
@@ -36,23 +46,28 @@ export async function claimJob(
 ): Promise<JobRow | null> {
   if (kinds.length === 0) return null;
   return db.transaction().execute(async (trx) => {
-    const candidate = await trx
-      .selectFrom('jobs')
-      .select(['id'])
-      .where('kind', 'in', kinds)
-      .where((eb) => eb.or([eb('host_id', 'is', null), eb('host_id', '=', hostId)]))
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('status', '=', 'queued'), sql<boolean>`run_after <= now()`]),
-          eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', sql<Date>`now()`)]),
-        ]),
-      )
-      .orderBy('id')
-      .limit(1)
-      .forUpdate()
-      .skipLocked()
-      .executeTakeFirst();
+    const runnable = sql`kind = ANY(${[...kinds]}::text[]) AND (host_id IS NULL OR host_id = ${hostId})
+      AND ((status = 'queued' AND run_after <= now()) OR (status = 'running' AND lease_expires_at < now()))`;
+    const { rows } = await sql<{ id: number; project: string }>`
+      SELECT pick.id, waiting.project
+      FROM (SELECT DISTINCT coalesce(project_id, '') AS project FROM jobs
+            WHERE status IN ('queued', 'running') AND ${runnable}) AS waiting
+      LEFT JOIN job_project_turns turn ON turn.project_id = waiting.project
+      CROSS JOIN LATERAL (
+        SELECT id FROM jobs
+        WHERE coalesce(project_id, '') = waiting.project AND status IN ('queued', 'running') AND ${runnable}
+        ORDER BY id LIMIT 1
+        FOR UPDATE SKIP LOCKED
+      ) AS pick
+      ORDER BY turn.last_claimed_at ASC NULLS FIRST, pick.id
+      LIMIT 1`.execute(trx);
+    const candidate = rows[0];
     if (!candidate) return null;
+    await trx
+      .insertInto('job_project_turns')
+      .values({ project_id: candidate.project, last_claimed_at: sql<Date>`clock_timestamp()` })
+      .onConflict((oc) => oc.column('project_id').doUpdateSet({ last_claimed_at: sql<Date>`clock_timestamp()` }))
+      .execute();
     return trx
       .updateTable('jobs')
       .set({
@@ -66,6 +81,34 @@ export async function claimJob(
       .returningAll()
       .executeTakeFirstOrThrow();
   });
+}
+
+/** Jobs of the project that are queued or running (all kinds). */
+export async function countLiveJobs(db: Db, projectId: string): Promise<number> {
+  const row = await db
+    .selectFrom('jobs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where(sql<boolean>`coalesce(project_id, '') = ${projectId}`)
+    .where('status', 'in', ['queued', 'running'])
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** True while a job of this kind for this resource is queued or running. */
+export async function hasLiveJob(db: Db, kind: string, resourceId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('jobs')
+    .select('id')
+    .where('kind', '=', kind)
+    .where('resource_id', '=', resourceId)
+    .where('status', 'in', ['queued', 'running'])
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Serializes, until the transaction ends, the callers that check and add to one project's queue. */
+export async function lockProjectQueue(trx: Transaction<Database>, projectId: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${0x6a6f62 /* "job" */}, hashtext(${projectId}))`.execute(trx);
 }
 
 /** Extends our lease; false when the job is no longer ours (lease lost to another worker). */

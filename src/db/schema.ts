@@ -137,6 +137,8 @@ export interface JobsTable {
   id: Generated<number>;
   kind: string; // a JobKind (src/jobs/kinds.ts)
   resource_id: string;
+  /** The project the job works for; null for work of no project. Claims are fair across projects. */
+  project_id: ColumnType<string | null, string | null | undefined, string | null>;
   payload: ColumnType<Record<string, unknown>, Record<string, unknown> | string | undefined, Record<string, unknown> | string>;
   status: Generated<string>; // queued | running | done | failed
   attempts: Generated<number>;
@@ -148,6 +150,12 @@ export interface JobsTable {
   updated_at: NullableTimestamp;
   /** The host whose worker must run it (its files are there), or null: any worker. */
   host_id: string | null;
+}
+
+/** When each project last had a job claimed (fair claiming: the longest-waiting project goes first). */
+export interface JobProjectTurnsTable {
+  project_id: string;
+  last_claimed_at: ColumnType<Date, Date | string, Date | string>;
 }
 
 /** Per-project overrides of the configured default quotas (-1 = unlimited). */
@@ -321,6 +329,7 @@ export interface Database {
   backups: BackupsTable;
   backup_metadata: BackupMetadataTable;
   jobs: JobsTable;
+  job_project_turns: JobProjectTurnsTable;
   quotas: QuotasTable;
   quota_classes: QuotaClassesTable;
   cbr_vaults: CbrVaultsTable;

@@ -54,6 +54,8 @@ export type JobHandlers<K extends JobKind = JobKind> = { [P in K]: JobHandler };
 
 interface JobFields {
   resourceId: string;
+  /** The project the job works for: claims are fair across projects. Omit only for work of no project. */
+  projectId?: string | null;
   payload?: Record<string, unknown>;
 }
 

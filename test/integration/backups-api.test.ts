@@ -166,6 +166,36 @@ describe('backups API', () => {
     expect(r.json.badRequest.message).toBe('Invalid backup: Backup status must be available');
   });
 
+  it('os-verify runs once per backup: concurrent repeats while one is queued get 400, and one job is queued', async () => {
+    const [id] = await insertBackups(env.t.db, [{ project_id: P1 }]);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => env.call('POST', `/backups/${id}/action`, P1, { 'os-verify': {} })));
+    expect(answers.filter((a) => a.status === 202)).toHaveLength(1);
+    const refused = answers.filter((a) => a.status !== 202);
+    expect(refused).toHaveLength(19);
+    for (const r of refused) expect(r.json.badRequest.message).toMatch(/already queued or running/);
+    expect(await env.t.db.selectFrom('jobs').select('kind').where('resource_id', '=', id!).execute()).toEqual([{ kind: 'verify' }]);
+    // Once that job is done, the backup may be verified again.
+    await env.t.db.updateTable('jobs').set({ status: 'done' }).where('resource_id', '=', id!).execute();
+    expect((await env.call('POST', `/backups/${id}/action`, P1, { 'os-verify': {} })).status).toBe(202);
+  });
+
+  it('os-verify counts against the per-project limit of queued jobs (413 overLimit), other projects unaffected', async () => {
+    const limit = env.config.JOBS_QUEUED_PER_PROJECT;
+    const project = 'a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0';
+    const ids = await insertBackups(
+      env.t.db,
+      Array.from({ length: limit + 2 }, () => ({ project_id: project })),
+    );
+    const statuses: number[] = [];
+    for (const id of ids) statuses.push((await env.call('POST', `/backups/${id}/action`, project, { 'os-verify': {} })).status);
+    expect(statuses.filter((s) => s === 202)).toHaveLength(limit);
+    const over = await env.call('POST', `/backups/${ids.at(-1)}/action`, project, { 'os-verify': {} });
+    expect(over.status).toBe(413);
+    expect(over.json.overLimit.message).toMatch(/jobs queued or running/);
+    const [other] = await insertBackups(env.t.db, [{ project_id: P2 }]);
+    expect((await env.call('POST', `/backups/${other}/action`, P2, { 'os-verify': {} })).status).toBe(202);
+  });
+
   it('the progress extension computes percent and rate from the stored counters', async () => {
     const t0 = new Date(Date.now() - 10_000);
     const [id] = await insertBackups(env.t.db, [

@@ -94,4 +94,32 @@ describe('job queue on Postgres', () => {
     expect(failed.status).toBe('failed');
     expect(failed.last_error).toBe('boom');
   });
+
+  it("claims fairly across projects: a project with a long queue holds up another project's job by one job at most", async () => {
+    const kind = `k-${randomUUID().slice(0, 8)}`;
+    const flood: Array<{ id: number }> = [];
+    for (let i = 0; i < 9; i++) flood.push(await insertJob(t.db, { kind, resourceId: randomUUID(), projectId: 'aaaa' }));
+    const theirs = await insertJob(t.db, { kind, resourceId: randomUUID(), projectId: 'bbbb' });
+    const later = await insertJob(t.db, { kind, resourceId: randomUUID(), projectId: 'cccc' });
+    // One worker slot: claim, finish, claim again.
+    const order: number[] = [];
+    for (;;) {
+      const job = await claimJob(t.db, 'w', 30, [kind], 'h');
+      if (!job) break;
+      order.push(job.id);
+      await finishJob(t.db, job.id, 'w', 'done');
+    }
+    expect(order).toHaveLength(11);
+    // Each project waits for at most one job of every other waiting project.
+    expect(order.indexOf(theirs.id)).toBeLessThanOrEqual(2);
+    expect(order.indexOf(later.id)).toBeLessThanOrEqual(2);
+    expect(order.filter((id) => flood.some((j) => j.id === id))).toEqual(flood.map((j) => j.id));
+
+    // While the flooding project has a job running, another project's new job is next.
+    for (let i = 0; i < 5; i++) await insertJob(t.db, { kind, resourceId: randomUUID(), projectId: 'aaaa' });
+    const running = await claimJob(t.db, 'w', 30, [kind], 'h');
+    const next = await insertJob(t.db, { kind, resourceId: randomUUID(), projectId: 'bbbb' });
+    expect((await claimJob(t.db, 'w2', 30, [kind], 'h'))?.id).toBe(next.id);
+    await finishJob(t.db, running!.id, 'w', 'done');
+  });
 });

@@ -8,13 +8,14 @@ import {
   updateBackupFields,
 } from '../../db/backups-repository.js';
 import type { BackupRow, Db } from '../../db/schema.js';
+import { countLiveJobs, hasLiveJob, lockProjectQueue } from '../../db/jobs-repository.js';
 import { enqueueJob } from '../../jobs/kinds.js';
 import { checkBackupName } from './names.js';
 import { BACKUP_TRANSITIONS, RESET_TARGETS } from './status.js';
 import { type BackupApiDeps, type BackupView, getBackupFor } from './read.js';
 import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
-import { invalid, notFound } from '../common/errors.js';
+import { invalid, notFound, overLimit } from '../common/errors.js';
 import { authorize } from '../common/policy.js';
 
 /** Update, delete and the admin/extension actions on one backup. */
@@ -56,7 +57,7 @@ export async function deleteBackup(
     const moved = await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.delete.from, { status: 'deleting' });
     if (!moved) throw invalid('backup', 'Backup status must be available or error');
     if (await hasDependents(trx, backup.id)) throw invalid('backup', 'Incremental backups exist for this backup.');
-    await enqueueJob(trx, { kind: 'delete_backup', resourceId: backup.id });
+    await enqueueJob(trx, { kind: 'delete_backup', resourceId: backup.id, projectId: backup.project_id });
     await options.inTransaction?.(trx, moved);
   });
 }
@@ -76,7 +77,7 @@ export async function forceDeleteBackup(deps: BackupApiDeps, ctx: RequestContext
     const moved = await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.forceDelete.from, { status: 'deleting' });
     if (!moved) throw notFound('Backup', id);
     if (locked.status !== 'creating' && locked.status !== 'deleting')
-      await enqueueJob(trx, { kind: 'delete_backup', resourceId: backup.id });
+      await enqueueJob(trx, { kind: 'delete_backup', resourceId: backup.id, projectId: backup.project_id });
   });
 }
 
@@ -99,11 +100,15 @@ export async function resetBackupStatus(deps: BackupApiDeps, ctx: RequestContext
 /**
  * os-verify (extension, owner or admin): re-reads every object of the backup and checks md5
  * and sha256 in a job; the result lands in verified_at / verify_result (progress endpoint).
+ * One verify per backup at a time (400 while one is queued or running), and none while the
+ * project already has JOBS_QUEUED_PER_PROJECT jobs queued or running (413 overLimit): each
+ * verify is a full re-read of the backup, so repeats must not pile up in the queue.
  */
 export async function verifyBackup(deps: BackupApiDeps, ctx: RequestContext, id: string): Promise<void> {
   const backup = await getBackupFor(deps, ctx, id, 'backup:verify');
   if (backup.status !== 'available') throw invalid('backup', 'Backup status must be available');
   await deps.db.transaction().execute(async (trx) => {
+    // The CAS locks the backup's row: concurrent verifies of one backup pass here one at a time.
     const moved = await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.verify.from, {
       progress_operation: 'verify',
       progress_bytes_done: 0,
@@ -112,6 +117,12 @@ export async function verifyBackup(deps: BackupApiDeps, ctx: RequestContext, id:
       verify_result: 'pending',
     });
     if (!moved) throw invalid('backup', 'Backup status must be available');
-    await enqueueJob(trx, { kind: 'verify', resourceId: backup.id });
+    if (await hasLiveJob(trx, 'verify', backup.id))
+      throw invalid('backup', `A verify of backup ${backup.id} is already queued or running; wait for its result.`);
+    await lockProjectQueue(trx, backup.project_id);
+    const live = await countLiveJobs(trx, backup.project_id);
+    if (live >= deps.config.JOBS_QUEUED_PER_PROJECT)
+      throw overLimit(`Project ${backup.project_id} has ${live} jobs queued or running; retry os-verify when some have finished.`);
+    await enqueueJob(trx, { kind: 'verify', resourceId: backup.id, projectId: backup.project_id });
   });
 }

@@ -138,7 +138,7 @@ export async function createBackup(
       });
       if (!moved) throw invalid('volume', volumeStatusMessage('changed concurrently'));
     }
-    await enqueueJob(trx, { kind: 'backup', resourceId: id, hostId: volumeHostId(volume) });
+    await enqueueJob(trx, { kind: 'backup', resourceId: id, projectId: created.project_id, hostId: volumeHostId(volume) });
     return created;
   });
   return { row, metadata: input.metadata };

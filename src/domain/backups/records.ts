@@ -152,7 +152,12 @@ export async function importRecord(
     } else {
       created = await insertBackup(trx, fresh, {});
     }
-    await enqueueJob(trx, { kind: 'import_record', resourceId: id, payload: { backupService: input.backupService, record } });
+    await enqueueJob(trx, {
+      kind: 'import_record',
+      resourceId: id,
+      projectId: ctx.projectId,
+      payload: { backupService: input.backupService, record },
+    });
     return created;
   });
   return { row, metadata: {} };

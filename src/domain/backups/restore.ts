@@ -60,7 +60,13 @@ export async function restoreBackup(
         throw invalid('volume', 'Volume to be restored to must be available');
       }
       const payload: RestoreJobPayload = { volumeId: volume.id, targetIsNew: false, createTarget: false };
-      const job = await enqueueJob(trx, { kind: 'restore', resourceId: backup.id, payload: { ...payload }, hostId: volumeHostId(volume) });
+      const job = await enqueueJob(trx, {
+        kind: 'restore',
+        resourceId: backup.id,
+        projectId: backup.project_id,
+        payload: { ...payload },
+        hostId: volumeHostId(volume),
+      });
       await options.inTransaction?.(trx, job);
     });
     return { backupId: backup.id, volumeId: volume.id, volumeName: volume.display_name ?? '' };
@@ -82,7 +88,13 @@ export async function restoreBackup(
       quotaMessage: 'bare',
     });
     const payload: RestoreJobPayload = { volumeId, targetIsNew: true, createTarget: true };
-    const job = await enqueueJob(trx, { kind: 'restore', resourceId: backup.id, payload: { ...payload }, hostId: deps.config.HOST_ID });
+    const job = await enqueueJob(trx, {
+      kind: 'restore',
+      resourceId: backup.id,
+      projectId: backup.project_id,
+      payload: { ...payload },
+      hostId: deps.config.HOST_ID,
+    });
     await options.inTransaction?.(trx, job);
   });
   return { backupId: backup.id, volumeId, volumeName };

@@ -84,7 +84,7 @@ export async function createVolume(deps: VolumeServiceDeps, ctx: RequestContext,
     });
     if (copying) {
       const payload = input.snapshotId ? { snapshotId: input.snapshotId } : { sourceVolid: input.sourceVolid };
-      await enqueueJob(trx, { kind: 'volume_copy', resourceId: id, payload, hostId: deps.config.HOST_ID });
+      await enqueueJob(trx, { kind: 'volume_copy', resourceId: id, projectId: ctx.projectId, payload, hostId: deps.config.HOST_ID });
     }
     return inserted;
   });

@@ -41,7 +41,8 @@ export async function deleteVolume(deps: VolumeServiceDeps, ctx: RequestContext,
       const busy = (await liveSnapshotsOf(trx, id)).filter((s) => s.status !== 'deleting');
       if (busy.length)
         throw invalid('volume', `Snapshot ${busy[0]!.id} of volume ${id} is in status ${busy[0]!.status}; cannot cascade delete.`);
-      for (const sid of ids) await enqueueJob(trx, { kind: 'snapshot_delete', resourceId: sid, hostId: volumeHostId(row) });
+      for (const sid of ids)
+        await enqueueJob(trx, { kind: 'snapshot_delete', resourceId: sid, projectId: vol.project_id, hostId: volumeHostId(row) });
       return ids;
     });
     if (snapshotIds.length) deps.wakeJobs?.();

@@ -22,7 +22,12 @@ export async function deleteSnapshot(deps: VolumeServiceDeps, ctx: RequestContex
   await deps.db.transaction().execute(async (trx) => {
     const row = await transitionSnapshot(trx, id, t.from, { status: t.to });
     if (!row) throw invalid('snapshot', 'Snapshot status must be available or error and must not be part of a group.');
-    await enqueueJob(trx, { kind: 'snapshot_delete', resourceId: id, hostId: volume ? volumeHostId(volume) : null });
+    await enqueueJob(trx, {
+      kind: 'snapshot_delete',
+      resourceId: id,
+      projectId: snap.project_id,
+      hostId: volume ? volumeHostId(volume) : null,
+    });
   });
   deps.wakeJobs?.();
 }

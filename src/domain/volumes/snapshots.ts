@@ -140,7 +140,13 @@ export async function createSnapshot(
       volume_size: vol.size,
     });
     await replaceMetadata(trx, 'snapshot_metadata', id, input.metadata);
-    await enqueueJob(trx, { kind: 'snapshot_create', resourceId: id, payload: { volumeId: vol.id }, hostId: volumeHostId(vol) });
+    await enqueueJob(trx, {
+      kind: 'snapshot_create',
+      resourceId: id,
+      projectId: vol.project_id,
+      payload: { volumeId: vol.id },
+      hostId: volumeHostId(vol),
+    });
     return inserted;
   });
   deps.wakeJobs?.();

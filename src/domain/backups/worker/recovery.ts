@@ -52,7 +52,7 @@ export async function recoverBackup(deps: BackupManagerDeps, row: BackupRow, res
       if (row.encryption_key_id) {
         await transitionBackup(deps.db, row.id, ['deleting'], { status: 'error_deleting' });
       } else {
-        await enqueueJob(deps.db, { kind: 'delete_backup', resourceId: row.id });
+        await enqueueJob(deps.db, { kind: 'delete_backup', resourceId: row.id, projectId: row.project_id });
       }
       break;
     case 'clean_temporaries':
