@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from './schema.js';
+import type { Database, Db } from './schema.js';
 
 /** Where stored backups live, as far as the orphan GC needs to know. */
 export interface StoredBackupPrefix {
@@ -7,24 +7,58 @@ export interface StoredBackupPrefix {
   prefix: string;
 }
 
+/** Records that the service is about to write a backup under `prefix` (before the first object). */
+export async function recordBackupPrefix(db: Db, p: StoredBackupPrefix & { backupId: string }): Promise<void> {
+  await db
+    .insertInto('backup_prefixes')
+    .values({ container: p.container, prefix: p.prefix, backup_id: p.backupId })
+    .onConflict((oc) => oc.columns(['container', 'prefix']).doNothing())
+    .execute();
+}
+
 /**
- * The object-name prefixes of every backup row that is not deleted, plus the containers
- * any backup row ever named. NOTE: the prefix is recorded before the first upload, so
- * reading this after listing a container covers every object the listing saw.
+ * What the orphan GC needs: the prefixes of every backup that is not deleted (`live`, in any
+ * container, Trove's too), the ids of those backups, and every prefix the service itself ever
+ * wrote under (`written`; only these may hold orphans). NOTE: a prefix is recorded before the
+ * first upload, so reading this after listing a container covers every object the listing saw.
  */
-export async function liveBackupPrefixes(db: Kysely<Database>): Promise<{ live: StoredBackupPrefix[]; containers: string[] }> {
+export async function backupPrefixes(
+  db: Kysely<Database>,
+): Promise<{ live: StoredBackupPrefix[]; liveIds: Set<string>; written: StoredBackupPrefix[] }> {
   const live = await db
     .selectFrom('backups')
-    .select(['container', 'service_metadata'])
+    .select(['id', 'container', 'service_metadata'])
     .where('deleted', '=', false)
     .where('container', 'is not', null)
     .where('service_metadata', 'is not', null)
     .execute();
-  const containers = await db.selectFrom('backups').select('container').distinct().where('container', 'is not', null).execute();
-  // Trove database backups (issue 15) keep their objects under trove_<instance>/<id>: owned too.
-  const trove = await db.selectFrom('trove_backups').select(['container', 'prefix']).where('deleted', '=', false).execute();
+  // Trove database backups keep their objects under trove_<instance>/<id>: owned too.
+  const trove = await db.selectFrom('trove_backups').select(['id', 'container', 'prefix']).where('deleted', '=', false).execute();
+  const written = [
+    ...(await db.selectFrom('backup_prefixes').select(['container', 'prefix']).execute()),
+    // Trove backups' rows are kept (soft-deleted) with their prefix, which the service chose: a record too.
+    ...(await db.selectFrom('trove_backups').select(['container', 'prefix']).execute()),
+  ];
   return {
     live: [...live.map((r) => ({ container: r.container!, prefix: r.service_metadata! })), ...trove],
-    containers: containers.map((r) => r.container!),
+    liveIds: new Set([...live.map((r) => r.id), ...trove.map((r) => r.id)]),
+    written,
   };
+}
+
+/** Containers the service wrote backups into, or that a backup not deleted names. */
+export async function knownContainers(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db
+    .selectFrom('backup_prefixes')
+    .select('container')
+    .union(
+      db
+        .selectFrom('backups')
+        .select('container')
+        .where('deleted', '=', false)
+        .where('container', 'is not', null)
+        .$narrowType<{ container: string }>(),
+    )
+    .execute();
+  return rows.map((r) => r.container);
 }

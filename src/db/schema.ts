@@ -152,6 +152,14 @@ export interface JobsTable {
   host_id: string | null;
 }
 
+/** An object prefix the service wrote a backup under (kept after the backup is deleted; GC deletes only under these). */
+export interface BackupPrefixesTable {
+  container: string;
+  prefix: string;
+  backup_id: string;
+  created_at: Timestamp;
+}
+
 /** When each project last had a job claimed (fair claiming: the longest-waiting project goes first). */
 export interface JobProjectTurnsTable {
   project_id: string;
@@ -330,6 +338,7 @@ export interface Database {
   backup_metadata: BackupMetadataTable;
   jobs: JobsTable;
   job_project_turns: JobProjectTurnsTable;
+  backup_prefixes: BackupPrefixesTable;
   quotas: QuotasTable;
   quota_classes: QuotaClassesTable;
   cbr_vaults: CbrVaultsTable;

@@ -119,6 +119,29 @@ describe('backup request validation', () => {
     expect(await state()).toBe(before);
   });
 
+  it.each(['', '..', '.', '../etc', '/abs/path', 'a//b', 'a/', 'a\\b', 'volumebackups/volume_x'])(
+    'create with the posix container %j is a 400 at once, before any row or job',
+    async (container) => {
+      const before = await state();
+      const r = await env.call('POST', '/backups', P1, { backup: { volume_id: vol, container } });
+      expect(r.status).toBe(400);
+      expect(r.json.badRequest.message).toMatch(/^Invalid input received: Container name .* is not valid/);
+      expect(await state()).toBe(before);
+    },
+  );
+
+  it('a posix container may not hold another container the service wrote into', async () => {
+    await env.t.db
+      .insertInto('backup_prefixes')
+      .values({ container: 'tenant/inner', prefix: 'volume_x/1/az_nova_backup_x', backup_id: VOL })
+      .execute();
+    const r = await env.call('POST', '/backups', P1, { backup: { volume_id: vol, container: 'tenant' } });
+    expect(r.status).toBe(400);
+    expect(r.json.badRequest.message).toContain('overlaps container "tenant/inner"');
+    const ok = await env.call('POST', '/backups', P1, { backup: { volume_id: vol, container: 'tenant/inner' } });
+    expect(ok.status).toBe(202);
+  });
+
   it('a non-uuid backup id in the path is a 404, not a database error', async () => {
     for (const [m, p] of [
       ['GET', '/backups/zzz'],

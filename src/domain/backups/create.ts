@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { knownContainers } from '../../db/backup-prefixes-repository.js';
 import { countVolumeBackups, insertBackup, newestAvailableBackup } from '../../db/backups-repository.js';
+import { containerNameProblem, containersOverlap } from '../../storage/container-names.js';
 import { transitionSnapshot, findSnapshot } from '../../db/snapshots-repository.js';
 import { transitionVolume, findVolume } from '../../db/volumes-repository.js';
 import { enqueueJob } from '../../jobs/kinds.js';
@@ -58,6 +60,22 @@ function checkSnapshot(snapshot: SnapshotRow, volume: VolumeRow): void {
 }
 
 /**
+ * The container a create names must suit the configured store (400 otherwise). A posix
+ * container may not lie inside another container's directory tree, nor hold one: each
+ * container's listing would then show the other's backups as its own keys.
+ */
+async function checkContainer(deps: BackupApiDeps, name: string | null): Promise<void> {
+  if (name === null) return;
+  const problem = containerNameProblem(deps.config.BACKUP_STORE, name);
+  if (problem) throw invalid('input received', `Container name ${JSON.stringify(name.slice(0, 100))} is not valid: ${problem}.`);
+  if (deps.config.BACKUP_STORE !== 'posix') return;
+  const others = new Set([deps.store.defaultContainer, ...(await knownContainers(deps.db))]);
+  const clash = [...others].find((o) => o !== name && containersOverlap(o, name));
+  if (clash !== undefined)
+    throw invalid('input received', `Container name ${JSON.stringify(name)} is not valid: it overlaps container ${JSON.stringify(clash)}.`);
+}
+
+/**
  * POST /backups: Cinder's checks in order (reference §3.5), then, in one transaction, the
  * quota check, parent choice, the `creating` row, the volume (or snapshot) to `backing-up`
  * and the job. Returns before any data moves.
@@ -70,6 +88,7 @@ export async function createBackup(
 ): Promise<BackupView> {
   const { db, config } = deps;
   checkBackupName(config, input.name);
+  await checkContainer(deps, input.container);
   const volume = await findVolume(db, input.volumeId, readScope(ctx));
   if (!volume) throw notFound('Volume', input.volumeId);
   authorize(ctx, 'backup:create', volume.project_id);

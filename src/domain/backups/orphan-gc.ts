@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { liveBackupPrefixes } from '../../db/backup-prefixes-repository.js';
+import { backupPrefixes } from '../../db/backup-prefixes-repository.js';
 import type { Database } from '../../db/schema.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 
@@ -10,7 +10,7 @@ export interface OrphanReport {
   container: string;
   /** Objects listed under the prefix. */
   scanned: number;
-  /** Objects that belong to no non-deleted backup row, in lexical order. */
+  /** Objects under a prefix the service wrote that belong to no non-deleted backup, in lexical order. */
   orphans: string[];
   /** The orphans grouped by the backup prefix they were written under. */
   byBackupPrefix: Record<string, number>;
@@ -20,7 +20,7 @@ export interface OrphanReport {
 }
 
 export interface OrphanGcOptions {
-  /** Containers to scan; default: the store's default container and every container a backup row names. */
+  /** Containers to scan; default: the store's default container and every container the service wrote backups into. */
   containers?: string[];
   /** Only keys under this prefix are considered (default `volume_`). */
   prefix?: string;
@@ -35,22 +35,32 @@ export function backupPrefixOf(key: string): string {
 }
 
 function ownedBy(key: string, prefixes: Set<string>): boolean {
-  // Owned when some live prefix is followed by '-' or '_' (engine ownKeys rule); try each cut point.
+  // Owned when some prefix is followed by '-', '_' or '/' (engine ownKeys rule); try each cut point.
   for (let i = key.length - 1; i > 0; i--) {
-    if ((key[i] === '-' || key[i] === '_') && prefixes.has(key.slice(0, i))) return true;
+    if ((key[i] === '-' || key[i] === '_' || key[i] === '/') && prefixes.has(key.slice(0, i))) return true;
   }
   return false;
 }
 
+/** The backup ids named in a key (`..._backup_<uuid>...`), wherever they appear. */
+function backupIdsIn(key: string): string[] {
+  return [...key.matchAll(/_backup_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/g)].map((m) => m[1]!);
+}
+
 /**
- * Finds (and with `delete`, removes) objects under the prefix that belong to no backup row
- * that is not deleted: leftovers of crashes, failed deletes or removed rows.
+ * Finds (and with `delete`, removes) orphans: objects under a prefix this service wrote a
+ * backup under (recorded before the first upload, kept after the backup is deleted) that
+ * belong to no backup that is not deleted: leftovers of crashes, failed deletes or removed
+ * rows. Objects the service never wrote are never orphans, whatever their names: another
+ * application's objects in a bucket a tenant named, or a nested posix container's backups
+ * seen from the container around it. A key naming the id of a live backup is never an
+ * orphan either, in whichever container that backup lives.
  * NOTE: containers are listed BEFORE the rows are read; a backup records its prefix before
  * uploading, so an object of a backup being created right now is never taken for an orphan.
  */
 export async function collectOrphans(db: Kysely<Database>, store: ObjectStore, options: OrphanGcOptions = {}): Promise<OrphanReport[]> {
   const prefix = options.prefix ?? DEFAULT_GC_PREFIX;
-  const known = options.containers ?? [...new Set([store.defaultContainer, ...(await liveBackupPrefixes(db)).containers])];
+  const known = options.containers ?? [...new Set([store.defaultContainer, ...(await backupPrefixes(db)).written.map((w) => w.container)])];
   const listed: Array<{ container: string; keys: string[]; error?: string }> = [];
   for (const container of known) {
     // A container that cannot be listed (e.g. never created) is reported, not skipped silently.
@@ -60,11 +70,12 @@ export async function collectOrphans(db: Kysely<Database>, store: ObjectStore, o
     );
     listed.push({ container, ...keys });
   }
-  const { live } = await liveBackupPrefixes(db);
+  const { live, liveIds, written } = await backupPrefixes(db);
   const reports: OrphanReport[] = [];
   for (const { container, keys, error } of listed) {
-    const prefixes = new Set(live.filter((l) => l.container === container).map((l) => l.prefix));
-    const orphans = keys.filter((k) => !ownedBy(k, prefixes));
+    const livePrefixes = new Set(live.filter((l) => l.container === container).map((l) => l.prefix));
+    const ours = new Set(written.filter((w) => w.container === container).map((w) => w.prefix));
+    const orphans = keys.filter((k) => ownedBy(k, ours) && !ownedBy(k, livePrefixes) && !backupIdsIn(k).some((id) => liveIds.has(id)));
     const byBackupPrefix: Record<string, number> = {};
     for (const k of orphans) byBackupPrefix[backupPrefixOf(k)] = (byBackupPrefix[backupPrefixOf(k)] ?? 0) + 1;
     if (options.delete && orphans.length > 0) await store.deleteMany(container, orphans);

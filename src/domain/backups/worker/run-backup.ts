@@ -7,6 +7,7 @@ import {
   transitionBackup,
   updateBackupFields,
 } from '../../../db/backups-repository.js';
+import { recordBackupPrefix } from '../../../db/backup-prefixes-repository.js';
 import { metadataOf } from '../../../db/resource-metadata.js';
 import type { BackupRow, JobRow } from '../../../db/schema.js';
 import { findVolume } from '../../../db/volumes-repository.js';
@@ -68,6 +69,8 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     const { path, frozen } = await prepareSource(deps, row);
     const container = row.container ?? deps.store.defaultContainer;
     const prefix = objectPrefix(row.volume_id, deps.config.AVAILABILITY_ZONE, row.id, new Date());
+    // Recorded before the first object: GC collects leftovers only under prefixes recorded here.
+    await recordBackupPrefix(deps.db, { container, prefix, backupId: row.id });
     const cur: BackupRow =
       (await updateBackupFields(deps.db, row.id, {
         container,
