@@ -7,6 +7,7 @@ import { createBackupJobHandlers } from '../../src/domain/backups/worker/handler
 import type { BackupManagerDeps } from '../../src/domain/backups/worker/deps.js';
 import { createCbrAwareBackupJobHandlers } from '../../src/domain/cbr/worker/job-hooks.js';
 import { createBackupEngine } from '../../src/engine/backup-engine.js';
+import { volumeHost } from '../../src/domain/volumes/host.js';
 import { type JobWorker, startJobWorker } from '../../src/jobs/worker.js';
 import { GiB } from '../../src/volumes/volume-backend.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
@@ -124,7 +125,7 @@ export async function makeVolume(
       status: opts.status ?? 'available',
       attach_status: opts.status === 'in-use' ? 'attached' : 'detached',
       availability_zone: env.config.AVAILABILITY_ZONE,
-      host: 'test@file#file',
+      host: volumeHost(env.config.HOST_ID),
       snapshot_id: null,
       source_volid: null,
       backup_id: null,
