@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database, Db } from './schema.js';
 
 /** Where stored backups live, as far as the orphan GC needs to know. */
@@ -61,4 +61,40 @@ export async function knownContainers(db: Kysely<Database>): Promise<string[]> {
     )
     .execute();
   return rows.map((r) => r.container);
+}
+
+/**
+ * Live backups whose objects a backup stored at (container, prefix) would share: the same
+ * prefix, or one prefix extending the other by '-' or '_' (object names are `<prefix>-NNNNN`
+ * and `<prefix>_metadata`, so deleting either would delete objects of the other).
+ */
+export async function liveOwnersOfPrefix(
+  db: Db,
+  container: string,
+  prefix: string,
+  exceptId: string,
+): Promise<Array<{ id: string; project_id: string }>> {
+  return db
+    .selectFrom('backups')
+    .select(['id', 'project_id'])
+    .where('deleted', '=', false)
+    .where('id', '!=', exceptId)
+    .where('container', '=', container)
+    .where(
+      sql<boolean>`(service_metadata = ${prefix}
+        OR starts_with(service_metadata, ${`${prefix}-`}) OR starts_with(service_metadata, ${`${prefix}_`})
+        OR starts_with(${prefix}, service_metadata || '-') OR starts_with(${prefix}, service_metadata || '_'))`,
+    )
+    .execute();
+}
+
+/** Live backups whose parent is `id`. */
+export async function countChildren(db: Db, id: string): Promise<number> {
+  const row = await db
+    .selectFrom('backups')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('parent_id', '=', id)
+    .where('deleted', '=', false)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

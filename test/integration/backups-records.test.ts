@@ -95,6 +95,70 @@ describe('backup export and import records', { timeout: 240_000 }, () => {
     expect((await a.waitBackup(twin.id, ADMIN, (x) => x.status !== 'creating')).status).toBe('available');
   }, 360_000);
 
+  it("deleting an admin's imported twin of a member's backup keeps the member's objects; the record's counters and a foreign parent_id are refused or ignored", async () => {
+    const vol = await makeVolume(a, P1, { size: 1 });
+    const fh = await open(a.deps.volumes.volumePath(vol), 'r+');
+    await fh.write(randomBytes(1024 * 1024), 0, undefined, 0);
+    await fh.close();
+    const source = await readFile(a.deps.volumes.volumePath(vol));
+    const created = await a.call('POST', '/backups', P1, { backup: { volume_id: vol, name: 'original' } });
+    const id = created.json.backup.id;
+    expect((await a.waitBackup(id, P1, (x) => x.status !== 'creating')).status).toBe('available');
+    const rec = (await a.call('GET', `/backups/${id}/export_record`, ADMIN)).json['backup-record'];
+    const decoded = JSON.parse(Buffer.from(rec.backup_url, 'base64').toString('utf8'));
+    const encode = (r: Record<string, unknown>) => ({
+      backup_service: rec.backup_service,
+      backup_url: Buffer.from(JSON.stringify(r)).toString('base64'),
+    });
+    const keysOf = () => a.deps.store.list(decoded.container, decoded.service_metadata);
+    const stored = (await keysOf()).length;
+    expect(stored).toBeGreaterThan(2);
+
+    // A parent in another project, or no backup at all: 400 before any row exists.
+    for (const parent of [id, '0f0f0f0f-0000-4000-8000-000000000000', 'nonsense']) {
+      const rid = `8c8c8c8c-0000-4000-8000-00000000000${parent === id ? 1 : parent === 'nonsense' ? 3 : 2}`;
+      const r = await a.call('POST', '/backups/import_record', ADMIN, {
+        'backup-record': encode({ ...decoded, id: rid, parent_id: parent }),
+      });
+      expect(r.status).toBe(400);
+      expect(r.json.badRequest.message).toMatch(/parent_id .* is not a backup of project/);
+      expect(await a.t.db.selectFrom('backups').select('id').where('id', '=', rid).executeTakeFirst()).toBeUndefined();
+    }
+
+    // tempest's flow: the admin imports the member's backup under a new id, with a made-up counter.
+    const twin = '8c8c8c8c-0000-4000-8000-0000000000aa';
+    const imp = await a.call('POST', '/backups/import_record', ADMIN, {
+      'backup-record': encode({ ...decoded, id: twin, num_dependent_backups: 1000000 }),
+    });
+    expect(imp.status).toBe(201);
+    const got = await a.waitBackup(twin, ADMIN, (x) => x.status !== 'creating');
+    expect(got.status).toBe('available');
+    expect(got.has_dependent_backups).toBe(false);
+
+    // Deleting the twin leaves the objects the member's backup still uses.
+    expect((await a.call('DELETE', `/backups/${twin}`, ADMIN)).status).toBe(202);
+    await a.waitBackup(twin, ADMIN, (x) => x.status === 'http 404');
+    expect((await keysOf()).length).toBe(stored);
+    const restore = await a.call('POST', `/backups/${id}/restore`, P1, { restore: {} });
+    expect(restore.status).toBe(202);
+    await a.waitBackup(id, P1, (x) => x.status === 'available');
+    const target = restore.json.restore.volume_id;
+    for (let i = 0; i < 200; i++) {
+      const v = await a.t.db.selectFrom('volumes').select('status').where('id', '=', target).executeTakeFirstOrThrow();
+      if (v.status !== 'restoring-backup') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await a.t.db.selectFrom('volumes').select('status').where('id', '=', target).executeTakeFirstOrThrow()).status).toBe(
+      'available',
+    );
+    expect((await readFile(a.deps.volumes.volumePath(target))).equals(source)).toBe(true);
+
+    // The last owner's delete removes them.
+    expect((await a.call('DELETE', `/backups/${id}`, P1)).status).toBe(202);
+    await a.waitBackup(id, P1, (x) => x.status === 'http 404');
+    expect(await keysOf()).toEqual([]);
+  }, 240_000);
+
   it('an import whose objects are not in the store ends in error with a fail_reason', async () => {
     const record = {
       id: '9a9a9a9a-0000-4000-8000-000000000009',

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { backupMetadata, findBackup, findBackupAnyState, insertBackup, replaceBackupMetadata } from '../../db/backups-repository.js';
 import { enqueueJob } from '../../jobs/kinds.js';
-import type { BackupRow, NewBackupRow } from '../../db/schema.js';
+import type { BackupRow, Db, NewBackupRow } from '../../db/schema.js';
+import { containerNameProblem } from '../../storage/container-names.js';
 import { type BackupApiDeps, type BackupView } from './read.js';
 import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
@@ -92,6 +93,39 @@ export function decodeRecord(backupUrl: string): Record<string, unknown> & { id:
 }
 
 /**
+ * What an import may point at (400 otherwise, before any row changes): a container the store
+ * can take, and a parent that is a live backup of the importing project and of the record's
+ * volume. NOTE: objects another live backup owns are allowed: tempest's export/import test
+ * imports a member's backup under a new id as admin and deletes both. Deletes keep objects
+ * another live backup still owns, so deleting such a twin never destroys the original.
+ * Checked again by the import job when it makes the row available.
+ */
+export async function checkImportTargets(
+  db: Db,
+  config: Pick<BackupApiDeps['config'], 'BACKUP_STORE'>,
+  projectId: string,
+  record: Record<string, unknown>,
+): Promise<void> {
+  const { container, parent_id: parentId, volume_id: volumeId } = record;
+  if (typeof container === 'string') {
+    const problem = containerNameProblem(config.BACKUP_STORE, container);
+    if (problem)
+      throw invalid('input received', `The record's container ${JSON.stringify(container.slice(0, 100))} is not valid: ${problem}.`);
+  }
+  if (parentId !== undefined && parentId !== null) {
+    const parent =
+      typeof parentId === 'string' && /^[0-9a-f-]{36}$/i.test(parentId) ? await findBackupAnyState(db, parentId.toLowerCase()) : undefined;
+    if (!parent || parent.deleted || parent.project_id !== projectId)
+      throw invalid(
+        'input received',
+        `The record's parent_id ${JSON.stringify(String(parentId).slice(0, 64))} is not a backup of project ${projectId}.`,
+      );
+    if (typeof volumeId === 'string' && parent.volume_id !== volumeId.toLowerCase())
+      throw invalid('input received', `The record's parent_id ${parent.id} is a backup of another volume.`);
+  }
+}
+
+/**
  * POST /backups/import_record (admin): a `creating` row with the record's id (a soft-deleted
  * row with that id is revived), quota counted, and an import job that reads the stored
  * `_metadata` before the backup becomes available. Returns the new row (201).
@@ -108,6 +142,7 @@ export async function importRecord(
     await checkBackupQuota(trx, deps.config, ctx.projectId, record.size);
     const existing = await findBackupAnyState(trx, id);
     if (existing && !existing.deleted) throw invalid('backup', 'Backup already exists in database.');
+    await checkImportTargets(trx, deps.config, ctx.projectId, record);
     const fresh: NewBackupRow = {
       id,
       project_id: ctx.projectId,

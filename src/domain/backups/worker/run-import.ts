@@ -1,7 +1,9 @@
 /**
  * The `import_record` job (backup-import).
  */
-import { findBackupAnyState, replaceBackupMetadata, transitionBackup } from '../../../db/backups-repository.js';
+import { countChildren } from '../../../db/backup-prefixes-repository.js';
+import { adjustDependents, findBackupAnyState, replaceBackupMetadata, transitionBackup } from '../../../db/backups-repository.js';
+import { checkImportTargets } from '../records.js';
 import type { JobRow } from '../../../db/schema.js';
 import { BACKUP_TRANSITIONS } from '../status.js';
 import { BACKUP_HOST, type BackupManagerDeps } from './deps.js';
@@ -57,6 +59,10 @@ export async function runImportJob(deps: BackupManagerDeps, job: JobRow): Promis
     if (!container || !prefix) throw new BackupJobFailure('Import record failed: the record has no container or service_metadata.');
     const storedBytes = await checkStoredBackup(deps, container, prefix);
     await deps.db.transaction().execute(async (trx) => {
+      // Again here: the parent may have gone since the request.
+      await checkImportTargets(trx, deps.config, row.project_id, record).catch((err: unknown) => {
+        throw new BackupJobFailure(err instanceof Error ? err.message : String(err));
+      });
       const done = await transitionBackup(trx, row.id, BACKUP_TRANSITIONS.finishBackup.from, {
         status: 'available',
         volume_id: str(record.volume_id) ?? row.volume_id,
@@ -68,14 +74,17 @@ export async function runImportJob(deps: BackupManagerDeps, job: JobRow): Promis
         host: BACKUP_HOST,
         availability_zone: deps.config.AVAILABILITY_ZONE,
         object_count: int(record.object_count),
-        num_dependent_backups: int(record.num_dependent_backups),
-        parent_id: str(record.parent_id),
+        // Counted here, never taken from the record.
+        num_dependent_backups: await countChildren(trx, row.id),
+        parent_id: str(record.parent_id)?.toLowerCase() ?? null,
         snapshot_id: str(record.snapshot_id),
         encryption_key_id: str(record.encryption_key_id),
         data_timestamp: date(record.data_timestamp) ?? row.data_timestamp,
         created_at: date(record.created_at) ?? row.created_at,
         stored_bytes: Math.max(1, storedBytes),
       });
+      const parentId = str(record.parent_id);
+      if (done && parentId) await adjustDependents(trx, parentId.toLowerCase(), 1);
       const meta = record.metadata;
       if (done && meta && typeof meta === 'object' && !Array.isArray(meta)) {
         await replaceBackupMetadata(trx, row.id, Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, String(v)])));

@@ -3,6 +3,7 @@
  * temporaries, and finishing a delete (objects, then row and parent counter).
  */
 import { sql } from 'kysely';
+import { liveOwnersOfPrefix } from '../../../db/backup-prefixes-repository.js';
 import { adjustDependents, softDeleteBackup, transitionBackup, updateBackupFields } from '../../../db/backups-repository.js';
 import type { BackupRow, Db } from '../../../db/schema.js';
 import { transitionSnapshot } from '../../../db/snapshots-repository.js';
@@ -46,7 +47,9 @@ export async function removeTemporaries(deps: BackupManagerDeps, row: BackupRow)
 export async function completeDelete(deps: BackupManagerDeps, row: BackupRow): Promise<void> {
   const loc = locationOf(row);
   try {
-    if (loc) await deps.engine.deleteBackup(deps.store, loc);
+    // An imported twin may share the objects (same container and prefix): they stay while one lives.
+    const shared = loc ? (await liveOwnersOfPrefix(deps.db, loc.container, loc.prefix, row.id)).length > 0 : false;
+    if (loc && !shared) await deps.engine.deleteBackup(deps.store, loc);
     await removeTemporaries(deps, row);
   } catch (err) {
     await transitionBackup(deps.db, row.id, BACKUP_TRANSITIONS.finishDelete.from, { status: 'error', fail_reason: reasonOf(err) });
