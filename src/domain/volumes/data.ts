@@ -65,6 +65,8 @@ export async function writeVolumeData(
   if (offset < 0 || offset > size || offset + limit > size)
     throw invalid(null, `The range starting at ${offset} does not fit in the volume (${size} bytes).`);
   return deps.uploads.run(ctx.projectId, id, async () => {
+    // Again under the fence: a restore or copy may have taken the volume since the first check.
+    await accessibleVolume(deps, ctx, id);
     let written = 0;
     const guard = new Transform({
       transform(chunk: Buffer, _enc, cb) {

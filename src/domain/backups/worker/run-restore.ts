@@ -7,6 +7,7 @@ import type { BackupLocation } from '../../../engine/engine-api.js';
 import { OperationCancelledError } from '../../../engine/engine-api.js';
 import type { JobContext } from '../../../jobs/worker.js';
 import { GiB } from '../../../volumes/volume-backend.js';
+import { withVolumeFrozen } from '../../volumes/fence.js';
 import type { RestoreJobPayload } from '../restore.js';
 import { BACKUP_TRANSITIONS } from '../status.js';
 import { type BackupManagerDeps, locationOf } from './deps.js';
@@ -65,10 +66,14 @@ export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: J
       });
     }
     await startProgress(deps.db, backup.id, 'restore', sizeBytes);
-    const result = await deps.engine.restore(
-      deps.store,
-      { chain, target: { path: deps.volumes.volumePath(target.id), sizeBytes }, targetIsNew: payload.targetIsNew },
-      hooks,
+    // Fenced: a data upload into the target that was already running finishes first, and none
+    // starts until the restore has written everything (else its late bytes land on the result).
+    const result = await withVolumeFrozen(deps.db, target.id, () =>
+      deps.engine.restore(
+        deps.store,
+        { chain, target: { path: deps.volumes.volumePath(target.id), sizeBytes }, targetIsNew: payload.targetIsNew },
+        hooks,
+      ),
     );
     await hooks.flush();
     await applyVolumeMeta(deps.db, target.id, result.volumeMeta);
