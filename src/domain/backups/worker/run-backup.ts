@@ -69,8 +69,6 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     const { path, frozen } = await prepareSource(deps, row);
     const container = row.container ?? deps.store.defaultContainer;
     const prefix = objectPrefix(row.volume_id, deps.config.AVAILABILITY_ZONE, row.id, new Date());
-    // Recorded before the first object: GC collects leftovers only under prefixes recorded here.
-    await recordBackupPrefix(deps.db, { container, prefix, backupId: row.id });
     const cur: BackupRow =
       (await updateBackupFields(deps.db, row.id, {
         container,
@@ -80,6 +78,9 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
       })) ?? row;
     row = cur;
     await deps.store.ensureContainer(container);
+    // Recorded before the first object (GC collects leftovers only under prefixes recorded here),
+    // and only once the container exists: a container that could not be made is never scanned.
+    await recordBackupPrefix(deps.db, { container, prefix, backupId: row.id });
     const parentRow = cur.parent_id ? await findBackupAnyState(deps.db, cur.parent_id) : undefined;
     const parentLoc = parentRow ? locationOf(parentRow) : null;
     if (cur.parent_id && !parentLoc) throw new BackupJobFailure(`Parent backup ${cur.parent_id} has no stored data.`);
