@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { REDACTED_PATHS, buildApp, buildCbrApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { DataDirBusyError } from './db/embedded-lock.js';
 import { startJobWorker, type JobWorker } from './jobs/worker.js';
 import { type InstanceSupervisor, startInstanceSupervisor } from './domain/trove/instances/supervisor.js';
 import { systemClock } from './domain/cbr/schedule/clock.js';
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  // A busy DATA_DIR is an operator's situation, not a bug: its message alone says what to do.
+  const text = err instanceof DataDirBusyError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`fatal: ${text}\n`);
   process.exit(1);
 });

