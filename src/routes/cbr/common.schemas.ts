@@ -18,6 +18,12 @@ export const queryBool = z.enum(['true', 'false']).transform((v) => v === 'true'
 /** offset/limit paging (limit 1-1000, default 1000). */
 export const PagingQuery = z.object({ limit: queryInt(1, 1000).optional(), offset: queryInt(0, 2 ** 31 - 1).optional() });
 
+/** A time filter, `YYYY-MM-DDTHH:MM:SSZ` (UTC; a zone-less value is taken as UTC too). */
+export const queryTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$/, 'must be YYYY-MM-DDTHH:MM:SSZ')
+  .transform((v) => new Date(v.endsWith('Z') ? v : `${v}Z`));
+
 /** A query key that may be repeated (`id=a&id=b`): always an array after parsing. */
 export const repeatable = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 

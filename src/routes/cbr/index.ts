@@ -3,13 +3,17 @@ import type { AppDeps } from '../../app-deps.js';
 import { registerCbrAuth } from '../../http/cbr/auth.js';
 import { registerCbrErrors } from '../../http/cbr/errors.js';
 import { registerBodyParsers } from '../../http/body-parsers.js';
+import { backupRoutes } from './backups.js';
+import { checkpointRoutes } from './checkpoints.js';
+import { operationLogRoutes } from './operation-logs.js';
+import { policyRoutes } from './policies.js';
 import { protectableRoutes } from './protectables.js';
 
 /** A /v3/{project_id} module of the CBR listener. */
 export type CbrRouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void>;
 
 /** Every /v3/{project_id} module of the CBR listener, in registration order (one line per module). */
-export const cbrRouteModules: CbrRouteModule[] = [protectableRoutes];
+export const cbrRouteModules: CbrRouteModule[] = [protectableRoutes, checkpointRoutes, backupRoutes, policyRoutes, operationLogRoutes];
 
 export interface CbrApiOptions {
   /** Epoch ms for the X-Sdk-Date check; tests move it. */
