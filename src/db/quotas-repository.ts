@@ -55,6 +55,8 @@ export async function projectUsage(db: Db, projectId: string): Promise<Record<st
     snapshot_gb: number;
     backups: number;
     backup_gigabytes: number;
+    trove_backups: number;
+    trove_backup_gb: number;
   }>`
     SELECT
       (SELECT count(*) FROM volumes WHERE project_id = ${projectId} AND NOT deleted) AS volumes,
@@ -62,7 +64,11 @@ export async function projectUsage(db: Db, projectId: string): Promise<Record<st
       (SELECT count(*) FROM snapshots WHERE project_id = ${projectId} AND NOT deleted) AS snapshots,
       (SELECT coalesce(sum(volume_size), 0) FROM snapshots WHERE project_id = ${projectId} AND NOT deleted) AS snapshot_gb,
       (SELECT count(*) FROM backups WHERE project_id = ${projectId} AND NOT deleted) AS backups,
-      (SELECT coalesce(sum(size), 0) FROM backups WHERE project_id = ${projectId} AND NOT deleted) AS backup_gigabytes
+      (SELECT coalesce(sum(size), 0) FROM backups WHERE project_id = ${projectId} AND NOT deleted) AS backup_gigabytes,
+      (SELECT count(*) FROM trove_backups WHERE project_id = ${projectId} AND NOT deleted) AS trove_backups,
+      (SELECT coalesce(sum(CASE WHEN b.size_bytes IS NOT NULL THEN ceil(b.size_bytes / 1073741824.0) ELSE coalesce(i.volume_size, 0) END), 0)
+         FROM trove_backups b LEFT JOIN trove_instances i ON i.id = b.instance_id
+        WHERE b.project_id = ${projectId} AND NOT b.deleted) AS trove_backup_gb
   `.execute(db);
   const row = r.rows[0]!;
   return {
@@ -70,7 +76,9 @@ export async function projectUsage(db: Db, projectId: string): Promise<Record<st
     // Cinder's gigabytes quota counts volumes and snapshots together.
     gigabytes: Number(row.gigabytes) + Number(row.snapshot_gb),
     snapshots: Number(row.snapshots),
-    backups: Number(row.backups),
-    backup_gigabytes: Number(row.backup_gigabytes),
+    // Database (Trove) backups share the backup quotas: a finished one counts its size in whole
+    // GB, a running one its instance's volume size (what it may grow to).
+    backups: Number(row.backups) + Number(row.trove_backups),
+    backup_gigabytes: Number(row.backup_gigabytes) + Number(row.trove_backup_gb),
   };
 }

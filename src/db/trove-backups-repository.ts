@@ -65,6 +65,20 @@ export async function markTroveBackupDeleted(db: Db, id: string): Promise<void> 
     .execute();
 }
 
+/**
+ * A deleted backup whose objects could not be removed: DELETE_FAILED with the reason (the row
+ * stays deleted, as Trove leaves it; the orphan GC removes the objects later).
+ */
+export async function markTroveBackupDeleteFailed(db: Db, id: string, reason: string): Promise<boolean> {
+  const r = await db
+    .updateTable('trove_backups')
+    .set({ status: 'DELETE_FAILED', fail_reason: reason, updated_at: new Date() })
+    .where('id', '=', id)
+    .where('deleted', '=', true)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
 /** The live children of a backup (incrementals whose parent it is). */
 export async function troveBackupChildren(db: Db, id: string): Promise<TroveBackupRow[]> {
   return db.selectFrom('trove_backups').selectAll().where('parent_id', '=', id).where('deleted', '=', false).execute();
@@ -104,17 +118,6 @@ export async function unfinishedTroveBackups(db: Db, host: string | null): Promi
     .where('status', 'in', [...TROVE_RUNNING]);
   if (host !== null) q = q.where('host', '=', host);
   return q.execute();
-}
-
-/** Live backups of a project (the backups quota counts them with volume backups). */
-export async function countTroveBackups(db: Db, projectId: string): Promise<{ count: number; bytes: number }> {
-  const r = await db
-    .selectFrom('trove_backups')
-    .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.sum<string>('size_bytes').as('b')])
-    .where('project_id', '=', projectId)
-    .where('deleted', '=', false)
-    .executeTakeFirstOrThrow();
-  return { count: Number(r.n), bytes: Number(r.b ?? 0) };
 }
 
 /** Where live Trove backups keep their objects (for the orphan GC). */

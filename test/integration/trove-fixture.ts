@@ -2,7 +2,10 @@ import { randomInt } from 'node:crypto';
 import pino from 'pino';
 import { expect } from 'vitest';
 import { type InstanceSupervisor, startInstanceSupervisor } from '../../src/domain/trove/instances/supervisor.js';
+import { troveBackupJobHandlers } from '../../src/domain/trove/backups/jobs.js';
 import { troveInstanceJobHandlers } from '../../src/domain/trove/instances/jobs.js';
+import { createBackupEngine } from '../../src/engine/backup-engine.js';
+import type { BackupEngine } from '../../src/engine/engine-api.js';
 import { type JobWorker, startJobWorker } from '../../src/jobs/worker.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
@@ -11,12 +14,15 @@ export interface TroveEnv {
   t: TestApp;
   worker: JobWorker;
   supervisor: InstanceSupervisor;
+  /** The chunked engine the backup jobs use (with `{ backups: true }`). */
+  engine?: BackupEngine;
   /** Starts a fresh supervisor (a "service restart"), stopping the old one first. */
   restartSupervisor(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function createTroveEnv(env: Record<string, string> = {}): Promise<TroveEnv> {
+/** `backups: true` adds the database backup jobs (backup, delete, restore) with an engine of their own. */
+export async function createTroveEnv(env: Record<string, string> = {}, opts: { backups?: boolean } = {}): Promise<TroveEnv> {
   // NOTE: parallel test files (and sessions) each get their own 20-port window.
   const first = 20000 + randomInt(0, 2000) * 20;
   let worker: JobWorker | undefined;
@@ -26,11 +32,23 @@ export async function createTroveEnv(env: Record<string, string> = {}): Promise<
   );
   const deps = { db: t.deps.db, config: t.config, wakeJobs: () => worker?.wake() };
   const log = pino({ level: 'silent' });
+  const c = t.config;
+  const engine = opts.backups
+    ? createBackupEngine({
+        compression: c.BACKUP_COMPRESSION,
+        objectSize: c.BACKUP_OBJECT_SIZE,
+        blockSize: c.BACKUP_BLOCK_SIZE,
+        chunksInFlight: c.BACKUP_CHUNKS_IN_FLIGHT,
+        uploadConcurrency: c.BACKUP_UPLOAD_CONCURRENCY,
+        workerThreads: 2,
+      })
+    : undefined;
+  const backupHandlers = engine ? troveBackupJobHandlers({ ...deps, store: t.deps.store, engine }) : {};
   worker = startJobWorker({
     db: t.deps.db,
     owner: `trove-test:${first}`,
     hostId: t.config.HOST_ID,
-    handlers: troveInstanceJobHandlers(deps),
+    handlers: { ...troveInstanceJobHandlers(deps), ...backupHandlers },
     maxConcurrent: 2,
     leaseSeconds: 30,
     pollMs: 50,
@@ -41,6 +59,7 @@ export async function createTroveEnv(env: Record<string, string> = {}): Promise<
     t,
     worker,
     supervisor: await startInstanceSupervisor(deps, log),
+    engine,
     async restartSupervisor() {
       await e.supervisor.stop();
       e.supervisor = await startInstanceSupervisor(deps, log);
@@ -48,6 +67,7 @@ export async function createTroveEnv(env: Record<string, string> = {}): Promise<
     async close() {
       await worker!.stop();
       await e.supervisor.stop();
+      await engine?.close();
       await t.close();
     },
   };

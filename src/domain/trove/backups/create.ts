@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { lockProjectQuota } from '../../../db/quotas-repository.js';
 import type { TroveBackupRow } from '../../../db/schema.js';
-import { countTroveBackups, findTroveBackup, insertTroveBackup, lastCompletedTroveBackup } from '../../../db/trove-backups-repository.js';
+import { findTroveBackup, insertTroveBackup, lastCompletedTroveBackup } from '../../../db/trove-backups-repository.js';
 import { transitionInstance } from '../../../db/trove-instances-repository.js';
 import { enqueueJob } from '../../../jobs/kinds.js';
 import type { RequestContext } from '../../common/context.js';
@@ -27,8 +27,8 @@ const busy = (id: string, status: string) =>
 /**
  * Trove's Backup.create (section 1.2): the instance (404), ACTIVE (422 otherwise, BACKUP
  * included), the parent (explicit: 404 unknown, 400 not COMPLETED or of another instance;
- * `incremental: 1`: the newest COMPLETED backup, else a full), the backups quota (shared with
- * volume backups), then in one transaction the instance to BACKUP, the row NEW and its job.
+ * `incremental: 1`: the newest COMPLETED backup, else a full), the backups and backup_gigabytes
+ * quotas (shared with volume backups), then in one transaction the instance to BACKUP, the row NEW and its job.
  */
 export async function createTroveBackup(
   deps: TroveBackupApiDeps,
@@ -52,9 +52,13 @@ export async function createTroveBackup(
   const id = randomUUID();
   const row = await deps.db.transaction().execute(async (trx) => {
     await lockProjectQuota(trx, ctx.projectId);
-    const limit = (await projectQuotas(trx, deps.config, ctx.projectId)).backups;
-    const used = (await quotaUsage(trx, ctx.projectId)).backups + (await countTroveBackups(trx, ctx.projectId)).count;
-    if (limit >= 0 && used + 1 > limit) throw overLimit("Quota exceeded for resources: ['backups'].");
+    // The quotas volume backups use; a new backup reserves its instance's volume size.
+    const limits = await projectQuotas(trx, deps.config, ctx.projectId);
+    const used = await quotaUsage(trx, ctx.projectId);
+    if (limits.backups >= 0 && used.backups + 1 > limits.backups) throw overLimit("Quota exceeded for resources: ['backups'].");
+    if (limits.backup_gigabytes >= 0 && used.backup_gigabytes + instance.volume_size > limits.backup_gigabytes) {
+      throw overLimit("Quota exceeded for resources: ['backup_gigabytes'].");
+    }
     const [from, to] = TRANSITIONS.backup_start;
     const moved = await transitionInstance(trx, instance.id, from, { status: to });
     if (!moved) throw busy(instance.id, 'BACKUP');

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { JobRow, TroveBackupRow } from '../../../db/schema.js';
-import { findTroveBackup, transitionTroveBackup } from '../../../db/trove-backups-repository.js';
+import { findTroveBackup, markTroveBackupDeleteFailed, transitionTroveBackup } from '../../../db/trove-backups-repository.js';
 import { findInstance, transitionInstance } from '../../../db/trove-instances-repository.js';
 import type { JobHandlers } from '../../../jobs/kinds.js';
 import { pathsOf } from '../instances/runtime.js';
@@ -65,11 +65,20 @@ export async function runTroveBackup(deps: TroveBackupDeps, job: JobRow, log: Lo
   }
 }
 
-/** Removes a deleted backup's objects (the row is already marked deleted); DELETE_FAILED is not reachable then, GC finds leftovers. */
+/**
+ * Removes a deleted backup's objects (the row is already marked deleted, 404 to the API). When
+ * the store refuses, the row goes DELETE_FAILED with the reason and the job fails; the orphan GC
+ * removes what is left, since no live backup owns the prefix any more.
+ */
 export async function runTroveBackupDelete(deps: TroveBackupDeps, job: JobRow): Promise<void> {
   const p = job.payload as { container?: string; prefix?: string };
   if (typeof p.container !== 'string' || typeof p.prefix !== 'string') return;
-  await deps.engine.deleteBackup(deps.store, { container: p.container, prefix: p.prefix });
+  try {
+    await deps.engine.deleteBackup(deps.store, { container: p.container, prefix: p.prefix });
+  } catch (err) {
+    await markTroveBackupDeleteFailed(deps.db, job.resource_id, `Delete failed: ${(err as Error).message}`.slice(0, 4000));
+    throw err;
+  }
 }
 
 /** The database backup job handlers, by kind. */
