@@ -106,6 +106,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 }
 
 /**
+ * Builds the METRICS_PORT listener: /healthz and /metrics only, so a ROLE=worker process (which
+ * serves no API) can be scraped and health-checked.
+ */
+export async function buildMetricsApp(deps: Pick<AppDeps, 'db' | 'metrics' | 'config' | 'logger'>): Promise<FastifyInstance> {
+  const app = Fastify({ ...serverOptions(deps as AppDeps) });
+  await app.register(healthRoutes, { db: deps.db });
+  await app.register(metricsRoutes, { registry: deps.metrics });
+  return app;
+}
+
+/**
  * Builds the CBR listener's Fastify instance (CBR_PORT): the same deps as the Cinder one (one
  * database, store and volume backend), CBR's own error bodies and authentication, paths at
  * the root (/v3/{project_id}/vaults ...), and its own OpenAPI document at /openapi.json.

@@ -132,6 +132,12 @@ const ConfigSchema = z
     JOB_LEASE_SECONDS: envInt(5, 3600).default(60),
     JOB_POLL_MS: envInt(10, 60000).default(500),
     JOBS_QUEUED_PER_PROJECT: envInt(1, 100000).default(20),
+    // Finished (done/failed) job rows are deleted this long after they ended; 0 keeps them for ever.
+    JOB_RETENTION_HOURS: envInt(0, 87600).default(168),
+    // A listener with only /healthz and /metrics (on HOST): how ROLE=worker processes are scraped.
+    METRICS_PORT: optionalString.pipe(
+      z.string().trim().regex(/^\d+$/, 'must be an integer').transform(Number).pipe(z.number().int().min(1).max(65535)).optional(),
+    ),
 
     TROVE_INSTANCE_PORTS: z
       .string()
@@ -168,6 +174,9 @@ const ConfigSchema = z
     }
     if (c.CBR_PORT !== 0 && c.CBR_PORT === c.PORT && (c.CBR_HOST ?? c.HOST) === c.HOST) {
       ctx.addIssue({ code: 'custom', path: ['CBR_PORT'], message: 'must differ from PORT (0 turns the CBR listener off)' });
+    }
+    if (c.METRICS_PORT !== undefined && c.ROLE !== 'worker' && (c.METRICS_PORT === c.PORT || c.METRICS_PORT === c.CBR_PORT)) {
+      ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT and CBR_PORT' });
     }
     if (c.AUTH_STRATEGY === 'keystone' && !c.KEYSTONE_URL) {
       ctx.addIssue({ code: 'custom', path: ['KEYSTONE_URL'], message: 'is required when AUTH_STRATEGY=keystone' });

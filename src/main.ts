@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { REDACTED_PATHS, buildApp, buildCbrApp } from './app.js';
+import { REDACTED_PATHS, buildApp, buildCbrApp, buildMetricsApp } from './app.js';
+import { createJobMetrics } from './jobs/job-metrics.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DataDirBusyError } from './db/embedded-lock.js';
 import { startJobWorker, type JobWorker } from './jobs/worker.js';
@@ -38,6 +39,9 @@ async function main(): Promise<void> {
     config.ROLE === 'worker' || config.CBR_PORT === 0
       ? null
       : await buildCbrApp({ ...services, wakeJobs: () => services.wakeJobs?.(), logger: { level: config.LOG_LEVEL } });
+  const metricsApp = config.METRICS_PORT === undefined ? null : await buildMetricsApp({ ...services, logger: { level: config.LOG_LEVEL } });
+  // Registered in every role: the queue depth gauge reads the shared jobs table.
+  const jobMetrics = createJobMetrics(services.metrics, services.db);
   let worker: JobWorker | null = null;
   let supervisor: InstanceSupervisor | null = null;
   let scheduler: CbrScheduler | null = null;
@@ -53,6 +57,8 @@ async function main(): Promise<void> {
       leaseSeconds: config.JOB_LEASE_SECONDS,
       pollMs: config.JOB_POLL_MS,
       logger: logger.child({ role: 'worker' }),
+      metrics: jobMetrics,
+      retentionSeconds: config.JOB_RETENTION_HOURS === 0 ? undefined : config.JOB_RETENTION_HOURS * 3600,
     });
     services.wakeJobs = () => worker?.wake();
     // Trove instances of this host: start or adopt every one that should run, restart any that dies.
@@ -73,6 +79,9 @@ async function main(): Promise<void> {
   if (app) {
     await app.listen({ host: config.HOST, port: config.PORT });
   }
+  if (metricsApp) {
+    await metricsApp.listen({ host: config.HOST, port: config.METRICS_PORT });
+  }
   if (cbrApp) {
     await cbrApp.listen({ host: config.CBR_HOST ?? config.HOST, port: config.CBR_PORT });
   }
@@ -87,6 +96,7 @@ async function main(): Promise<void> {
     try {
       await app?.close();
       await cbrApp?.close();
+      await metricsApp?.close();
       await scheduler?.stop();
       await worker?.stop();
       await supervisor?.stop();

@@ -43,18 +43,18 @@ export async function claimJob(
   leaseSeconds: number,
   kinds: readonly string[],
   hostId: string,
-): Promise<JobRow | null> {
+): Promise<(JobRow & { takeover: boolean }) | null> {
   if (kinds.length === 0) return null;
   return db.transaction().execute(async (trx) => {
     const runnable = sql`kind = ANY(${[...kinds]}::text[]) AND (host_id IS NULL OR host_id = ${hostId})
       AND ((status = 'queued' AND run_after <= now()) OR (status = 'running' AND lease_expires_at < now()))`;
-    const { rows } = await sql<{ id: number; project: string }>`
-      SELECT pick.id, waiting.project
+    const { rows } = await sql<{ id: number; project: string; status: string }>`
+      SELECT pick.id, pick.status, waiting.project
       FROM (SELECT DISTINCT coalesce(project_id, '') AS project FROM jobs
             WHERE status IN ('queued', 'running') AND ${runnable}) AS waiting
       LEFT JOIN job_project_turns turn ON turn.project_id = waiting.project
       CROSS JOIN LATERAL (
-        SELECT id FROM jobs
+        SELECT id, status FROM jobs
         WHERE coalesce(project_id, '') = waiting.project AND status IN ('queued', 'running') AND ${runnable}
         ORDER BY id LIMIT 1
         FOR UPDATE SKIP LOCKED
@@ -68,7 +68,7 @@ export async function claimJob(
       .values({ project_id: candidate.project, last_claimed_at: sql<Date>`clock_timestamp()` })
       .onConflict((oc) => oc.column('project_id').doUpdateSet({ last_claimed_at: sql<Date>`clock_timestamp()` }))
       .execute();
-    return trx
+    const row = await trx
       .updateTable('jobs')
       .set({
         status: 'running',
@@ -80,6 +80,8 @@ export async function claimJob(
       .where('id', '=', candidate.id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    // A running job claimed again: its owner's lease expired (crash, lost database, stall).
+    return { ...row, takeover: candidate.status === 'running' };
   });
 }
 
@@ -157,4 +159,26 @@ export async function releaseJob(db: Db, jobId: number, owner: string): Promise<
 /** Empties a job's payload (it held secrets, e.g. passwords for a Trove instance's users). */
 export async function clearJobPayload(db: Db, jobId: number): Promise<void> {
   await db.updateTable('jobs').set({ payload: '{}' }).where('id', '=', jobId).execute();
+}
+
+/** Deletes finished (done/failed) job rows last touched more than `olderThanSeconds` ago; returns how many. */
+export async function pruneFinishedJobs(db: Db, olderThanSeconds: number): Promise<number> {
+  const rows = await db
+    .deleteFrom('jobs')
+    .where('status', 'in', ['done', 'failed'])
+    .where(sql<boolean>`coalesce(updated_at, created_at) < now() - make_interval(secs => ${olderThanSeconds})`)
+    .returning('id')
+    .execute();
+  return rows.length;
+}
+
+/** Queued and running jobs by kind and state (running with an expired lease counts as 'stalled'). */
+export async function countQueuedJobs(db: Db): Promise<Array<{ kind: string; state: string; n: number }>> {
+  const { rows } = await sql<{ kind: string; state: string; n: string }>`
+    SELECT kind,
+           CASE WHEN status = 'running' AND lease_expires_at < now() THEN 'stalled' ELSE status END AS state,
+           count(*) AS n
+    FROM jobs WHERE status IN ('queued', 'running')
+    GROUP BY 1, 2`.execute(db);
+  return rows.map((r) => ({ kind: r.kind, state: r.state, n: Number(r.n) }));
 }

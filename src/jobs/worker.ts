@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { isConnectionError } from '../db/connection.js';
-import { claimJob, finishJob, releaseJob, renewLease } from '../db/jobs-repository.js';
+import { claimJob, finishJob, pruneFinishedJobs, releaseJob, renewLease } from '../db/jobs-repository.js';
 import type { Database, JobRow } from '../db/schema.js';
+import type { JobMetrics } from './job-metrics.js';
 
 export interface JobContext {
   /** Aborted when our lease is lost (another worker took the job) or at shutdown after the grace period. */
@@ -12,12 +13,21 @@ export interface JobContext {
   log: Logger;
 }
 
+/** What a handler that settled its resource reports when the operation itself failed. */
+export interface JobFailure {
+  outcome: 'failed';
+  /** Why, in words for the log and jobs.last_error (the resource's fail_reason). */
+  reason: string;
+}
+
 /**
  * Does one job. It must leave its resource in a final status itself (available /
- * error ...): a throw only marks the job row failed. It may run again after a crash
- * (the lease expired), so it must be safe to re-run.
+ * error ...): a throw only marks the job row failed. When it settles its resource as
+ * failed (a restore into error, a verify mismatch) it returns a JobFailure, so the job
+ * ends failed and is logged as such. It may run again after a crash (the lease expired),
+ * so it must be safe to re-run.
  */
-export type JobHandler = (job: JobRow, ctx: JobContext) => Promise<void>;
+export type JobHandler = (job: JobRow, ctx: JobContext) => Promise<JobFailure | void>;
 
 export interface JobWorkerOptions {
   db: Kysely<Database>;
@@ -33,6 +43,9 @@ export interface JobWorkerOptions {
   logger: Logger;
   /** How long stop() lets running jobs finish before releasing them to other workers. */
   shutdownGraceMs?: number;
+  metrics?: JobMetrics;
+  /** Finished job rows older than this are deleted (checked at start and every 10 minutes); unset keeps them. */
+  retentionSeconds?: number;
 }
 
 export interface JobWorker {
@@ -53,7 +66,7 @@ export function startJobWorker(opts: JobWorkerOptions): JobWorker {
   let claiming = false;
   let failures = 0;
 
-  async function runOne(job: JobRow): Promise<void> {
+  async function runOne(job: JobRow & { takeover?: boolean }): Promise<void> {
     const abort = new AbortController();
     const log = opts.logger.child({ job_id: job.id, job_kind: job.kind, resource_id: job.resource_id });
     const heartbeat = async () => {
@@ -62,23 +75,51 @@ export function startJobWorker(opts: JobWorkerOptions): JobWorker {
     };
     const beat = setInterval(() => void heartbeat(), Math.max(1000, (opts.leaseSeconds * 1000) / 3));
     const handler = opts.handlers[job.kind]!;
+    const m = opts.metrics;
     const promise = (async () => {
+      const started = process.hrtime.bigint();
+      const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+      const end = (outcome: string) => m?.duration.observe({ kind: job.kind, outcome }, seconds());
       try {
-        log.info({ attempt: job.attempts }, 'job started');
-        await handler(job, { signal: abort.signal, heartbeat, log });
+        log.info({ attempt: job.attempts, takeover: job.takeover }, 'job started');
+        m?.started.inc({ kind: job.kind });
+        if (job.takeover) m?.takeovers.inc({ kind: job.kind });
+        const failure = await handler(job, { signal: abort.signal, heartbeat, log });
+        if (failure) {
+          await finishJob(opts.db, job.id, opts.owner, 'failed', failure.reason);
+          m?.failed.inc({ kind: job.kind });
+          end('failed');
+          log.warn({ outcome: 'failed', reason: failure.reason, duration_s: seconds() }, 'job finished: failed');
+          return;
+        }
         await finishJob(opts.db, job.id, opts.owner, 'done');
-        log.info('job done');
+        m?.succeeded.inc({ kind: job.kind });
+        end('succeeded');
+        log.info({ outcome: 'succeeded', duration_s: seconds() }, 'job finished');
       } catch (err) {
         if (isConnectionError(err)) {
           // NOTE: the database went away under the handler, so it could not settle its resource
           // either; failing the job would leave the resource busy forever. Requeue it: the next
           // claim (attempts > 1) re-runs or recovers it. If even this fails, the lease expires.
-          log.warn({ err }, 'job interrupted by a database failure; requeued');
+          end('requeued');
+          log.warn({ err, outcome: 'requeued', duration_s: seconds() }, 'job interrupted by a database failure; requeued');
           await releaseJob(opts.db, job.id, opts.owner).catch(() => {});
           return;
         }
-        log.error({ err }, 'job failed');
-        await finishJob(opts.db, job.id, opts.owner, 'failed', err instanceof Error ? err.message : String(err)).catch(() => {});
+        if (abort.signal.aborted) {
+          // Not a failure of the operation: at shutdown stop() gives the job back, after a lost
+          // lease another worker owns it now. Either way the next owner continues it.
+          const reason = abort.signal.reason instanceof Error ? abort.signal.reason.message : String(abort.signal.reason);
+          end('released');
+          if (stopping) log.info({ outcome: 'released', reason, duration_s: seconds() }, 'job interrupted by shutdown; released');
+          else log.warn({ outcome: 'released', reason, duration_s: seconds() }, 'job interrupted: lease lost to another worker');
+          return;
+        }
+        const reason = err instanceof Error ? err.message : String(err);
+        m?.failed.inc({ kind: job.kind });
+        end('failed');
+        log.error({ err, outcome: 'failed', reason, duration_s: seconds() }, 'job finished: failed');
+        await finishJob(opts.db, job.id, opts.owner, 'failed', reason).catch(() => {});
       } finally {
         clearInterval(beat);
       }
@@ -115,6 +156,21 @@ export function startJobWorker(opts: JobWorkerOptions): JobWorker {
     timer = setTimeout(() => void claimLoop(), ms);
   }
 
+  let pruneTimer: NodeJS.Timeout | undefined;
+  const prune = async () => {
+    if (opts.retentionSeconds === undefined) return;
+    try {
+      const n = await pruneFinishedJobs(opts.db, opts.retentionSeconds);
+      if (n) opts.logger.info({ pruned: n }, 'finished job rows pruned');
+    } catch (err) {
+      opts.logger.warn({ err }, 'pruning finished job rows failed; retrying later');
+    }
+  };
+  if (opts.retentionSeconds !== undefined) {
+    void prune();
+    pruneTimer = setInterval(() => void prune(), 600_000).unref();
+  }
+
   schedule(0);
   return {
     wake: () => schedule(0),
@@ -122,6 +178,7 @@ export function startJobWorker(opts: JobWorkerOptions): JobWorker {
     async stop() {
       stopping = true;
       clearTimeout(timer);
+      clearInterval(pruneTimer);
       const all = Promise.allSettled([...running.values()].map((r) => r.promise));
       const grace = new Promise((r) => setTimeout(r, opts.shutdownGraceMs ?? 10_000).unref());
       await Promise.race([all, grace]);

@@ -147,6 +147,24 @@ describe('the CBR listener', () => {
   });
 });
 
+describe('METRICS_PORT and JOB_RETENTION_HOURS', () => {
+  it('METRICS_PORT is unset by default, a port when given, and may not collide with the API listeners', () => {
+    expect(loadConfig({}).METRICS_PORT).toBeUndefined();
+    expect(loadConfig({ ROLE: 'worker', METRICS_PORT: '9100' }).METRICS_PORT).toBe(9100);
+    expect(badValue({ METRICS_PORT: 'abc' })).toContain('METRICS_PORT: must be an integer');
+    expect(badValue({ METRICS_PORT: '70000' })).toContain('METRICS_PORT');
+    expect(badValue({ METRICS_PORT: '8776' })).toContain('METRICS_PORT: must differ from PORT and CBR_PORT');
+    // A worker serves no API, so its PORT is free for the metrics listener.
+    expect(loadConfig({ ROLE: 'worker', METRICS_PORT: '8776' }).METRICS_PORT).toBe(8776);
+  });
+
+  it('JOB_RETENTION_HOURS defaults to a week; 0 keeps finished jobs for ever', () => {
+    expect(loadConfig({}).JOB_RETENTION_HOURS).toBe(168);
+    expect(loadConfig({ JOB_RETENTION_HOURS: '0' }).JOB_RETENTION_HOURS).toBe(0);
+    expect(badValue({ JOB_RETENTION_HOURS: '-1' })).toContain('JOB_RETENTION_HOURS');
+  });
+});
+
 describe('secretValues', () => {
   it('collects the configured secrets, including the database password', () => {
     const c = loadConfig({

@@ -21,11 +21,11 @@ export function createBackupJobHandlers(
   return {
     backup: async (job, ctx) => {
       if (job.attempts > 1) await recoverBackupById(deps, job.resource_id);
-      else await runBackupJob(deps, job, ctx);
+      else return runBackupJob(deps, job, ctx);
     },
     restore: async (job, ctx) => {
       if (job.attempts > 1) await recoverBackupById(deps, job.resource_id, (job.payload as { volumeId?: string }).volumeId);
-      else await runRestoreJob(deps, job, ctx);
+      else return runRestoreJob(deps, job, ctx);
     },
     delete_backup: async (job) => runDeleteJob(deps, job),
     import_record: async (job) => runImportJob(deps, job),

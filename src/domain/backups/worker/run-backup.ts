@@ -13,7 +13,7 @@ import type { BackupRow, JobRow } from '../../../db/schema.js';
 import { findVolume } from '../../../db/volumes-repository.js';
 import { objectPrefix } from '../../../engine/backup-format.js';
 import { OperationCancelledError } from '../../../engine/engine-api.js';
-import type { JobContext } from '../../../jobs/worker.js';
+import type { JobContext, JobFailure } from '../../../jobs/worker.js';
 import { GiB } from '../../../volumes/volume-backend.js';
 import { withVolumeFrozen } from '../../volumes/fence.js';
 import { BACKUP_TRANSITIONS } from '../status.js';
@@ -53,7 +53,7 @@ async function settleCancelled(deps: BackupManagerDeps, row: BackupRow): Promise
  * persisted before the first object, and ends with a compare-and-set to available (object
  * count, parent counter, source status in one transaction) or error with fail_reason.
  */
-export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: JobContext): Promise<void> {
+export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: JobContext): Promise<JobFailure | void> {
   let row = await findBackupAnyState(deps.db, job.resource_id);
   if (!row || row.deleted) return;
   if (row.status === 'deleting') return settleCancelled(deps, row); // force-deleted while queued
@@ -130,7 +130,6 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     await hooks.flush();
     if (ctx.signal.aborted) throw err; // lease lost: the next owner recovers the row
     if (err instanceof OperationCancelledError) return settleCancelled(deps, row);
-    ctx.log.warn({ err }, 'backup failed');
     const failed = await transitionBackup(deps.db, row.id, BACKUP_TRANSITIONS.finishBackup.from, {
       status: 'error',
       fail_reason: reasonOf(err),
@@ -138,5 +137,6 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     if (failed) await releaseBackupSource(deps.db, failed, false);
     else await settleCancelled(deps, row); // force-deleted or reset while failing: settle as a cancel
     await removeTemporaries(deps, row).catch((e) => ctx.log.warn({ err: e }, 'temporary snapshot not removed'));
+    return { outcome: 'failed', reason: reasonOf(err) };
   }
 }

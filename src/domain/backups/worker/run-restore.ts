@@ -5,7 +5,7 @@ import type { JobRow } from '../../../db/schema.js';
 import { transitionVolume, findVolume } from '../../../db/volumes-repository.js';
 import type { BackupLocation } from '../../../engine/engine-api.js';
 import { OperationCancelledError } from '../../../engine/engine-api.js';
-import type { JobContext } from '../../../jobs/worker.js';
+import type { JobContext, JobFailure } from '../../../jobs/worker.js';
 import { GiB } from '../../../volumes/volume-backend.js';
 import { withVolumeFrozen } from '../../volumes/fence.js';
 import type { RestoreJobPayload } from '../restore.js';
@@ -28,7 +28,7 @@ function failedTargetStatus(previous: string): string {
  * backup restoring -> available and target -> available; on failure the target goes
  * error_restoring (or error) and the backup returns to available with a fail_reason.
  */
-export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: JobContext): Promise<void> {
+export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: JobContext): Promise<JobFailure | void> {
   const payload = job.payload as unknown as RestoreJobPayload;
   const backup = await findBackupAnyState(deps.db, job.resource_id);
   const target = await findVolume(deps.db, payload.volumeId, { projectId: null });
@@ -95,10 +95,10 @@ export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: J
     if (ctx.signal.aborted) throw err; // lease lost: the next owner recovers
     if (err instanceof OperationCancelledError) {
       await failTarget('error'); // Cinder: a cancelled restore leaves the volume in error
-      return;
+      return { outcome: 'failed', reason: 'restore cancelled' };
     }
-    ctx.log.warn({ err }, 'restore failed');
     await transitionBackup(deps.db, backup.id, BACKUP_TRANSITIONS.finishRestore.from, { status: 'available', fail_reason: reasonOf(err) });
     await failTarget();
+    return { outcome: 'failed', reason: reasonOf(err) };
   }
 }

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { backupChain, findBackupAnyState, startProgress, updateBackupFields } from '../../../db/backups-repository.js';
 import type { JobRow } from '../../../db/schema.js';
 import { BackupIntegrityError } from '../../../engine/engine-api.js';
-import type { JobContext } from '../../../jobs/worker.js';
+import type { JobContext, JobFailure } from '../../../jobs/worker.js';
 import { type BackupManagerDeps, locationOf } from './deps.js';
 import { reasonOf } from './failure.js';
 import { progressHooks } from './progress-hooks.js';
@@ -15,7 +15,7 @@ import { progressHooks } from './progress-hooks.js';
  * verified_at and "ok"; a mismatch records "mismatch" and the reason in fail_reason. The
  * backup stays available either way (restores refuse bad data on their own).
  */
-export async function runVerifyJob(deps: BackupManagerDeps, job: JobRow, ctx: JobContext): Promise<void> {
+export async function runVerifyJob(deps: BackupManagerDeps, job: JobRow, ctx: JobContext): Promise<JobFailure | void> {
   const row = await findBackupAnyState(deps.db, job.resource_id);
   if (!row || row.deleted || row.status !== 'available') return;
   const hooks = progressHooks(deps.db, row.id, ctx.log, async () => (await findBackupAnyState(deps.db, row.id))?.status === 'available');
@@ -44,5 +44,6 @@ export async function runVerifyJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
       verify_result: mismatch ? 'mismatch' : 'error',
       fail_reason: reasonOf(err),
     });
+    return { outcome: 'failed', reason: `verify ${mismatch ? 'mismatch' : 'error'}: ${reasonOf(err)}` };
   }
 }

@@ -51,7 +51,7 @@ function around(handler: JobHandler, db: Db, logsOf: (job: JobRow) => Promise<Cb
       await transitionOperationLog(db, log.id, ['waiting'], { status: 'running', started_at: new Date() });
     }
     try {
-      await handler(job, ctx);
+      return await handler(job, ctx);
     } finally {
       const logs = await logsOf(job);
       if (logs.length) await settle(db, job, logs);
