@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { listBackups } from '../../src/db/backups-list-repository.js';
 import { adjustDependents, newestAvailableBackup, transitionBackup } from '../../src/db/backups-repository.js';
 import type { Database } from '../../src/db/schema.js';
-import { BACKUP_LIST_RULES } from '../../src/domain/backups/list.js';
+import { BACKUP_LIST_RULES } from '../../src/domain/backups/reads.js';
 import { parseListParams } from '../../src/domain/common/list-params.js';
 
 /** The important backup queries, compiled and snapshotted for review (STYLE rule 12). */

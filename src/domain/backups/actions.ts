@@ -12,7 +12,8 @@ import { countLiveJobs, hasLiveJob, lockProjectQueue } from '../../db/jobs-repos
 import { enqueueJob } from '../../jobs/kinds.js';
 import { checkBackupName } from './names.js';
 import { BACKUP_TRANSITIONS, RESET_TARGETS } from './status.js';
-import { type BackupApiDeps, type BackupView, getBackupFor } from './read.js';
+import type { BackupApiDeps, BackupView } from './deps.js';
+import { getBackupFor } from './reads.js';
 import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound, overLimit } from '../common/errors.js';

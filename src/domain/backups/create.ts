@@ -9,7 +9,7 @@ import { enqueueJob } from '../../jobs/kinds.js';
 import type { BackupRow, Db, NewBackupRow, SnapshotRow, VolumeRow } from '../../db/schema.js';
 import { checkBackupName } from './names.js';
 import { VOLUME_BACKUP_SOURCES } from './status.js';
-import { type BackupApiDeps, type BackupView } from './read.js';
+import type { BackupApiDeps, BackupView } from './deps.js';
 import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';

@@ -3,7 +3,7 @@ import { backupMetadata, findBackup, findBackupAnyState, insertBackup, replaceBa
 import { enqueueJob } from '../../jobs/kinds.js';
 import type { BackupRow, Db, NewBackupRow } from '../../db/schema.js';
 import { containerNameProblem } from '../../storage/container-names.js';
-import { type BackupApiDeps, type BackupView } from './read.js';
+import type { BackupApiDeps, BackupView } from './deps.js';
 import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../../app-deps.js';
 import { forceDeleteBackup, resetBackupStatus, verifyBackup } from '../../domain/backups/actions.js';
 import { exportRecord, importRecord } from '../../domain/backups/records.js';
-import type { BackupApiDeps } from '../../domain/backups/read.js';
+import type { BackupApiDeps } from '../../domain/backups/deps.js';
 import { HttpFault } from '../../http/faults.js';
 import { linkContext } from '../../http/links.js';
 import { parseOrThrow } from '../../http/validation.js';

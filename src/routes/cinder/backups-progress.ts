@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps.js';
-import { backupProgress } from '../../domain/backups/progress.js';
+import { backupProgress } from '../../domain/backups/reads.js';
 import { cinderTimestamp } from '../../http/format.js';
 import { BackupIdParams } from './backups.schemas.js';
 

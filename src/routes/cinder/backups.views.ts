@@ -1,4 +1,4 @@
-import type { BackupPage } from '../../domain/backups/list.js';
+import type { BackupPage } from '../../domain/backups/reads.js';
 import { hasNextPage } from '../../domain/common/list-params.js';
 import type { BackupRow, BackupViewRow } from '../../db/schema.js';
 import { cinderTimestampFromUtc } from '../../http/format.js';

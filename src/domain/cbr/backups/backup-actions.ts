@@ -6,7 +6,7 @@ import { findVault } from '../../../db/cbr-vaults-repository.js';
 import type { BackupRow, Db } from '../../../db/schema.js';
 import { findVolume } from '../../../db/volumes-repository.js';
 import { deleteBackup } from '../../backups/actions.js';
-import type { BackupApiDeps } from '../../backups/read.js';
+import type { BackupApiDeps } from '../../backups/deps.js';
 import { restoreBackup } from '../../backups/restore.js';
 import type { RequestContext } from '../../common/context.js';
 import { DomainError } from '../../common/errors.js';

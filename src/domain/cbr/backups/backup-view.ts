@@ -1,6 +1,6 @@
 import { volumesByIds } from '../../../db/cbr-backups-repository.js';
 import type { BackupRow, Db, VolumeRow } from '../../../db/schema.js';
-import { progressPercent } from '../../backups/progress.js';
+import { progressPercent } from '../../backups/reads.js';
 import { DISK_PROVIDER_ID, VOLUME_TYPE, cbrTime } from '../time.js';
 
 /** The BackupResp object of B1-B3 (reference 1.3; resource_size an integer, extend_info booleans). */

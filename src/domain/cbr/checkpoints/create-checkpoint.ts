@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { insertCheckpoint, insertOperationLog, updateCheckpoint } from '../../../db/cbr-checkpoints-repository.js';
 import { findVault, vaultResources, vaultStoredBytes } from '../../../db/cbr-vaults-repository.js';
 import { createBackup } from '../../backups/create.js';
-import type { BackupApiDeps } from '../../backups/read.js';
+import type { BackupApiDeps } from '../../backups/deps.js';
 import { VOLUME_BACKUP_SOURCES } from '../../backups/status.js';
 import type { RequestContext } from '../../common/context.js';
 import { DomainError } from '../../common/errors.js';

@@ -1,7 +1,7 @@
 import { backupsByIds, volumesByIds } from '../../../db/cbr-backups-repository.js';
 import { findOperationLog, listOperationLogs, type OperationLogFilter } from '../../../db/cbr-checkpoints-repository.js';
 import type { BackupRow, CbrOperationLogRow, Db, VolumeRow } from '../../../db/schema.js';
-import { progressPercent } from '../../backups/progress.js';
+import { progressPercent } from '../../backups/reads.js';
 import type { RequestContext } from '../../common/context.js';
 import { CbrError } from '../errors.js';
 import { DISK_PROVIDER_ID, VOLUME_TYPE, cbrTime } from '../time.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { chainBackupsOfVault, scheduledBackupsOfVault } from '../../../db/cbr-schedule-repository.js';
 import type { Db } from '../../../db/schema.js';
 import { deleteBackup } from '../../backups/actions.js';
-import type { BackupApiDeps } from '../../backups/read.js';
+import type { BackupApiDeps } from '../../backups/deps.js';
 import type { RequestContext } from '../../common/context.js';
 import { DomainError } from '../../common/errors.js';
 import { needsFullByInterval, planPrune, type ChainBackup } from './chains.js';

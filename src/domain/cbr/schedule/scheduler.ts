@@ -9,7 +9,7 @@ import {
   vaultOwner,
   type TriggerKey,
 } from '../../../db/cbr-schedule-repository.js';
-import type { BackupApiDeps } from '../../backups/read.js';
+import type { BackupApiDeps } from '../../backups/deps.js';
 import type { RequestContext } from '../../common/context.js';
 import { createCheckpoint } from '../checkpoints/create-checkpoint.js';
 import { applyVaultRetention, planVaultRetention } from '../retention/apply.js';

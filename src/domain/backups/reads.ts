@@ -1,0 +1,130 @@
+/**
+ * Every read of the backup API in one place: one backup (show, and the load-and-authorize
+ * step the actions start with), the list, and the progress extension.
+ */
+import { type BackupViewSelection, findBackupView } from '../../db/backup-views-repository.js';
+import { BACKUP_LIST_COLUMNS, listBackups } from '../../db/backups-list-repository.js';
+import { findBackup } from '../../db/backups-repository.js';
+import type { ListParams } from '../../db/paginate.js';
+import type { BackupRow, BackupViewRow } from '../../db/schema.js';
+import type { RequestContext } from '../common/context.js';
+import { notFound } from '../common/errors.js';
+import { type ListRules, parseListParams } from '../common/list-params.js';
+import { type PolicyRule, authorize } from '../common/policy.js';
+import { readScope } from '../common/scope.js';
+import type { BackupApiDeps } from './deps.js';
+
+/**
+ * Loads a backup the caller may see and checks `rule` against its project.
+ * Throws 404 "Backup <id> could not be found." (also for other projects' backups) or 403.
+ */
+export async function getBackupFor(deps: Pick<BackupApiDeps, 'db'>, ctx: RequestContext, id: string, rule: PolicyRule): Promise<BackupRow> {
+  const row = await findBackup(deps.db, id, readScope(ctx));
+  if (!row) throw notFound('Backup', id);
+  authorize(ctx, rule, row.project_id);
+  return row;
+}
+
+/** GET /backups/{id}: what the view shows (`selection`), in one query. Throws as getBackupFor. */
+export async function showBackup(
+  deps: Pick<BackupApiDeps, 'db'>,
+  ctx: RequestContext,
+  id: string,
+  selection: BackupViewSelection,
+): Promise<BackupViewRow> {
+  const row = await findBackupView(deps.db, id, readScope(ctx), selection);
+  if (!row) throw notFound('Backup', id);
+  authorize(ctx, 'backup:get', row.project_id);
+  return row;
+}
+
+/** Cinder's list rules for backups (reference §2.5, §3.3). */
+export const BACKUP_LIST_RULES: ListRules = {
+  columns: BACKUP_LIST_COLUMNS,
+  nameSortSince: '3.37',
+  memberFilters: ['name', 'status', 'volume_id'],
+};
+
+export interface BackupPage {
+  /** Rows as the views read them (db/backup-views-repository.ts). */
+  items: BackupViewRow[];
+  total: number | null;
+  params: ListParams;
+  lastId: string | null;
+}
+
+/**
+ * GET /backups and /backups/detail. Members see their project only (all_tenants ignored);
+ * an unknown or invisible marker is a 404, as Cinder. `selection`: what the view shows.
+ */
+export async function listBackupsFor(
+  deps: Pick<BackupApiDeps, 'db' | 'config'>,
+  ctx: RequestContext,
+  query: Record<string, unknown>,
+  atLeast: (v: string) => boolean,
+  selection: BackupViewSelection,
+): Promise<BackupPage> {
+  authorize(ctx, 'backup:get_all');
+  const params = parseListParams(query, ctx, atLeast, BACKUP_LIST_RULES, deps.config.OSAPI_MAX_LIMIT);
+  // An admin without all_tenants sees their own project, like everyone else.
+  const scope = params.allTenants ? { projectId: null } : { projectId: ctx.projectId };
+  let markerRow: BackupRow | null = null;
+  if (params.marker !== null) {
+    markerRow = (await findBackup(deps.db, params.marker, readScope(ctx))) ?? null;
+    if (!markerRow) throw notFound('Backup', params.marker);
+  }
+  const { rows, total } = await listBackups(deps.db, scope, params, markerRow, selection);
+  return {
+    items: rows,
+    total,
+    params,
+    lastId: rows.at(-1)?.id ?? null,
+  };
+}
+
+/** The progress extension's figures, computed from the persisted progress_* columns. */
+export interface BackupProgress {
+  backupId: string;
+  status: string;
+  /** backup | restore | verify, or null when nothing ran yet. */
+  operation: string | null;
+  percent: number;
+  bytesDone: number;
+  bytesTotal: number;
+  /** Average rate of the operation between its start and the last persisted counter. */
+  rateBytesPerSec: number;
+  startedAt: Date | null;
+  updatedAt: Date | null;
+  verifiedAt: Date | null;
+  verifyResult: string | null;
+  failReason: string | null;
+}
+
+/** Percent done (one decimal), the figure the progress extension and CBR's operation logs report. */
+export function progressPercent(done: number, total: number): number {
+  return total > 0 ? Math.min(100, Math.floor((done * 1000) / total) / 10) : 0;
+}
+
+/** GET /backups/{id}/progress (extension; backup:get policy). */
+export async function backupProgress(deps: Pick<BackupApiDeps, 'db'>, ctx: RequestContext, id: string): Promise<BackupProgress> {
+  const r = await getBackupFor(deps, ctx, id, 'backup:get');
+  const done = r.progress_bytes_done;
+  const total = r.progress_bytes_total;
+  const percent = progressPercent(done, total);
+  const seconds =
+    r.progress_started_at && r.progress_updated_at ? (r.progress_updated_at.getTime() - r.progress_started_at.getTime()) / 1000 : 0;
+  return {
+    backupId: r.id,
+    status: r.status,
+    operation: r.progress_operation,
+    percent,
+    bytesDone: done,
+    bytesTotal: total,
+    rateBytesPerSec: seconds > 0 ? Math.round(done / seconds) : 0,
+    startedAt: r.progress_started_at,
+    updatedAt: r.progress_updated_at,
+    verifiedAt: r.verified_at,
+    verifyResult: r.verify_result,
+    failReason: r.fail_reason,
+  };
+}
