@@ -5,7 +5,7 @@ import { startEmbeddedPostgres } from '../db/embedded.js';
 import { collectOrphans } from '../domain/backups/orphan-gc.js';
 import { createObjectStore } from '../storage/create-store.js';
 
-const USAGE = 'usage: node dist/src/cli/gc.js [--delete] [--prefix=volume_] [--container=NAME ...]';
+const USAGE = 'usage: node dist/src/cli/gc.js [--delete] [--prefix=volume_|trove_ (default: both)] [--container=NAME ...]';
 
 /**
  * Orphan-object garbage collection: prints a JSON report of objects that belong to no

@@ -97,6 +97,44 @@ describe('orphan object garbage collection', () => {
     expect(again!.orphans).toEqual([]);
   });
 
+  it("scans database (trove_) prefixes by default: a deleted database backup's objects go, a live one's stay", async () => {
+    const instanceId = randomUUID();
+    const troveBackup = async (deleted: boolean) => {
+      const id = randomUUID();
+      const prefix = `trove_${instanceId}/${id}`;
+      await t.db
+        .insertInto('trove_backups')
+        .values({
+          id,
+          project_id: 'p1',
+          user_id: 'u1',
+          instance_id: instanceId,
+          name: 'db',
+          status: deleted ? 'DELETE_FAILED' : 'COMPLETED',
+          datastore_type: 'postgresql',
+          datastore_version: '15',
+          datastore_version_id: randomUUID(),
+          container,
+          prefix,
+          deleted,
+        })
+        .execute();
+      const keys = [`${prefix}_manifest`, `${prefix}_f000001p0-00001`, `${prefix}_f000001p0_metadata`];
+      for (const k of keys) await store.put(container, k, Buffer.from(k));
+      return keys;
+    };
+    const live = await troveBackup(false);
+    const failed = await troveBackup(true);
+    const volumeLive = await backup({ objects: 1 });
+    const [report] = await collectOrphans(t.db, store, { delete: true });
+    expect(report!.orphans).toEqual([...failed].sort());
+    expect(report!.scanned).toBe(live.length + failed.length + volumeLive.keys.length);
+    expect(await store.list(container, 'trove_')).toEqual([...live].sort());
+    // An explicit prefix still narrows the scan.
+    const [volumesOnly] = await collectOrphans(t.db, store, { prefix: 'volume_' });
+    expect(volumesOnly!.scanned).toBe(volumeLive.keys.length);
+  });
+
   it('gc --delete leaves alone objects it never wrote: foreign Cinder-named objects, another bucket, nested containers', async () => {
     const gone = await backup({ deleted: true, objects: 1 });
     // Another application's (or deployment's) Cinder-named objects in the service's container

@@ -3,8 +3,11 @@ import { backupPrefixes } from '../../db/backup-prefixes-repository.js';
 import type { Database } from '../../db/schema.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 
-/** Cinder's object layout puts every backup under `volume_<id>/...`; other keys are not ours. */
-export const DEFAULT_GC_PREFIX = 'volume_';
+/**
+ * Where the service writes: Cinder's layout puts every volume backup under `volume_<id>/...`,
+ * database backups live under `trove_<instance>/<id>`; other keys are not ours.
+ */
+export const DEFAULT_GC_PREFIXES: readonly string[] = ['volume_', 'trove_'];
 
 export interface OrphanReport {
   container: string;
@@ -22,7 +25,7 @@ export interface OrphanReport {
 export interface OrphanGcOptions {
   /** Containers to scan; default: the store's default container and every container the service wrote backups into. */
   containers?: string[];
-  /** Only keys under this prefix are considered (default `volume_`). */
+  /** Only keys under this prefix are considered (default: both of DEFAULT_GC_PREFIXES). */
   prefix?: string;
   /** Remove the orphans (default: report only). */
   delete?: boolean;
@@ -59,13 +62,13 @@ function backupIdsIn(key: string): string[] {
  * uploading, so an object of a backup being created right now is never taken for an orphan.
  */
 export async function collectOrphans(db: Kysely<Database>, store: ObjectStore, options: OrphanGcOptions = {}): Promise<OrphanReport[]> {
-  const prefix = options.prefix ?? DEFAULT_GC_PREFIX;
+  const prefixes = options.prefix !== undefined ? [options.prefix] : DEFAULT_GC_PREFIXES;
   const known = options.containers ?? [...new Set([store.defaultContainer, ...(await backupPrefixes(db)).written.map((w) => w.container)])];
   const listed: Array<{ container: string; keys: string[]; error?: string }> = [];
   for (const container of known) {
     // A container that cannot be listed (e.g. never created) is reported, not skipped silently.
-    const keys = await store.list(container, prefix).then(
-      (k) => ({ keys: k }),
+    const keys = await Promise.all(prefixes.map((p) => store.list(container, p))).then(
+      (k) => ({ keys: k.flat().sort() }),
       (err: unknown) => ({ keys: [] as string[], error: err instanceof Error ? err.message : String(err) }),
     );
     listed.push({ container, ...keys });
