@@ -8,6 +8,7 @@ import { registerBodyParsers } from './http/body-parsers.js';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { registerMicroversions } from './http/microversion.js';
 import { registerRateLimit } from './http/rate-limit.js';
+import { registerRequestLog } from './http/request-log.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes, registerHttpMetrics } from './routes/metrics.js';
 import { apiRouteModules } from './routes/cinder/index.js';
@@ -39,7 +40,8 @@ function serverOptions(deps: AppDeps): FastifyServerOptions {
             ...(typeof deps.logger === 'object' ? deps.logger : {}),
           },
     genReqId: () => `req-${randomUUID()}`,
-    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    // One line per request instead of Fastify's two (registerRequestLog).
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     bodyLimit: deps.config.MAX_REQUEST_BODY_BYTES,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
   };
@@ -56,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
 
   registerBodyParsers(app);
+  registerRequestLog(app);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-openstack-request-id', req.id);
     reply.header('x-compute-request-id', req.id);
@@ -111,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
  */
 export async function buildMetricsApp(deps: Pick<AppDeps, 'db' | 'metrics' | 'config' | 'logger'>): Promise<FastifyInstance> {
   const app = Fastify({ ...serverOptions(deps as AppDeps) });
+  registerRequestLog(app);
   await app.register(healthRoutes, { db: deps.db });
   await app.register(metricsRoutes, { registry: deps.metrics });
   return app;
@@ -123,6 +127,7 @@ export async function buildMetricsApp(deps: Pick<AppDeps, 'db' | 'metrics' | 'co
  */
 export async function buildCbrApp(deps: AppDeps, options: CbrApiOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ ...serverOptions(deps), frameworkErrors: cbrFrameworkErrorHandler });
+  registerRequestLog(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(swagger, {

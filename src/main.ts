@@ -26,20 +26,23 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({ level: config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' } });
+  // People read a terminal, machines read pipes and files: pretty on a TTY, JSON lines otherwise.
+  const pretty = process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard' } } } : {};
+  const logger = pino({ level: config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' }, ...pretty });
   const services = await createServices(config, logger);
   const owner = `${config.HOST_ID}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
   const app =
     config.ROLE === 'worker'
       ? null
-      : await buildApp({ ...services, wakeJobs: () => services.wakeJobs?.(), logger: { level: config.LOG_LEVEL } });
+      : await buildApp({ ...services, wakeJobs: () => services.wakeJobs?.(), logger: { level: config.LOG_LEVEL, ...pretty } });
   // The CBR listener shares every service with the Cinder one (same database, store, volumes).
   const cbrApp =
     config.ROLE === 'worker' || config.CBR_PORT === 0
       ? null
-      : await buildCbrApp({ ...services, wakeJobs: () => services.wakeJobs?.(), logger: { level: config.LOG_LEVEL } });
-  const metricsApp = config.METRICS_PORT === undefined ? null : await buildMetricsApp({ ...services, logger: { level: config.LOG_LEVEL } });
+      : await buildCbrApp({ ...services, wakeJobs: () => services.wakeJobs?.(), logger: { level: config.LOG_LEVEL, ...pretty } });
+  const metricsApp =
+    config.METRICS_PORT === undefined ? null : await buildMetricsApp({ ...services, logger: { level: config.LOG_LEVEL, ...pretty } });
   // Registered in every role: the queue depth gauge reads the shared jobs table.
   const jobMetrics = createJobMetrics(services.metrics, services.db);
   let worker: JobWorker | null = null;

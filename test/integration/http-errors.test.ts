@@ -161,11 +161,22 @@ describe('request ids', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('the request id appears in the log lines of that request', async () => {
-    const res = await t.app.inject({ method: 'GET', url, headers: token });
+  it('a request is logged once, with method, path, status, duration, project and its request id', async () => {
+    const res = await t.app.inject({ method: 'GET', url: `${url}?x=1`, headers: token });
     const id = res.headers['x-openstack-request-id'];
-    const mine = lines.filter((l) => l.request_id === id);
-    expect(mine.map((l) => l.msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']));
+    const mine = lines.filter((l) => l.request_id === id && l.msg === 'request');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ level: 30, method: 'GET', path: url, status: res.statusCode, project_id: PROJECT });
+    expect(mine[0]!.duration_ms).toEqual(expect.any(Number));
+    expect(lines.filter((l) => l.request_id === id && (l.msg === 'incoming request' || l.msg === 'request completed'))).toEqual([]);
+  });
+
+  it('health and metrics probes are logged at debug only', async () => {
+    for (const probe of ['/healthz', '/metrics']) {
+      const res = await t.app.inject({ method: 'GET', url: probe });
+      const mine = lines.filter((l) => l.request_id === res.headers['x-openstack-request-id']);
+      expect(mine, probe).toEqual([]); // the logger runs at info: the debug line is not written
+    }
   });
 
   it('log lines never carry the X-Auth-Token', async () => {
