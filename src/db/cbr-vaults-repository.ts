@@ -34,12 +34,19 @@ export interface VaultFilter {
   ids?: string[];
   policyId?: string;
   resourceIds?: string[];
+  cloudType?: string;
+  /** 'all_granted_eps' (or unset) = every enterprise project. */
+  enterpriseProjectId?: string;
 }
 
 function filtered(db: Db, f: VaultFilter) {
   let q = db.selectFrom('cbr_vaults as v').where('v.project_id', '=', f.projectId).where('v.deleted', '=', false);
   if (f.name !== undefined) q = q.where('v.name', '=', f.name);
   if (f.status !== undefined) q = q.where('v.status', '=', f.status);
+  if (f.cloudType !== undefined) q = q.where('v.cloud_type', '=', f.cloudType);
+  if (f.enterpriseProjectId !== undefined && f.enterpriseProjectId !== 'all_granted_eps') {
+    q = q.where('v.enterprise_project_id', '=', f.enterpriseProjectId);
+  }
   if (f.ids) q = q.where('v.id', 'in', f.ids.filter(isUuid).concat(['00000000-0000-0000-0000-000000000000']));
   if (f.policyId !== undefined) {
     const pid = isUuid(f.policyId) ? f.policyId : '00000000-0000-0000-0000-000000000000';

@@ -94,6 +94,8 @@ export async function updateVolumeFields(db: Db, id: string, set: VolumeUpdate):
 /** Soft-deletes a volume that is `deleting` (the last step of a delete). */
 export async function softDeleteVolume(db: Db, id: string): Promise<boolean> {
   const row = await transitionVolume(db, id, ['deleting'], { deleted: true, deleted_at: msNow(), status: 'deleted' });
+  // A deleted volume leaves its CBR vault (its backups stay, as Cinder keeps them).
+  if (row) await db.deleteFrom('cbr_vault_resources').where('volume_id', '=', id).execute();
   return row !== undefined;
 }
 

@@ -8,12 +8,20 @@ import { checkpointRoutes } from './checkpoints.js';
 import { operationLogRoutes } from './operation-logs.js';
 import { policyRoutes } from './policies.js';
 import { protectableRoutes } from './protectables.js';
+import { vaultRoutes } from './vaults.js';
 
 /** A /v3/{project_id} module of the CBR listener. */
 export type CbrRouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void>;
 
 /** Every /v3/{project_id} module of the CBR listener, in registration order (one line per module). */
-export const cbrRouteModules: CbrRouteModule[] = [protectableRoutes, checkpointRoutes, backupRoutes, policyRoutes, operationLogRoutes];
+export const cbrRouteModules: CbrRouteModule[] = [
+  vaultRoutes,
+  protectableRoutes,
+  checkpointRoutes,
+  backupRoutes,
+  policyRoutes,
+  operationLogRoutes,
+];
 
 export interface CbrApiOptions {
   /** Epoch ms for the X-Sdk-Date check; tests move it. */
