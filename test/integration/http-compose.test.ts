@@ -31,10 +31,10 @@ describe('docker-compose.yml', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const services = execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '--services'], { cwd: ROOT, encoding: 'utf8' });
-    expect(services.trim().split('\n').sort()).toEqual(['cinder-backup', 'minio', 'minio-init', 'postgres']);
+    expect(services.trim().split('\n').sort()).toEqual(['cinder-backup', 'postgres', 's3', 's3-init']);
   });
 
-  it('wires the service by configuration variables only: Postgres URL, S3 on MinIO', () => {
+  it('wires the service by configuration variables only: Postgres URL, S3 on a pinned versitygw with its bucket made at start', () => {
     const text = readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8');
     const env = serviceEnvironment(text, 'cinder-backup');
     expect(env.filter((k) => !CONFIG_VARIABLES.includes(k))).toEqual([]);
@@ -42,9 +42,18 @@ describe('docker-compose.yml', () => {
       expect.arrayContaining(['DATABASE_URL', 'BACKUP_STORE', 'S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']),
     );
     expect(text).toMatch(/BACKUP_STORE: s3/);
-    expect(text).toMatch(/S3_ENDPOINT: http:\/\/minio:9000/);
+    expect(text).toMatch(/S3_ENDPOINT: http:\/\/s3:7070/);
     expect(text).toMatch(/DATABASE_URL: postgres:\/\/[^@]+@postgres:5432\//);
-    expect(text).toMatch(/mc mb --ignore-existing/);
+    expect(text).toMatch(/s3api create-bucket --bucket/);
+    // Every image pinned by version: no :latest, no bare name.
+    for (const m of text.matchAll(/^\s+image: (\S+)$/gm)) expect(m[1], m[1]).toMatch(/:(?!latest$)[\w.-]+$/);
+    expect(text).not.toMatch(/minio\//);
     expect(text).not.toMatch(/^name:/m); // docker-compose 1.29 rejects a top-level name
+  });
+
+  it('the image runs Node 22 as a non-root user', () => {
+    const dockerfile = readFileSync(resolve(ROOT, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^FROM node:22-/m);
+    expect(dockerfile).toMatch(/^USER node$/m);
   });
 });
