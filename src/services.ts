@@ -93,6 +93,17 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
           adminToken: config.NOAUTH_ADMIN_TOKEN,
           memberRoles: config.NOAUTH_ROLES,
         });
+  // wakeJobs is set on `services` later by main: the handlers reach it through this closure.
+  const wakeJobs = () => services.wakeJobs?.();
+  const volumeDeps = { db, volumes, config, wakeJobs };
+  // Typed by JobHandlers (complete over JobKind): a kind without a handler is a type error here.
+  const jobHandlers: JobHandlers = {
+    ...volumeJobHandlers(volumeDeps),
+    ...snapshotJobHandlers(volumeDeps),
+    ...createCbrAwareBackupJobHandlers({ db, store, engine, volumes, config }),
+    ...troveInstanceJobHandlers({ db, config, wakeJobs }),
+    ...troveBackupJobHandlers({ db, config, store, engine, wakeJobs }),
+  };
   const services: Services = {
     config,
     db,
@@ -102,7 +113,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     engine,
     auth,
     metrics,
-    jobHandlers: {} as JobHandlers, // filled below: the handlers need `services` itself
+    jobHandlers,
     recover: () => recoverStuckBackups(services),
     async close() {
       await engine.close();
@@ -112,15 +123,6 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       await db.destroy();
       await embedded?.stop();
     },
-  };
-  // Handlers get the services object itself, so wakeJobs set later by main reaches them.
-  const volumeDeps = { db, volumes, config, wakeJobs: () => services.wakeJobs?.() };
-  services.jobHandlers = {
-    ...volumeJobHandlers(volumeDeps),
-    ...snapshotJobHandlers(volumeDeps),
-    ...createCbrAwareBackupJobHandlers(services),
-    ...troveInstanceJobHandlers({ db, config, wakeJobs: () => services.wakeJobs?.() }),
-    ...troveBackupJobHandlers({ db, config, store, engine, wakeJobs: () => services.wakeJobs?.() }),
   };
   return services;
 }
