@@ -36,6 +36,43 @@ describe('the Huawei Cloud SDK against the CBR listener', () => {
     expect(JSON.parse(r2.raw!).instances.map((i: { id: string }) => i.id)).toEqual(vols[P2]);
   });
 
+  it('CbrClient creates, lists, shows and deletes a vault (billing with charging_mode and cloud_type), a second key sees nothing of it', async () => {
+    const created = await sdkCall(endpoint, KEY1, 'create_vault', {
+      __model__: 'CreateVaultRequest',
+      body: {
+        __model__: 'VaultCreateReq',
+        vault: {
+          __model__: 'VaultCreate',
+          name: 'sdk-vault',
+          resources: [{ __model__: 'ResourceCreate', id: vols[P1]![0], type: 'OS::Cinder::Volume' }],
+          billing: {
+            __model__: 'BillingCreate',
+            object_type: 'disk',
+            protect_type: 'backup',
+            consistent_level: 'crash_consistent',
+            size: 40,
+            charging_mode: 'post_paid',
+            cloud_type: 'public',
+          },
+        },
+      },
+    });
+    expect(created.status).toBe(200);
+    const vault = JSON.parse(created.raw!).vault;
+    expect(created.raw).toContain('"size":1,"backup_count":0,"backup_size":0');
+    const listed = await sdkCall(endpoint, KEY1, 'list_vault', { __model__: 'ListVaultRequest', limit: 10, offset: 0 });
+    expect(JSON.parse(listed.raw!).vaults.map((v: { id: string }) => v.id)).toContain(vault.id);
+    const other = await sdkCall(endpoint, KEY2, 'show_vault', { __model__: 'ShowVaultRequest', vault_id: vault.id });
+    expect(other).toMatchObject({ status: 404, error_code: 'BackupService.6105' });
+    expect(JSON.parse((await sdkCall(endpoint, KEY2, 'list_vault', { __model__: 'ListVaultRequest' })).raw!).vaults).toEqual([]);
+    const deleted = await sdkCall(endpoint, KEY1, 'delete_vault', { __model__: 'DeleteVaultRequest', vault_id: vault.id });
+    expect(deleted.status).toBe(204);
+    expect(await sdkCall(endpoint, KEY1, 'show_vault', { __model__: 'ShowVaultRequest', vault_id: vault.id })).toMatchObject({
+      status: 404,
+      error_code: 'BackupService.6105',
+    });
+  });
+
   it('a wrong secret key is refused: the SDK raises 401 APIGW.0301 with the request id', async () => {
     const r = await sdkCall(endpoint, { ...KEY1, sk: 'wrong-secret' }, 'list_protectable', {
       __model__: 'ListProtectableRequest',
