@@ -9,6 +9,7 @@ import { frameworkErrorHandler, registerErrorHandling } from './http/error-handl
 import { registerMicroversions } from './http/microversion.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerRequestLog } from './http/request-log.js';
+import { pingDatabase } from './db/connection.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes, registerHttpMetrics } from './routes/metrics.js';
 import { apiRouteModules } from './routes/cinder/index.js';
@@ -83,7 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(rootVersionsRoutes, { publicEndpoint: deps.config.PUBLIC_ENDPOINT });
-  await app.register(healthRoutes, { db: deps.db });
+  await app.register(healthRoutes, { ping: () => pingDatabase(deps.db) });
   await app.register(metricsRoutes, { registry: deps.metrics });
 
   await app.register(
@@ -115,7 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 export async function buildMetricsApp(deps: Pick<AppDeps, 'db' | 'metrics' | 'config' | 'logger'>): Promise<FastifyInstance> {
   const app = Fastify({ ...serverOptions(deps as AppDeps) });
   registerRequestLog(app);
-  await app.register(healthRoutes, { db: deps.db });
+  await app.register(healthRoutes, { ping: () => pingDatabase(deps.db) });
   await app.register(metricsRoutes, { registry: deps.metrics });
   return app;
 }
