@@ -5,6 +5,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './http/auth/auth-plugin.js';
 import { registerBodyParsers } from './http/body-parsers.js';
+import { registerInputGuards } from './http/input-guards.js';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { registerMicroversions } from './http/microversion.js';
 import { registerRateLimit } from './http/rate-limit.js';
@@ -60,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerBodyParsers(app);
   registerRequestLog(app);
+  registerInputGuards(app);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-openstack-request-id', req.id);
     reply.header('x-compute-request-id', req.id);

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpFault } from './faults.js';
+import { inputFault } from './input-guards.js';
 
 /** The JSON media types every listener accepts (parameters such as charset are ignored). */
 const JSON_TYPES = ['application/json', 'application/vnd.openstack.volume+json'] as const;
@@ -24,7 +25,8 @@ export interface BodyParserOptions {
  * - An empty body is no body, for every method and content type. The clients built on
  *   keystoneauth send `Content-Type: application/json` on every request, a bodiless DELETE
  *   included, and Fastify's own JSON parser refuses an empty body.
- * - JSON types are parsed with prototype poisoning refused (400 "Malformed request body").
+ * - JSON types are parsed with prototype poisoning refused (400 "Malformed request body"); a
+ *   NUL character anywhere or nesting deeper than MAX_JSON_DEPTH is a 400 (input-guards.ts).
  * - A body sent without a Content-Type is ignored (the request goes on without a body);
  *   another unknown type with a body is 415 badMediaType. Bodies stay under the body limit (413).
  */
@@ -35,7 +37,15 @@ export function registerBodyParsers(app: FastifyInstance, opts: BodyParserOption
     if (app.hasContentTypeParser(type)) app.removeContentTypeParser(type);
     app.addContentTypeParser(type, { parseAs: 'string' }, (req, body, done) => parse(req, String(body), done));
   };
-  for (const type of JSON_TYPES) replace(type, (req, body, done) => (body.length === 0 ? done(null, empty) : parseJson(req, body, done)));
+  const json = (req: FastifyRequest, body: string, done: Done) => {
+    if (body.length === 0) return done(null, empty);
+    parseJson(req, body, (err, parsed) => {
+      if (err) return done(err);
+      const fault = inputFault(parsed, 'body');
+      return fault ? done(fault) : done(null, parsed);
+    });
+  };
+  for (const type of JSON_TYPES) replace(type, json);
   // Cinder reads text/plain as "no content type"; an empty one is no body like any other.
   replace('text/plain', (_req, body, done) => done(null, body.length === 0 ? empty : body));
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {

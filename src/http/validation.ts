@@ -22,11 +22,12 @@ function show(value: unknown): string {
   if (value === undefined) return 'None';
   if (value === null) return 'None';
   if (typeof value === 'string') return value.length > 100 ? `${value.slice(0, 100)}...` : value;
+  // Never throws: a value nested too deeply for JSON.stringify (or String) is shown by its type.
   try {
-    const text = JSON.stringify(value);
+    const text = JSON.stringify(value) ?? String(value);
     return text.length > 100 ? `${text.slice(0, 100)}...` : text;
   } catch {
-    return String(value);
+    return Array.isArray(value) ? '[...]' : '{...}';
   }
 }
 

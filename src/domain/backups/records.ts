@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { findInputProblem, inputProblemMessage } from '../common/input-shape.js';
 import { backupMetadata, findBackup, findBackupAnyState, insertBackup, replaceBackupMetadata } from '../../db/backups-repository.js';
 import { enqueueJob } from '../../jobs/kinds.js';
 import type { BackupRow, Db, NewBackupRow } from '../../db/schema.js';
@@ -82,6 +83,9 @@ export function decodeRecord(backupUrl: string): Record<string, unknown> & { id:
     throw invalid('input received', "Can't parse backup record.");
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('input received', "Can't parse backup record.");
+  // The record goes into a jsonb job payload and text columns: neither holds a NUL.
+  const problem = findInputProblem(parsed, 'backup_url');
+  if (problem) throw invalid(null, inputProblemMessage(problem));
   const rec = parsed as Record<string, unknown>;
   if (typeof rec.id !== 'string' || !/^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$/.test(rec.id)) {
     throw invalid('input received', 'Provided backup record is missing an id');

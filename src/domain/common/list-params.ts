@@ -38,6 +38,11 @@ function parseInteger(raw: string | undefined, name: string, fallback: number): 
   return n;
 }
 
+/** The column a sort key or filter names; own keys only (`constructor`, `__proto__` name nothing). */
+function columnOf(rules: ListRules, key: string): string | undefined {
+  return Object.hasOwn(rules.columns, key) ? rules.columns[key] : undefined;
+}
+
 function parseSort(
   query: Record<string, unknown>,
   rules: ListRules,
@@ -61,7 +66,7 @@ function parseSort(
   return pairs.map(({ key, dir }) => {
     if (dir !== 'asc' && dir !== 'desc') throw invalid(null, "Unknown sort direction, must be 'desc' or 'asc'.");
     const nameAllowed = key !== 'name' || rules.nameSortSince === null || atLeast(rules.nameSortSince);
-    if (!key || !(key in rules.columns) || !nameAllowed) throw invalid('input received', 'Invalid sort key');
+    if (!key || columnOf(rules, key) === undefined || !nameAllowed) throw invalid('input received', 'Invalid sort key');
     return { key, dir };
   });
 }
@@ -87,7 +92,7 @@ export function parseListParams(
   for (const key of ['created_at', 'id']) {
     if (!sortPairs.some((p) => p.key === key)) sortPairs.push({ key, dir: firstDir });
   }
-  const sort = sortPairs.map((p) => ({ column: rules.columns[p.key] ?? p.key, dir: p.dir }));
+  const sort = sortPairs.map((p) => ({ column: columnOf(rules, p.key) ?? p.key, dir: p.dir }));
 
   const countSupported = atLeast('3.45');
   const withCount = countSupported && query.with_count !== undefined ? parseCinderBool(single(query.with_count), 'with_count') : false;
@@ -117,7 +122,7 @@ export function parseListParams(
       if (atLeast('3.31')) rejected.push(rawKey);
       continue; // below 3.31 unknown filters are dropped silently
     }
-    const column = rules.columns[key];
+    const column = columnOf(rules, key);
     if (!column) {
       if (ctx.isAdmin) matchesNothing = true;
       continue;

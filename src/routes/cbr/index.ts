@@ -3,6 +3,7 @@ import type { AppDeps } from '../../app-deps.js';
 import { registerCbrAuth } from '../../http/cbr/auth.js';
 import { registerCbrErrors } from '../../http/cbr/errors.js';
 import { registerBodyParsers } from '../../http/body-parsers.js';
+import { registerInputGuards } from '../../http/input-guards.js';
 import { backupRoutes } from './backups.js';
 import { checkpointRoutes } from './checkpoints.js';
 import { operationLogRoutes } from './operation-logs.js';
@@ -36,6 +37,7 @@ export interface CbrApiOptions {
 export async function registerCbrApi(app: FastifyInstance, deps: AppDeps, options: CbrApiOptions = {}): Promise<void> {
   registerCbrErrors(app);
   registerBodyParsers(app, { empty: {} });
+  registerInputGuards(app);
   await app.register(
     async (scoped) => {
       registerCbrAuth(scoped, {
