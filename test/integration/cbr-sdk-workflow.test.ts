@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type SdkCallResult, sdkCall } from '../helpers/cbr-sdk.js';
 import { type CbrTestEnv, KEY1, KEY2, P1, cbrTestEnv, makeVolume } from './cbr-fixtures.js';
-import { makeVault, scribble } from './cbr-scheduler-fixtures.js';
+import { scribble } from './cbr-scheduler-fixtures.js';
 
 /**
- * The checkpoint, backup, policy and operation-log surface driven by the unmodified Huawei Cloud
+ * The vault, checkpoint, backup, policy and operation-log surface driven by the unmodified Huawei Cloud
  * Python SDK (CbrClient, BasicCredentials, with_endpoints) over real HTTP, waiting by polling as its
  * users do; the restored volume's written region is read back through the Cinder data extension. Posix and moto S3.
  */
@@ -49,7 +49,7 @@ describe.each(stores)('the Huawei Cloud SDK workflow on %s', (_label, envFor) =>
     }
   }
 
-  it.skipIf(!storeEnv)('policy, checkpoint, backups, restore, operation logs, deletes', async () => {
+  it.skipIf(!storeEnv)('policy, vault with a volume and the policy, checkpoint, backups, restore, operation logs, deletes', async () => {
     const pattern = 'FREQ=WEEKLY;BYDAY=MO,TU;BYHOUR=02;BYMINUTE=00';
     const policy = await call('create_policy', {
       __model__: 'CreatePolicyRequest',
@@ -79,7 +79,41 @@ describe.each(stores)('the Huawei Cloud SDK workflow on %s', (_label, envFor) =>
 
     const vol = await makeVolume(env, P1, { name: 'sdk-disk' });
     await scribble(env, vol, 0, 2 * 1024 * 1024);
-    const vaultId = await makeVault(env.t.db, P1, [vol]);
+    const vault = await call('create_vault', {
+      __model__: 'CreateVaultRequest',
+      body: {
+        __model__: 'VaultCreateReq',
+        vault: {
+          __model__: 'VaultCreate',
+          name: 'sdk_vault',
+          resources: [],
+          billing: {
+            __model__: 'BillingCreate',
+            object_type: 'disk',
+            protect_type: 'backup',
+            consistent_level: 'crash_consistent',
+            size: 100,
+            charging_mode: 'post_paid',
+            cloud_type: 'public',
+          },
+        },
+      },
+    });
+    expect(vault.status).toBe(200);
+    const vaultId = body(vault).vault.id as string;
+    const added = await call('add_vault_resource', {
+      __model__: 'AddVaultResourceRequest',
+      vault_id: vaultId,
+      body: { __model__: 'VaultAddResourceReq', resources: [{ __model__: 'ResourceCreate', id: vol, type: 'OS::Cinder::Volume' }] },
+    });
+    expect(body(added).add_resource_ids).toEqual([vol]);
+    const bound = await call('associate_vault_policy', {
+      __model__: 'AssociateVaultPolicyRequest',
+      vault_id: vaultId,
+      body: { __model__: 'VaultAssociate', policy_id: policyId },
+    });
+    expect(bound.status).toBe(200);
+    expect(body(await call('list_policies', { __model__: 'ListPoliciesRequest', vault_id: vaultId })).count).toBe(1);
     const cp = await call('create_checkpoint', {
       __model__: 'CreateCheckpointRequest',
       body: {
@@ -156,6 +190,8 @@ describe.each(stores)('the Huawei Cloud SDK workflow on %s', (_label, envFor) =>
     const gone = await until('show_backup', { __model__: 'ShowBackupRequest', backup_id: backupId }, (r) => r.status === 404);
     expect(gone.error_code).toBe('BackupService.3001');
     await until('show_checkpoint', { __model__: 'ShowCheckpointRequest', checkpoint_id: checkpointId }, (r) => r.status === 404);
+    expect((await call('delete_vault', { __model__: 'DeleteVaultRequest', vault_id: vaultId })).status).toBe(204);
+    await until('show_vault', { __model__: 'ShowVaultRequest', vault_id: vaultId }, (r) => r.status === 404);
     expect((await call('delete_policy', { __model__: 'DeletePolicyRequest', policy_id: policyId })).status).toBe(204);
     await until('show_policy', { __model__: 'ShowPolicyRequest', policy_id: policyId }, (r) => r.status === 404);
   });
