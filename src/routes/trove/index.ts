@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app-deps.js';
 import { registerBodyParsers } from '../../http/body-parsers.js';
 import { registerTroveAuth } from '../../http/trove/auth.js';
-import { registerTroveErrors } from '../../http/trove/errors.js';
+import { registerTroveErrors } from './errors.js';
 import { backupRoutes } from './backups.js';
 import { datastoreRoutes } from './datastores.js';
 import { flavorRoutes } from './flavors.js';

@@ -2,12 +2,13 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError } from '../../domain/common/errors.js';
 import { TroveError } from '../../domain/trove/errors.js';
-import { HttpFault, STATUS_OF_KIND } from '../faults.js';
-import { sendTroveFault } from './faults.js';
-import { troveValidationMessage } from './validation.js';
+import { HttpFault, STATUS_OF_KIND } from '../../http/faults.js';
+import { sendTroveFault } from '../../http/trove/faults.js';
+import { troveValidationMessage } from '../../http/trove/validation.js';
 
 /**
- * Every error under /v1.0 leaves in Trove's envelope (section 1.7): domain errors by
+ * Every error under /v1.0 leaves in Trove's envelope ({"<faultName>": {"code", "message"}}),
+ * here in routes/ because it maps domain/trove's TroveError (http/ sees only domain/common): domain errors by
  * kind, validation failures as "Validation error: ...", unknown routes and methods as
  * 404 itemNotFound, anything unexpected as a masked 500 instanceFault.
  */
