@@ -166,6 +166,17 @@ describe('backups API', () => {
     expect(r.json.badRequest.message).toBe('Invalid backup: Backup status must be available');
   });
 
+  it('os-verify takes an object or null: a string, array or number is 400 and queues nothing', async () => {
+    const [id] = await insertBackups(env.t.db, [{ project_id: P1 }]);
+    for (const arg of ['x', [], 1, true]) {
+      const r = await env.call('POST', `/backups/${id}/action`, P1, { 'os-verify': arg });
+      expect(r.status, JSON.stringify(arg)).toBe(400);
+      expect(r.json.badRequest.message).toMatch(/^Invalid input for field\/attribute os-verify\./);
+    }
+    expect(await env.t.db.selectFrom('jobs').select('kind').where('resource_id', '=', id!).execute()).toEqual([]);
+    expect((await env.call('POST', `/backups/${id}/action`, P1, { 'os-verify': null })).status).toBe(202);
+  });
+
   it('os-verify runs once per backup: concurrent repeats while one is queued get 400, and one job is queued', async () => {
     const [id] = await insertBackups(env.t.db, [{ project_id: P1 }]);
     const answers = await Promise.all(Array.from({ length: 20 }, () => env.call('POST', `/backups/${id}/action`, P1, { 'os-verify': {} })));

@@ -14,6 +14,7 @@ import { backupLinks, backupSummary } from './backups.views.js';
 const tags = ['backups'];
 const ACTIONS = ['os-reset_status', 'os-force_delete', 'os-verify'];
 const ActionEnvelope = z.record(z.string(), z.unknown());
+const VerifyArgument = z.record(z.string(), z.unknown()).nullable();
 
 /** Checks the one-key action envelope with Cinder's messages before the per-action schema. */
 function actionName(body: unknown): string {
@@ -53,6 +54,8 @@ export async function backupActionRoutes(app: FastifyInstance, deps: AppDeps): P
       } else if (action === 'os-force_delete') {
         await forceDeleteBackup(api, req.ctx, req.params.id);
       } else {
+        // The documented argument is an object or null: anything else is refused before any work.
+        parseOrThrow(z.object({ 'os-verify': VerifyArgument }), body);
         await verifyBackup(api, req.ctx, req.params.id);
       }
       deps.wakeJobs?.();
