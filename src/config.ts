@@ -4,8 +4,7 @@ import { z } from 'zod';
 
 /**
  * The service's configuration, read once from the environment.
- * Names and defaults follow the configuration contract in DESIGN.md; operators
- * and scripts rely on them. `.env.example` documents every variable.
+ * Names and defaults are a contract: operators and scripts rely on them. `.env.example` documents every variable.
  */
 
 // Environment strings parsed explicitly: "1"/"true"/"yes"/"on" and their opposites.

@@ -38,7 +38,7 @@ export interface Services {
   jobHandlers: JobHandlers;
   /** Set by main once the job worker runs: routes call it after enqueueing. */
   wakeJobs?: () => void;
-  /** Settles work left by a dead process (Cinder's start-up cleanup, reference §10.1). */
+  /** Settles work left by a dead process (Cinder's start-up cleanup, BackupManager._cleanup_incomplete_backup_operations in https://opendev.org/openstack/cinder/src/branch/master/cinder/backup/manager.py). */
   recover(): Promise<Array<{ id: string; action: string }>>;
   close(): Promise<void>;
 }

@@ -6,7 +6,7 @@ import type { BackupViewRow, Database, Db } from './schema.js';
  * The reads behind the backup API's show and list views: the columns they print, the
  * timestamps as UTC text and the metadata map, in one query.
  * NOTE: on a 100-item page, parsing every column (and each timestamptz into a Date) and a
- * second query for metadata were most of the request's JavaScript time (issue 7).
+ * second query for metadata were most of the request's JavaScript time when profiled.
  */
 
 const COLUMNS = [

@@ -1,7 +1,7 @@
 import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 
 /**
- * Every table's row type, in one place (STYLE.md rule 10).
+ * Every table's row type, in one place: row types are converted to domain types by named functions.
  * int8 columns come back as JS numbers (see connection.ts: values stay below 2^53).
  * timestamptz columns come back as Date.
  */
@@ -182,7 +182,7 @@ export interface QuotaClassesTable {
 
 type Json<T> = ColumnType<T, T | string | undefined, T | string>;
 
-/** CBR vault (issue 14). Sizes in GB; status available | deleting. */
+/** CBR vault. Sizes in GB; status available | deleting. */
 export interface CbrVaultsTable {
   id: string;
   project_id: string;

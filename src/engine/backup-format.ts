@@ -4,7 +4,7 @@ import { jsonListBytes, writeJsonHexList, type DigestList } from './digest-list.
 import { pythonJsonDumps, pythonUtcDateString, type PyJson } from './python-json.js';
 
 /**
- * Cinder's chunked-driver layout (reference §9.3, §9.7): object names, `_metadata` and `_sha256file`.
+ * Cinder's chunked-driver layout (https://opendev.org/openstack/cinder/src/branch/master/cinder/backup/chunkeddriver.py): object names, `_metadata` and `_sha256file`.
  * Everything here is pure; the writer and reader only move bytes.
  */
 

@@ -27,7 +27,7 @@ async function readFully(fh: FileHandle, buf: Uint8Array, position: number, path
   }
 }
 
-/** The parent's hash list, checked as Cinder checks it (reference §9.5). */
+/** The parent's hash list, checked as Cinder checks it (chunkeddriver.py: an incremental needs its parent's sha256 list). */
 async function loadParentHashes(
   store: ObjectStore,
   req: BackupRequest,

@@ -13,10 +13,10 @@ import { owned } from './worker-protocol.js';
 const zstd = createRequire(import.meta.url)('zstd-napi/binding') as typeof ZstdBinding;
 
 /**
- * Per-object codecs of Cinder's chunked driver (reference §9.4). Runs inside the worker threads.
+ * Per-object codecs of Cinder's chunked driver (compressors of https://opendev.org/openstack/cinder/src/branch/master/cinder/backup/chunkeddriver.py). Runs inside the worker threads.
  *
  * NOTE: zlib level 1, not Cinder's 6: L1 was 1.15-1.5x faster than L6 on bench/engine-quick.ts's image
- * (40 % random pages) for 1.5 % more bytes, and 3x faster for 8 % more on components.md §3's text-heavier
+ * (40 % random pages) for 1.5 % more bytes, and 3x faster for 8 % more on a text-heavier
  * image; any level reads back. zstd level 3 (the library default, as Cinder's python-zstd writes) costs
  * about 2x the CPU of level 1 for 5 % smaller objects, yet still keeps a 2-core backup near 300 MiB/s of
  * CPU budget, above what the stores absorb (posix fsync, S3), so the smaller objects win.

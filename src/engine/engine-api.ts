@@ -4,7 +4,7 @@ import type { ObjectStore } from '../storage/object-store.js';
  * The contract between the backup engine (the data path) and its callers (job
  * handlers, benchmarks, tests). The engine knows nothing of Postgres or HTTP: it
  * moves bytes between a file and an ObjectStore in Cinder's chunked-driver format
- * (reference §9) and reports progress through hooks.
+ * (Cinder's ChunkedBackupDriver, https://opendev.org/openstack/cinder/src/branch/master/cinder/backup/chunkeddriver.py) and reports progress through hooks.
  */
 
 export type Compression = 'zstd' | 'zlib' | 'none';

@@ -76,7 +76,7 @@ async function checkContainer(deps: BackupApiDeps, name: string | null): Promise
 }
 
 /**
- * POST /backups: Cinder's checks in order (reference §3.5), then, in one transaction, the
+ * POST /backups: Cinder's checks in order (cinder/backup/api.py create), then, in one transaction, the
  * quota check, parent choice, the `creating` row, the volume (or snapshot) to `backing-up`
  * and the job. Returns before any data moves.
  */

@@ -2,7 +2,7 @@ import type { Config } from '../../config.js';
 import { invalid } from '../common/errors.js';
 
 /**
- * Strict name mode (STRICT_BACKUP_NAMES, seed 004's VBS rules): 1-64 letters, digits, '_'
+ * Strict name mode (STRICT_BACKUP_NAMES, Huawei VBS's backup-name rules): 1-64 letters, digits, '_'
  * or '-', not starting with "auto" (reserved for automatic backups). Off by default.
  */
 const STRICT_NAME = /^[A-Za-z0-9_-]{1,64}$/;

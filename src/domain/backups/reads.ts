@@ -38,7 +38,7 @@ export async function showBackup(
   return row;
 }
 
-/** Cinder's list rules for backups (reference §2.5, §3.3). */
+/** Cinder's list rules for backups (cinder/api/v3/backups.py; sort by name from 3.37). */
 export const BACKUP_LIST_RULES: ListRules = {
   columns: BACKUP_LIST_COLUMNS,
   nameSortSince: '3.37',

@@ -12,7 +12,7 @@ import { authorize } from '../common/policy.js';
 import { checkBackupQuota } from '../common/quotas.js';
 
 /**
- * Export / import of backup records (reference §3.11-3.13): base64 of the JSON of every
+ * Export / import of backup records (cinder/backup/api.py export_record/import_record): base64 of the JSON of every
  * Backup field, compatible with Cinder's, so backups move between Cinder and this service.
  */
 

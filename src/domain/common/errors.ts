@@ -1,5 +1,5 @@
 /**
- * The one error model (STYLE.md rule 6). Domain code throws these; the HTTP layer
+ * The one error model. Domain code throws these; the HTTP layer
  * renders each kind once into Cinder's fault body ({"badRequest": {...}} etc.).
  * Messages are user-facing and follow Cinder's wording where clients show them.
  */

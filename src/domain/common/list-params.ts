@@ -6,7 +6,7 @@ import { parseCinderBool } from './cinder-bool.js';
 import { invalid } from './errors.js';
 
 /**
- * Cinder's list query parameters (reference §2.5), parsed once for every resource:
+ * Cinder's list query parameters (https://opendev.org/openstack/cinder/src/branch/master/cinder/api/common.py), parsed once for every resource:
  * limit, marker, offset, sort / sort_key / sort_dir, with_count, all_tenants, filters.
  */
 

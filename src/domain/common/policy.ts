@@ -2,7 +2,7 @@ import type { RequestContext } from './context.js';
 import { forbidden } from './errors.js';
 
 /**
- * Cinder's default policies (reference §7.4), new defaults enforced:
+ * Cinder's default policies (https://opendev.org/openstack/cinder/src/branch/master/cinder/policies/), new defaults enforced:
  * reader may read, member may write, admin may do admin actions.
  * Visibility (another project's resource is a 404) is the queries' job, not this one's.
  */

@@ -8,7 +8,7 @@ import { getSnapshotRow } from './snapshots.js';
 import { getVolumeRow } from './read.js';
 
 /**
- * The metadata endpoints of volumes and snapshots (§5.5): GET/POST(merge)/PUT(replace)
+ * The metadata endpoints of volumes and snapshots (cinder/api/v3/volume_metadata.py, snapshot_metadata.py): GET/POST(merge)/PUT(replace)
  * on the collection, GET/PUT/DELETE on a key. One implementation for both owners.
  */
 export type MetadataOwner = 'volume' | 'snapshot';

@@ -44,7 +44,7 @@ export async function resetSnapshotStatus(deps: VolumeServiceDeps, ctx: RequestC
   if (!row) throw invalid('snapshot', `Snapshot ${id} status changed concurrently; retry.`);
 }
 
-/** os-update_snapshot_status (§5.4): creating -> creating/available/error, deleting -> deleting/error_deleting. */
+/** os-update_snapshot_status (cinder/api/contrib/snapshot_actions.py): creating -> creating/available/error, deleting -> deleting/error_deleting. */
 export async function updateSnapshotStatus(
   deps: VolumeServiceDeps,
   ctx: RequestContext,

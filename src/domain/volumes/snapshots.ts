@@ -93,7 +93,7 @@ export interface CreateSnapshotInput {
 }
 
 /**
- * POST /snapshots: checks the volume (§5.3), inserts the row `creating` with "0%" and
+ * POST /snapshots: checks the volume (as cinder/volume/api.py create_snapshot), inserts the row `creating` with "0%" and
  * queues the `snapshot_create` copy job in the same transaction.
  */
 export async function createSnapshot(
@@ -153,7 +153,7 @@ export async function createSnapshot(
   return { row, metadata: input.metadata };
 }
 
-/** PUT /snapshots/{id}: name/description only, no status condition (§5.4). */
+/** PUT /snapshots/{id}: name/description only, no status condition. */
 export async function updateSnapshot(
   db: Kysely<Database>,
   ctx: RequestContext,

@@ -94,7 +94,7 @@ export const SNAPSHOT_TRANSITIONS = {
 
 export type SnapshotTransitionName = keyof typeof SNAPSHOT_TRANSITIONS;
 
-/** os-update_snapshot_status: current status -> statuses it may be set to (§5.4). */
+/** os-update_snapshot_status: current status -> statuses it may be set to (cinder/api/contrib/snapshot_actions.py). */
 export const SNAPSHOT_UPDATE_STATUS_ALLOWED: Readonly<Record<string, readonly SnapshotStatus[]>> = {
   creating: ['creating', 'available', 'error'],
   deleting: ['deleting', 'error_deleting'],

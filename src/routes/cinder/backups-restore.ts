@@ -4,7 +4,7 @@ import type { AppDeps } from '../../app-deps.js';
 import { restoreBackup } from '../../domain/backups/restore.js';
 import { BackupIdParams, RestoreBackupV30 } from './backups.schemas.js';
 
-/** POST /backups/{id}/restore (202): into volume_id, or into a new volume (reference §3.9). */
+/** POST /backups/{id}/restore (202): into volume_id, or into a new volume. */
 export async function restoreRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.post(

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { cinderBool } from '../../domain/common/cinder-bool.js';
 
 /**
- * Request bodies of the backup API, per microversion (reference §3.4, §3.6, §3.9, §3.13),
+ * Request bodies of the backup API, per microversion (cinder/api/schemas/backups.py),
  * with Cinder's rules: strict objects, nulls accepted for optional fields, UUIDs with
  * optional hyphens (canonicalised), 255-character strings, printable descriptions.
  */

@@ -21,7 +21,7 @@ import { backupDetail, backupLinks, backupList, backupSummary, detailOptions } f
 
 const tags = ['backups'];
 
-/** Backups: list, detail list, show, create, update (3.9), delete (reference §3). */
+/** Backups: list, detail list, show, create, update (3.9), delete. */
 export async function backupsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const api: BackupApiDeps = { db: deps.db, config: deps.config, store: deps.store };

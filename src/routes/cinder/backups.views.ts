@@ -4,7 +4,7 @@ import type { BackupRow, BackupViewRow } from '../../db/schema.js';
 import { cinderTimestampFromUtc } from '../../http/format.js';
 import { type LinkContext, type Links, nextLink, resourceLinker } from '../../http/links.js';
 
-/** Cinder's backup JSON (reference §3.2): exactly the fields of each microversion, nothing more. */
+/** Cinder's backup JSON (cinder/api/views/backups.py): exactly the fields of each microversion, nothing more. */
 
 /** The optional fields a request sees, resolved once per request (not per item); also what to read. */
 export interface DetailOptions {

@@ -4,7 +4,7 @@ import { allowed, authorize } from '../../domain/common/policy.js';
 import { projectQuotas, quotaUsage } from '../../domain/common/quotas.js';
 import { atLeast } from '../../http/microversion.js';
 
-/** GET /limits (reference §11): the ten absolute keys; admins may ask for project_id (>= 3.39). */
+/** GET /limits (cinder/api/v3/limits.py): the ten absolute keys; admins may ask for project_id (>= 3.39). */
 export async function limitsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get('/limits', { schema: { summary: 'Show absolute limits and usage', tags: ['limits'] } }, async (req) => {
     const q = req.query as Record<string, unknown>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { cinderBool } from '../../domain/common/cinder-bool.js';
 import { metadataField, nameField, uuidLike } from './volumes.schemas.js';
 
-/** Snapshot bodies as cinder/api/schemas/snapshots.py (reference §5.3, §5.4). */
+/** Snapshot bodies as cinder/api/schemas/snapshots.py. */
 
 export const CreateSnapshotBody = z.strictObject({
   snapshot: z.strictObject({

@@ -14,7 +14,7 @@ import { listBody } from './volumes.views.js';
 const tags = ['snapshots'];
 const ACTIONS = ['os-reset_status', 'os-force_delete', 'os-update_snapshot_status'] as const;
 
-/** Snapshots (seed 003, reference §5): list, detail, show, create, update, delete, actions. */
+/** Snapshots (cinder/api/v3/snapshots.py): list, detail, show, create, update, delete, actions. */
 export async function snapshotsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const mv = (req: FastifyRequest) => (v: string) => atLeast(req, v);

@@ -4,7 +4,7 @@ import type { SnapshotRecord } from '../../domain/volumes/snapshots.js';
 import { cinderTimestamp } from '../../http/format.js';
 
 /**
- * Cinder's snapshot JSON (reference §5.2): no links; MV fields on show/detail/create/
+ * Cinder's snapshot JSON (cinder/api/v3/views/snapshots.py): no links; MV fields on show/detail/create/
  * update only; the os-extended-snapshot-attributes keys on show and list detail only.
  */
 export interface SnapshotViewOptions {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { linkContext } from '../../http/links.js';
 import { MAX_VERSION, MIN_VERSION, VERSIONS_UPDATED } from '../../http/microversion.js';
 
-/** Cinder's versions document (reference §1.2): one entry, v3.0. */
+/** Cinder's versions document (cinder/api/versions.py): one entry, v3.0. */
 export function versionsDocument(baseUrl: string): Record<string, unknown> {
   return {
     versions: [

@@ -13,7 +13,7 @@ import { IdParams, KeyParams, MetaBody, MetadataBody } from './volumes.schemas.j
 
 /**
  * The metadata endpoints of one owner kind (`volumes` or `snapshots`): GET/POST/PUT on
- * the collection, GET/PUT/DELETE on a key; all 200 (reference §5.1, §5.5).
+ * the collection, GET/PUT/DELETE on a key; all 200 (cinder/api/v3/volume_metadata.py).
  */
 export function metadataRoutes(owner: MetadataOwner) {
   const base = `/${owner}s/:id/metadata`;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { cinderBool } from '../../domain/common/cinder-bool.js';
 
 /**
- * Volume request bodies as cinder/api/schemas/volumes.py (reference §6.2, §6.4).
+ * Volume request bodies as cinder/api/schemas/volumes.py.
  * Below 3.53 unknown create keys are ignored (z.object strips); from 3.53 they are a 400.
  */
 

@@ -33,7 +33,7 @@ const CreateVolumeDoc = z.object({
   'OS-SCH-HNT:scheduler_hints': z.record(z.string(), z.unknown()).nullish(),
 });
 
-/** Volumes: list, detail list, show, create, update, delete (reference §6). */
+/** Volumes: list, detail list, show, create, update, delete. */
 export async function volumesRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const lc = (req: FastifyRequest) => linkContext(req, deps.config.PUBLIC_ENDPOINT);

@@ -9,7 +9,7 @@ import { type LinkContext, nextLink, resourceLinks } from '../../http/links.js';
 
 /**
  * Cinder's volume JSON (cinder/api/v3/views/volumes.py + the os-vol-* extensions,
- * reference §6.3): exactly the keys of the request's microversion, nothing else.
+ * cinder/api/v3/views/volumes.py): exactly the keys of the request's microversion, nothing else.
  */
 
 /** Every volume has Cinder's default type (there are no volume types here). */

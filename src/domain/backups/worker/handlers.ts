@@ -12,7 +12,7 @@ export type { BackupManagerDeps } from './deps.js';
 /**
  * The backup manager's job handlers, by kind, for the job worker. A `backup` or `restore`
  * job claimed again after its lease expired (attempts > 1: its worker died) is not re-run:
- * the row is settled by the recovery table instead (§10.1), as Cinder's restart does.
+ * the row is settled by the recovery table instead (worker/recovery.ts), as Cinder's restart does.
  * Delete, import and verify are idempotent and simply run again.
  */
 export function createBackupJobHandlers(

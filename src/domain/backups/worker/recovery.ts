@@ -7,7 +7,7 @@ import { type BackupManagerDeps, locationOf } from './deps.js';
 import { releaseBackupSource, removeTemporaries } from './settle.js';
 
 /**
- * Start-up and lease-expiry recovery (reference §10.1), as a table: what a backup left in a
+ * Start-up and lease-expiry recovery (Cinder's BackupManager._cleanup_incomplete_backup_operations, https://opendev.org/openstack/cinder/src/branch/master/cinder/backup/manager.py), as a table: what a backup left in a
  * busy status by a dead worker becomes. One test per row (test/integration/backup-jobs-recovery).
  */
 export type RecoveryAction = 'fail_backup' | 'release_restore' | 'resume_delete' | 'clean_temporaries' | 'none';

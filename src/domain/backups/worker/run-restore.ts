@@ -77,7 +77,7 @@ export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: J
     );
     await hooks.flush();
     await applyVolumeMeta(deps.db, target.id, result.volumeMeta);
-    // Cinder marks a volume restored from another volume's backup with src_backup_id (§10.6).
+    // Cinder marks a volume restored from another volume's backup with src_backup_id (cinder/backup/manager.py restore_backup).
     if (backup.volume_id !== target.id) await mergeMetadata(deps.db, 'volume_metadata', target.id, { src_backup_id: backup.id });
     await deps.db.transaction().execute(async (trx) => {
       await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.finishRestore.from, {
