@@ -118,7 +118,11 @@ const ConfigSchema = z
     S3_TIMEOUT_MS: envInt(100).default(60000),
     S3_MAX_SOCKETS: envInt(1, 1024).default(16),
     S3_MULTIPART_THRESHOLD: envInt(5 * 1024 * 1024).default(64 * 1024 * 1024),
-    S3_SSE_CUSTOMER_KEY: optionalString,
+    // SSE-C needs a 256-bit key; a wrong one would otherwise fail only at the first object request.
+    S3_SSE_CUSTOMER_KEY: optionalString.refine(
+      (v) => v === undefined || (/^[A-Za-z0-9+/]+={0,2}$/.test(v.trim()) && Buffer.from(v.trim(), 'base64').length === 32),
+      'must be a base64 256-bit key (32 bytes)',
+    ),
 
     BACKUP_COMPRESSION: z.enum(['zstd', 'zlib', 'none']).default('zstd'),
     BACKUP_OBJECT_SIZE: envInt(4096).default(33554432),

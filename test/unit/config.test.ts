@@ -88,6 +88,15 @@ describe('bad values stop start-up naming the variable', () => {
     expect(badValue(env)).toMatch(new RegExp(`^invalid configuration:\\n(.*\\n)*\\s*${name}: `));
   });
 
+  it('refuses an S3_SSE_CUSTOMER_KEY that is not a base64 256-bit key, naming the variable, not the value', () => {
+    for (const key of ['short-secret-not-b64!!', Buffer.alloc(16, 1).toString('base64'), 'not base64 at all']) {
+      const message = badValue({ S3_SSE_CUSTOMER_KEY: key });
+      expect(message).toMatch(/S3_SSE_CUSTOMER_KEY: /);
+      expect(message).not.toContain(key);
+    }
+    expect(loadConfig({ S3_SSE_CUSTOMER_KEY: Buffer.alloc(32, 7).toString('base64') }).S3_SSE_CUSTOMER_KEY).toBeDefined();
+  });
+
   it('names every bad variable at once', () => {
     const message = badValue({ PORT: 'x', ROLE: 'y' });
     expect(message).toContain('PORT:');
