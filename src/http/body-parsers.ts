@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HttpFault } from './faults.js';
+import { HttpFault, UNSUPPORTED_MEDIA_TYPE } from './faults.js';
 import { inputFault } from './input-guards.js';
 
 /** The JSON media types every listener accepts (parameters such as charset are ignored). */
@@ -51,6 +51,6 @@ export function registerBodyParsers(app: FastifyInstance, opts: BodyParserOption
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
     if (req.headers['content-type'] === undefined) done(null, undefined);
     else if (body.length === 0) done(null, empty);
-    else done(new HttpFault(415, 'badMediaType', 'Unsupported Content-Type'), undefined);
+    else done(new HttpFault(415, 'badMediaType', UNSUPPORTED_MEDIA_TYPE), undefined);
   });
 }

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError } from '../domain/common/errors.js';
-import { HttpFault, STATUS_OF_KIND, faultBody } from './faults.js';
+import { HttpFault, STATUS_OF_KIND, UNSUPPORTED_MEDIA_TYPE, faultBody } from './faults.js';
 import { MIN_VERSION } from './microversion.js';
 import { cinderValidationMessage } from './validation.js';
 
@@ -10,7 +10,7 @@ import { cinderValidationMessage } from './validation.js';
 function fromFastify(err: FastifyError): HttpFault | null {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new HttpFault(415, 'badMediaType', 'Unsupported Content-Type');
+      return new HttpFault(415, 'badMediaType', UNSUPPORTED_MEDIA_TYPE);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new HttpFault(413, 'overLimit', 'Request is too large.');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

@@ -49,3 +49,7 @@ export function faultBody(status: number, message: string, retryAfter?: number):
   if (retryAfter !== undefined) inner.retryAfter = String(retryAfter);
   return { [faultName(status)]: inner };
 }
+
+/** The one 415 text: it names what is accepted (curl sends form-urlencoded unless told otherwise). */
+export const UNSUPPORTED_MEDIA_TYPE =
+  'Unsupported Content-Type: requests take application/json; the volume data extension (PUT .../data) takes application/octet-stream';

@@ -106,7 +106,12 @@ describe('Cinder fault bodies', () => {
   });
 
   it('a wrong content type is 415 badMediaType', async () => {
-    expectFault(await post('probe=1', 'application/x-www-form-urlencoded'), 415, 'badMediaType', 'Unsupported Content-Type');
+    expectFault(
+      await post('probe=1', 'application/x-www-form-urlencoded'),
+      415,
+      'badMediaType',
+      'Unsupported Content-Type: requests take application/json; the volume data extension (PUT .../data) takes application/octet-stream',
+    );
     expectFault(await post('<probe/>', 'text/xml'), 415, 'badMediaType');
   });
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../../app-deps.js';
 import { openVolumeData, volumeDataSize, writeVolumeData } from '../../domain/volumes/data.js';
 import { withBodyTimeouts } from '../../http/body-timeouts.js';
-import { HttpFault } from '../../http/faults.js';
+import { HttpFault, UNSUPPORTED_MEDIA_TYPE } from '../../http/faults.js';
 import { IdParams } from './volumes.schemas.js';
 
 const tags = ['extensions'];
@@ -90,7 +90,7 @@ export async function volumeDataRoutes(app: FastifyInstance, deps: AppDeps): Pro
     },
     async (req, reply) => {
       if (!req.headers['content-type']?.startsWith('application/octet-stream')) {
-        throw new HttpFault(415, 'badMediaType', 'Unsupported Content-Type: the volume data extension takes application/octet-stream');
+        throw new HttpFault(415, 'badMediaType', UNSUPPORTED_MEDIA_TYPE);
       }
       const cr = parseContentRange(req.headers['content-range']);
       const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : null;
