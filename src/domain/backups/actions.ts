@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { dbNow } from '../../db/sql-values.js';
 import {
   backupMetadata,
   findBackup,
@@ -114,7 +114,7 @@ export async function verifyBackup(deps: BackupApiDeps, ctx: RequestContext, id:
       progress_operation: 'verify',
       progress_bytes_done: 0,
       progress_bytes_total: 0,
-      progress_started_at: sql<Date>`now()` as unknown as Date,
+      progress_started_at: dbNow(),
       verify_result: 'pending',
     });
     if (!moved) throw invalid('backup', 'Backup status must be available');

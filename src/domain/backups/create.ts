@@ -1,5 +1,5 @@
+import { currentStatus } from '../../db/sql-values.js';
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import { knownContainers } from '../../db/backup-prefixes-repository.js';
 import { countVolumeBackups, insertBackup, newestAvailableBackup } from '../../db/backups-repository.js';
 import { containerNameProblem, containersOverlap } from '../../storage/container-names.js';
@@ -153,7 +153,7 @@ export async function createBackup(
       // previous_status = the status this update replaces (SET sees the old row).
       const moved = await transitionVolume(trx, volume.id, sources, {
         status: 'backing-up',
-        previous_status: sql<string>`status` as unknown as string,
+        previous_status: currentStatus(),
       });
       if (!moved) throw invalid('volume', volumeStatusMessage('changed concurrently'));
     }

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { dbNow } from '../../db/sql-values.js';
 import { findInputProblem, inputProblemMessage } from '../common/input-shape.js';
 import { backupMetadata, findBackup, findBackupAnyState, insertBackup, replaceBackupMetadata } from '../../db/backups-repository.js';
 import { enqueueJob } from '../../jobs/kinds.js';
@@ -181,7 +181,7 @@ export async function importRecord(
           object_count: 0,
           num_dependent_backups: 0,
           stored_bytes: 0,
-          created_at: sql<Date>`now()` as unknown as Date,
+          created_at: dbNow(),
           updated_at: null,
         })
         .where('id', '=', id)

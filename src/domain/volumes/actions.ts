@@ -1,5 +1,5 @@
+import { currentStatus } from '../../db/sql-values.js';
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import { replaceMetadata } from '../../db/resource-metadata.js';
 import { transitionVolume, detachAttachments, insertAttachment, updateVolumeFields } from '../../db/volumes-repository.js';
 import { GiB } from '../../volumes/volume-backend.js';
@@ -37,7 +37,7 @@ export async function extendVolume(
   await withVolumeWriteFence(deps.db, id, async () => {
     const row = await deps.db.transaction().execute(async (trx) => {
       await checkExtendQuota(trx, deps.config, vol.project_id, newSize - vol.size);
-      return transitionVolume(trx, id, t.from, { status: t.to, previous_status: sql<string>`status` as unknown as string });
+      return transitionVolume(trx, id, t.from, { status: t.to, previous_status: currentStatus() });
     });
     if (!row) throw invalid('volume', `Volume ${id} status changed concurrently; it can no longer be extended.`);
     const back = row.previous_status ?? 'available';

@@ -1,5 +1,5 @@
+import { dbNow } from '../../../db/sql-values.js';
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import {
   adjustDependents,
   findBackupAnyState,
@@ -112,7 +112,7 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
         object_count: result.objectCount,
         stored_bytes: Math.max(1, result.storedBytes),
         progress_bytes_done: sizeBytes,
-        progress_updated_at: sql<Date>`now()` as unknown as Date,
+        progress_updated_at: dbNow(),
       });
       if (!done) return undefined;
       if (done.parent_id) await adjustDependents(trx, done.parent_id, 1);

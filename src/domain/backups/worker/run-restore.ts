@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { dbNow } from '../../../db/sql-values.js';
 import { backupChain, findBackupAnyState, startProgress, transitionBackup } from '../../../db/backups-repository.js';
 import { mergeMetadata } from '../../../db/resource-metadata.js';
 import type { JobRow } from '../../../db/schema.js';
@@ -83,11 +83,11 @@ export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: J
       await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.finishRestore.from, {
         status: 'available',
         progress_bytes_done: sizeBytes,
-        progress_updated_at: sql<Date>`now()` as unknown as Date,
+        progress_updated_at: dbNow(),
       });
       await transitionVolume(trx, target.id, RESTORE_TARGET_STATUSES, {
         status: 'available',
-        ...(targetStatus === 'creating' ? { launched_at: sql<Date>`now()` as unknown as Date } : {}),
+        ...(targetStatus === 'creating' ? { launched_at: dbNow() } : {}),
       });
     });
   } catch (err) {

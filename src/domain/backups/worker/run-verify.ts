@@ -1,7 +1,7 @@
 /**
  * The `verify` job (os-verify extension).
  */
-import { sql } from 'kysely';
+import { dbNow, progressBytesTotal } from '../../../db/sql-values.js';
 import { backupChain, findBackupAnyState, startProgress, updateBackupFields } from '../../../db/backups-repository.js';
 import type { JobRow } from '../../../db/schema.js';
 import { BackupIntegrityError } from '../../../engine/engine-api.js';
@@ -29,10 +29,10 @@ export async function runVerifyJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     const result = await deps.engine.verify(deps.store, chain, hooks);
     await hooks.flush();
     await updateBackupFields(deps.db, row.id, {
-      verified_at: sql<Date>`now()` as unknown as Date,
+      verified_at: dbNow(),
       verify_result: 'ok',
-      progress_bytes_done: sql<number>`progress_bytes_total` as unknown as number,
-      progress_updated_at: sql<Date>`now()` as unknown as Date,
+      progress_bytes_done: progressBytesTotal(),
+      progress_updated_at: dbNow(),
     });
     ctx.log.info({ objects: result.objectsChecked, bytes: result.bytesChecked }, 'backup verified');
   } catch (err) {
@@ -40,7 +40,7 @@ export async function runVerifyJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     if (ctx.signal.aborted) throw err;
     const mismatch = err instanceof BackupIntegrityError;
     await updateBackupFields(deps.db, row.id, {
-      verified_at: sql<Date>`now()` as unknown as Date,
+      verified_at: dbNow(),
       verify_result: mismatch ? 'mismatch' : 'error',
       fail_reason: reasonOf(err),
     });

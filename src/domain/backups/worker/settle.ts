@@ -2,7 +2,7 @@
  * Settling a backup job's side effects: giving the source volume or snapshot back, removing
  * temporaries, and finishing a delete (objects, then row and parent counter).
  */
-import { sql } from 'kysely';
+import { previousStatusOrAvailable } from '../../../db/sql-values.js';
 import { liveOwnersOfPrefix } from '../../../db/backup-prefixes-repository.js';
 import { adjustDependents, softDeleteBackup, transitionBackup, updateBackupFields } from '../../../db/backups-repository.js';
 import type { BackupRow, Db } from '../../../db/schema.js';
@@ -22,7 +22,7 @@ export async function releaseBackupSource(db: Db, row: BackupRow, ok: boolean): 
     return;
   }
   await transitionVolume(db, row.volume_id, ['backing-up'], {
-    status: sql<string>`coalesce(previous_status, 'available')` as unknown as string,
+    status: previousStatusOrAvailable(),
     previous_status: ok ? 'backing-up' : 'error_backing-up',
   });
 }
