@@ -192,4 +192,23 @@ describe('backup export and import records', { timeout: 240_000 }, () => {
     const two = await b.waitBackup('9b9b9b9b-0000-4000-8000-000000000002', ADMIN, (x) => x.status !== 'creating');
     expect(two.fail_reason).toBe('Driver successfully decoded imported backup data, but there are missing fields.');
   });
+
+  it('the backup service must match exactly (or be the driver module): "" and "cinder" end in error', async () => {
+    const mk = (id: string, service: string) =>
+      b.call('POST', '/backups/import_record', ADMIN, {
+        'backup-record': { backup_service: service, backup_url: Buffer.from(JSON.stringify({ id, size: 1 })).toString('base64') },
+      });
+    const module = b.deps.store.serviceName.slice(0, b.deps.store.serviceName.lastIndexOf('.'));
+    const cases: Array<[string, string, RegExp]> = [
+      ['9b9b9b9b-0000-4000-8000-000000000011', '', /cannot find backup service/],
+      ['9b9b9b9b-0000-4000-8000-000000000012', 'cinder', /cannot find backup service/],
+      ['9b9b9b9b-0000-4000-8000-000000000013', `${b.deps.store.serviceName}X`, /cannot find backup service/],
+      ['9b9b9b9b-0000-4000-8000-000000000014', module, /missing fields/],
+    ];
+    for (const [id, service] of cases) await mk(id, service);
+    for (const [id, service, reason] of cases) {
+      const got = await b.waitBackup(id, ADMIN, (x) => x.status !== 'creating');
+      expect(got.fail_reason, service).toMatch(reason);
+    }
+  });
 });

@@ -37,6 +37,14 @@ const date = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(
 const int = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
 
 /**
+ * Whether a record exported by `backupService` is ours: the driver's full name, or its module
+ * (the name older Cinder releases recorded). Never a mere prefix such as "" or "cinder".
+ */
+function servesRecordsOf(serviceName: string, backupService: string): boolean {
+  return backupService === serviceName || backupService === serviceName.slice(0, serviceName.lastIndexOf('.'));
+}
+
+/**
  * The `import_record` job: the service must match, the record must carry Cinder's required
  * keys, and the stored `_metadata` must be readable with every object present; then the row
  * takes the record's values and becomes available. Otherwise error with a fail_reason.
@@ -46,7 +54,7 @@ export async function runImportJob(deps: BackupManagerDeps, job: JobRow): Promis
   if (!row || row.deleted || row.status !== 'creating') return;
   const { backupService, record } = job.payload as { backupService: string; record: Record<string, unknown> };
   try {
-    if (!deps.store.serviceName.startsWith(backupService)) {
+    if (!servesRecordsOf(deps.store.serviceName, backupService)) {
       throw new BackupJobFailure(
         `Import record failed, cannot find backup service to perform the import. Request service ${backupService}.`,
       );
