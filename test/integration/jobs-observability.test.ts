@@ -182,4 +182,25 @@ describe('job logs and metrics', () => {
       await app.close();
     }
   });
+
+  it('probes are logged at debug, one line each with method, path, status and duration', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        cb();
+      },
+    });
+    const registry = new Registry();
+    const app = await buildMetricsApp({ db: t.db, metrics: registry, config: loadConfig({}), logger: { level: 'debug', stream } });
+    try {
+      const res = await app.inject('/healthz');
+      const mine = lines.filter((l) => l.request_id === res.headers['x-openstack-request-id'] || l.msg === 'request');
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatchObject({ level: 20, msg: 'request', method: 'GET', path: '/healthz', status: 200 });
+      expect(mine[0]!.duration_ms).toEqual(expect.any(Number));
+    } finally {
+      await app.close();
+    }
+  });
 });
