@@ -5,6 +5,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './http/auth/auth-plugin.js';
 import { registerBodyParsers } from './http/body-parsers.js';
+import { cinderClientErrorHandler } from './http/client-errors.js';
 import { registerInputGuards } from './http/input-guards.js';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { registerMicroversions } from './http/microversion.js';
@@ -46,6 +47,7 @@ function serverOptions(deps: AppDeps): FastifyServerOptions {
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     bodyLimit: deps.config.MAX_REQUEST_BODY_BYTES,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+    clientErrorHandler: cinderClientErrorHandler,
   };
 }
 
