@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { type Scope, isUuid } from './scope.js';
-import type { BackupRow, BackupUpdate, Db, NewBackupRow } from './schema.js';
+import type { Transaction } from 'kysely';
+import type { BackupRow, BackupUpdate, Database, Db, NewBackupRow } from './schema.js';
 
 /**
  * Every query on `backups` and `backup_metadata`. Status changes are compare-and-sets
@@ -166,4 +167,40 @@ export async function backupChain(db: Db, id: string): Promise<BackupRow[]> {
     next = row.parent_id;
   }
   return chain;
+}
+
+/**
+ * The recovery sweep's rows: live backups in a busy status (creating, restoring, deleting), or
+ * in `error` still holding a temporary snapshot or volume, with no queued or running job of a
+ * backup kind on them.
+ */
+export async function stuckBackups(db: Db): Promise<BackupRow[]> {
+  return db
+    .selectFrom('backups as b')
+    .selectAll('b')
+    .where('b.deleted', '=', false)
+    .where((eb) =>
+      eb.or([
+        eb('b.status', 'in', ['creating', 'restoring', 'deleting']),
+        eb.and([eb('b.status', '=', 'error'), eb.or([eb('b.temp_snapshot_id', 'is not', null), eb('b.temp_volume_id', 'is not', null)])]),
+      ]),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('jobs as j')
+            .select('j.id')
+            .whereRef('j.resource_id', '=', 'b.id')
+            .where((eb) => eb.or([eb('j.status', '=', 'queued'), eb('j.status', '=', 'running')]))
+            .where(sql<boolean>`j.kind IN ('backup', 'restore', 'delete_backup', 'import_record')`),
+        ),
+      ),
+    )
+    .execute();
+}
+
+/** Locks the backup row (FOR UPDATE) until the transaction ends and returns its status. Throws if it is gone. */
+export async function lockBackupStatus(trx: Transaction<Database>, id: string): Promise<string> {
+  const row = await trx.selectFrom('backups').select('status').where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
+  return row.status;
 }

@@ -1,4 +1,4 @@
-import { type Insertable, type Selectable, sql } from 'kysely';
+import { type Insertable, type Selectable, type Transaction, sql } from 'kysely';
 import { type Scope, isUuid } from './scope.js';
 import type { ListParams } from './paginate.js';
 import { applyFilters, paginate } from './paginate.js';
@@ -158,4 +158,19 @@ export async function detachAttachments(db: Db, volumeId: string, attachmentId?:
   if (attachmentId) q = q.where('id', '=', attachmentId);
   const res = await q.executeTakeFirst();
   return Number(res.numUpdatedRows);
+}
+
+/**
+ * A live volume's status, read FOR SHARE: a concurrent UPDATE of the row (a delete's CAS)
+ * waits until the transaction ends. undefined when the volume is gone.
+ */
+export async function shareLockVolumeStatus(trx: Transaction<Database>, id: string): Promise<string | undefined> {
+  const row = await trx
+    .selectFrom('volumes')
+    .select('status')
+    .where('id', '=', id)
+    .where('deleted', '=', false)
+    .forShare()
+    .executeTakeFirst();
+  return row?.status;
 }

@@ -3,6 +3,7 @@ import {
   backupMetadata,
   findBackup,
   hasDependents,
+  lockBackupStatus,
   replaceBackupMetadata,
   transitionBackup,
   updateBackupFields,
@@ -73,11 +74,11 @@ export async function forceDeleteBackup(deps: BackupApiDeps, ctx: RequestContext
   const backup = await findBackup(deps.db, id, readScope(ctx));
   if (!backup) throw notFound('Backup', id);
   await deps.db.transaction().execute(async (trx) => {
-    const locked = await trx.selectFrom('backups').select('status').where('id', '=', backup.id).forUpdate().executeTakeFirstOrThrow();
+    const lockedStatus = await lockBackupStatus(trx, backup.id);
     if (await hasDependents(trx, backup.id)) throw invalid('backup', 'Incremental backups exist for this backup.');
     const moved = await transitionBackup(trx, backup.id, BACKUP_TRANSITIONS.forceDelete.from, { status: 'deleting' });
     if (!moved) throw notFound('Backup', id);
-    if (locked.status !== 'creating' && locked.status !== 'deleting')
+    if (lockedStatus !== 'creating' && lockedStatus !== 'deleting')
       await enqueueJob(trx, { kind: 'delete_backup', resourceId: backup.id, projectId: backup.project_id });
   });
 }

@@ -4,6 +4,7 @@ import { enqueueJob } from '../../jobs/kinds.js';
 import { metadataFor, replaceMetadata } from '../../db/resource-metadata.js';
 import type { Database, SnapshotRow } from '../../db/schema.js';
 import { findSnapshot, insertSnapshot, listSnapshots, updateSnapshotFields } from '../../db/snapshots-repository.js';
+import { shareLockVolumeStatus } from '../../db/volumes-repository.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';
 import { type ListRules, parseListParams } from '../common/list-params.js';
@@ -118,15 +119,9 @@ export async function createSnapshot(
   const id = randomUUID();
   const row = await deps.db.transaction().execute(async (trx) => {
     // FOR SHARE: a concurrent volume delete (a CAS UPDATE) waits for us and then sees the snapshot.
-    const still = await trx
-      .selectFrom('volumes')
-      .select('status')
-      .where('id', '=', vol.id)
-      .where('deleted', '=', false)
-      .forShare()
-      .executeTakeFirst();
-    if (!still || !okStatuses.includes(still.status))
-      throw invalid('volume', `Volume ${vol.id} status changed to ${still?.status ?? 'deleted'}; retry.`);
+    const still = await shareLockVolumeStatus(trx, vol.id);
+    if (still === undefined || !okStatuses.includes(still))
+      throw invalid('volume', `Volume ${vol.id} status changed to ${still ?? 'deleted'}; retry.`);
     await checkSnapshotQuota(trx, deps.config, ctx.projectId, vol.size);
     const inserted = await insertSnapshot(trx, {
       id,

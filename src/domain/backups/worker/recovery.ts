@@ -1,5 +1,4 @@
-import { sql } from 'kysely';
-import { findBackupAnyState, transitionBackup } from '../../../db/backups-repository.js';
+import { findBackupAnyState, stuckBackups, transitionBackup } from '../../../db/backups-repository.js';
 import type { BackupRow } from '../../../db/schema.js';
 import { transitionVolume } from '../../../db/volumes-repository.js';
 import { enqueueJob } from '../../../jobs/kinds.js';
@@ -77,28 +76,7 @@ export async function recoverBackupById(deps: BackupManagerDeps, id: string, res
  * Jobs whose lease expired are left to the worker: it claims them again and recovers then.
  */
 export async function recoverStuckBackups(deps: BackupManagerDeps): Promise<Array<{ id: string; action: RecoveryAction }>> {
-  const rows = await deps.db
-    .selectFrom('backups as b')
-    .selectAll('b')
-    .where('b.deleted', '=', false)
-    .where((eb) =>
-      eb.or([
-        eb('b.status', 'in', ['creating', 'restoring', 'deleting']),
-        eb.and([eb('b.status', '=', 'error'), eb.or([eb('b.temp_snapshot_id', 'is not', null), eb('b.temp_volume_id', 'is not', null)])]),
-      ]),
-    )
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('jobs as j')
-            .select('j.id')
-            .whereRef('j.resource_id', '=', 'b.id')
-            .where((eb) => eb.or([eb('j.status', '=', 'queued'), eb('j.status', '=', 'running')]))
-            .where(sql<boolean>`j.kind IN ('backup', 'restore', 'delete_backup', 'import_record')`),
-        ),
-      ),
-    )
-    .execute();
+  const rows = await stuckBackups(deps.db);
   const out: Array<{ id: string; action: RecoveryAction }> = [];
   for (const row of rows) out.push({ id: row.id, action: await recoverBackup(deps, row) });
   return out;
