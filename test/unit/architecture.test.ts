@@ -32,6 +32,15 @@ const FASTIFY_LAYERS = new Set(['routes', 'http', 'root']);
 /** Edges that break the rule today, to be removed (each one names its fix). Keep this list empty. */
 const KNOWN: ReadonlySet<string> = new Set([]);
 
+/** What counts as SQL in domain code: kysely's sql tag, raw SQL, row locks, advisory locks, SQL statements in strings. */
+const SQL_IN_DOMAIN: ReadonlyArray<[string, RegExp]> = [
+  ["imports sql from 'kysely'", /import\s*\{[^}]*(?<!type\s)\bsql\b[^}]*\}\s*from\s*['"]kysely['"]/],
+  ['uses the sql tag', /\bsql(<[^>]*>)?`/],
+  ['builds a row lock (forUpdate/forShare/forNoKeyUpdate/forKeyShare)', /\.for(Update|Share|NoKeyUpdate|KeyShare)\(/],
+  ['calls pg_advisory locks', /pg_(try_)?advisory/],
+  ['holds a SQL statement in a string', /[`'"]\s*(SELECT\s[^`'"]*\sFROM\s|INSERT\s+INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s)/],
+];
+
 function layerOf(file: string): string {
   const parts = file.split('/');
   if (parts.length === 1) return file === 'config.ts' ? 'config' : file === 'app-deps.ts' ? 'app-deps' : 'root';
@@ -124,6 +133,20 @@ describe('architecture: the import rule of src/README.md', () => {
     };
     for (const f of graph.keys()) if (!state.has(f)) visit(f);
     expect(cycles, `import cycles:\n  ${cycles.join('\n  ')}\n`).toEqual([]);
+  });
+
+  it('domain code keeps no SQL (queries, locks and SQL values live in src/db)', () => {
+    const bad: string[] = [];
+    for (const f of files) {
+      const rel = relative(SRC, f);
+      if (!rel.startsWith('domain/')) continue;
+      // Comments may describe SQL; only code counts (a '//' inside a string only hides more text).
+      const code = readFileSync(f, 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/\/\/[^\n]*/g, '');
+      for (const [what, re] of SQL_IN_DOMAIN) if (re.test(code)) bad.push(`${rel}: ${what}`);
+    }
+    expect(bad, `SQL in src/domain (move it into a src/db repository):\n  ${bad.join('\n  ')}\n`).toEqual([]);
   });
 
   it('the known exceptions still exist (delete an entry once it is fixed)', () => {
