@@ -47,6 +47,7 @@ export const junk: fc.Arbitrary<unknown> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 300 }),
   fc.constant('x'.repeat(70_000)),
   fc.constant('\u0000\u202e\ud83d\ude00\ufeff'),
+  fc.string({ maxLength: 20 }).map((x) => `${x}\u0000${x}`),
   fc.constantFrom(...UUIDISH),
   fc.integer({ min: -2_147_483_648, max: 2_147_483_647 }),
   fc.constantFrom(-1, 0, 1e308, -1e308, 2 ** 63, Number.MAX_SAFE_INTEGER + 2, 0.5, -0),
@@ -135,6 +136,11 @@ const QUERY_KEYS = [
   'is_public',
   'changes-since',
   'fields',
+  // Object.prototype members: once made sort and filter lookups return functions.
+  'constructor',
+  '__proto__',
+  'toString',
+  'hasOwnProperty',
 ];
 
 /** A query string with known and unknown keys, junk values, repeats and bad encodings. */
@@ -144,7 +150,8 @@ export const queryString: fc.Arbitrary<string> = fc
       fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.string({ maxLength: 12 })),
       fc.oneof(
         junk.map((v) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''))),
-        fc.constantFrom('-1', '0', '1001', 'created_at:desc,id', 'name:sideways', '%zz', '{"a":"b"}'),
+        fc.constantFrom('-1', '0', '1001', 'created_at:desc,id', 'name:sideways', '%zz', '{"a":"b"}', '%00', 'a%00b'),
+        fc.constantFrom('constructor', '__proto__:asc', 'toString', 'valueOf:desc', 'hasOwnProperty'),
       ),
     ),
     { maxLength: 5 },
@@ -198,6 +205,10 @@ export function rawBody(schema: Schema | undefined): fc.Arbitrary<string | undef
         '12',
         'null',
         '{"backup": {"volume_id": "x", "volume_id": "y"}}',
+        `{"backup": ${'['.repeat(50_000)}${']'.repeat(50_000)}}`,
+        `${'{"a":'.repeat(2_000)}1${'}'.repeat(2_000)}`,
+        '{"volume": {"name": "a\\u0000b", "size": 1}}',
+        '{"metadata": {"k\\u0000": "v"}}',
         '\u0000',
         '',
       ),
