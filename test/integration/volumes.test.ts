@@ -167,3 +167,19 @@ describe('volumes API', () => {
     expect(v!.source_volid).toBe(src);
   });
 });
+
+describe('metadata item count', () => {
+  const items = (n: number, prefix = 'k') => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 'v']));
+
+  it('is bounded at 128 items per volume on the metadata routes with 413 "Maximum number of metadata items exceeds 128"; nothing is written', async () => {
+    const id = await makeVolume(t);
+    const big = await t.req('POST', `/v3/${P1}/volumes/${id}/metadata`, { body: { metadata: items(129) } });
+    expect(big.status).toBe(413);
+    expect(big.json.overLimit.message).toBe('Maximum number of metadata items exceeds 128');
+    expect((await t.req('POST', `/v3/${P1}/volumes/${id}/metadata`, { body: { metadata: items(100) } })).status).toBe(200);
+    const merged = await t.req('POST', `/v3/${P1}/volumes/${id}/metadata`, { body: { metadata: items(100, 'm') } });
+    expect(merged.status).toBe(413);
+    const now = await t.req('GET', `/v3/${P1}/volumes/${id}/metadata`);
+    expect(Object.keys(now.json.metadata)).toHaveLength(100);
+  });
+});

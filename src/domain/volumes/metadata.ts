@@ -31,8 +31,17 @@ async function owned(
   authorize(ctx, RULES[owner][rule], row.project_id);
 }
 
-/** Cinder's size rules: blank key 400; key or value over 255 characters 413. */
+/** Most metadata items one volume or snapshot may hold (Nova's metadata_items default). */
+export const MAX_METADATA_ITEMS = 128;
+
+/** Cinder's MetadataLimitExceeded (a quota error: 413). */
+function tooManyItems(): DomainError {
+  return new DomainError('over_limit', `Maximum number of metadata items exceeds ${MAX_METADATA_ITEMS}`);
+}
+
+/** Cinder's size rules: blank key 400; key or value over 255 characters 413; over MAX_METADATA_ITEMS items 413. */
 export function checkMetadata(pairs: Record<string, string>): void {
+  if (Object.keys(pairs).length > MAX_METADATA_ITEMS) throw tooManyItems();
   for (const [key, value] of Object.entries(pairs)) {
     if (key.trim().length === 0) throw invalid(null, 'Invalid metadata: Metadata property key blank.');
     if (key.length > 255) throw new DomainError('over_limit', 'Invalid metadata size: Metadata property key greater than 255 characters.');
@@ -65,6 +74,8 @@ export async function setMetadata(
   await db.transaction().execute(async (trx) => {
     if (replace) await replaceMetadata(trx, TABLE[owner], id, pairs);
     else await mergeMetadata(trx, TABLE[owner], id, pairs);
+    // A merge may grow the map past the bound: the transaction then writes nothing.
+    if (Object.keys(await metadataOf(trx, TABLE[owner], id)).length > MAX_METADATA_ITEMS) throw tooManyItems();
   });
   return metadataOf(db, TABLE[owner], id);
 }
