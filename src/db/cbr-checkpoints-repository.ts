@@ -3,7 +3,7 @@ import type { Db } from './schema.js';
 import { isUuid } from './scope.js';
 import type { BackupRow, CbrCheckpointRow, CbrCheckpointsTable, CbrOperationLogRow, CbrOperationLogsTable } from './schema.js';
 
-/** Every query on cbr_checkpoints and cbr_operation_logs (issue 14). */
+/** Every query on cbr_checkpoints and cbr_operation_logs. */
 
 export async function insertCheckpoint(db: Db, row: Insertable<CbrCheckpointsTable>): Promise<CbrCheckpointRow> {
   return db.insertInto('cbr_checkpoints').values(row).returningAll().executeTakeFirstOrThrow();

@@ -3,7 +3,7 @@ import type { Db } from './schema.js';
 import { isUuid } from './scope.js';
 import type { CbrPoliciesTable, CbrPolicyRow } from './schema.js';
 
-/** Every query on cbr_policies and cbr_policy_vaults (issue 14). */
+/** Every query on cbr_policies and cbr_policy_vaults. */
 
 export async function insertPolicy(db: Db, row: Insertable<CbrPoliciesTable>): Promise<CbrPolicyRow> {
   return db.insertInto('cbr_policies').values(row).returningAll().executeTakeFirstOrThrow();

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { CbrScheduleTriggerRow, Db } from './schema.js';
 
-/** Every query of the CBR scheduler (issue 14): fired triggers, and the backups retention looks at. */
+/** Every query of the CBR scheduler: fired triggers, and the backups retention looks at. */
 
 export interface TriggerKey {
   policyId: string;

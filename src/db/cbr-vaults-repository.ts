@@ -4,7 +4,7 @@ import { isUuid } from './scope.js';
 import type { CbrVaultRow, CbrVaultsTable, VolumeRow } from './schema.js';
 import type { Insertable, Updateable } from 'kysely';
 
-/** Every query on cbr_vaults and cbr_vault_resources (issue 14). */
+/** Every query on cbr_vaults and cbr_vault_resources. */
 
 export async function insertVault(db: Db, row: Insertable<CbrVaultsTable>): Promise<CbrVaultRow> {
   return db.insertInto('cbr_vaults').values(row).returningAll().executeTakeFirstOrThrow();

@@ -125,7 +125,7 @@ export async function checkBackupForNewVolume(
 }
 
 /**
- * Step 2, inside the volumes module's create transaction after it inserted the volume row
+ * Step 2, inside volume-from-backup.ts's create transaction after it inserted the volume row
  * (status `creating`): backup available -> restoring and the restore job. The job creates the
  * volume's file when it is absent, fills it, and moves the volume to `available` (or `error`).
  */

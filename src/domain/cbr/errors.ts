@@ -1,7 +1,7 @@
 import { DomainError } from '../common/errors.js';
 
 /**
- * A CBR error (reference §1.8): rendered by the CBR listener as
+ * A CBR error: rendered by the CBR listener as
  * {"error_code": "BackupService.NNNN", "error_msg": "..."} with 404 for an unknown id, 400 otherwise.
  */
 export class CbrError extends DomainError {

@@ -9,6 +9,6 @@ export function cbrSpaceTime(d: Date): string {
   return d.toISOString().slice(0, 19).replace('T', ' ');
 }
 
-/** The disk provider id (reference §1.1). */
+/** CBR's provider_id of cloud-disk (EVS) backups, a fixed id its API prints on vaults and checkpoints. */
 export const DISK_PROVIDER_ID = 'd1603440-187d-4516-af25-121250c7cc97';
 export const VOLUME_TYPE = 'OS::Cinder::Volume';

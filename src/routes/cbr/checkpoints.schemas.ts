@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CbrDescription, CbrName, CbrTimestamp } from './common.schemas.js';
 
-/** C1/C2 (seed 001). In a checkpoint's resources the sizes and count are strings and extra_info a string. */
+/** Create and show checkpoint bodies. In a checkpoint's resources the sizes and count are strings and extra_info a string. */
 
 const ResourceDetail = z.object({ id: z.string(), type: z.string(), name: z.string().max(255).optional() });
 

@@ -3,7 +3,7 @@ import type { BackupRow, Db, VolumeRow } from '../../../db/schema.js';
 import { progressPercent } from '../../backups/reads.js';
 import { DISK_PROVIDER_ID, VOLUME_TYPE, cbrTime } from '../time.js';
 
-/** The BackupResp object of B1-B3 (reference 1.3; resource_size an integer, extend_info booleans). */
+/** The BackupResp object of B1-B3 (CBR's BackupResp: resource_size an integer, extend_info booleans). */
 export interface CbrBackupView {
   id: string;
   checkpoint_id: string;
@@ -42,7 +42,7 @@ export interface CbrBackupView {
   version: number;
 }
 
-/** Our backup statuses -> CBR's (reference 2). */
+/** Our backup statuses -> CBR's. */
 const CBR_STATUS: Record<string, string> = {
   creating: 'protecting',
   available: 'available',

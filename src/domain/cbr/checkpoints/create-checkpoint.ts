@@ -37,7 +37,7 @@ function autoName(scheduled: boolean): string {
 }
 
 /**
- * C1 (seed 001), also called by the scheduler: one Cinder-format backup per volume of the
+ * POST /checkpoints (create a checkpoint), also called by the scheduler: one Cinder-format backup per volume of the
  * vault (or of `resources`), each through the backups module's create (same engine, same
  * jobs), with a `backup` operation log each. A volume that is not available/in-use, or that
  * a concurrent operation took, is listed in skipped_resources instead.

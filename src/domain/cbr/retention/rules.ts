@@ -1,7 +1,7 @@
 import { DomainError } from '../../common/errors.js';
 
 /**
- * A policy's retention (`operation_definition`, reference cbr-api.md 1.5) in the form the selection needs.
+ * A policy's retention (`operation_definition` of a backup policy) in the form the selection needs.
  * -1 means "no limit" for maxBackups and retentionDurationDays; 0 turns a GFS rule off.
  */
 export interface RetentionRule {

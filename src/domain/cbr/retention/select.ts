@@ -25,7 +25,7 @@ function newestFirst(a: RetentionCandidate, b: RetentionCandidate): number {
 
 /**
  * The ids of one volume's scheduled backups that retention removes at `now`. Semantics (Huawei CBR's
- * documented behaviour, reference 1.5):
+ * documented behaviour for a policy's operation_definition):
  * - with neither `max_backups` nor `retention_duration_days` set (-1), every backup is kept forever;
  * - "advanced" GFS rules keep the newest backup of each of the last N calendar days/weeks/months/years
  *   (the current period counts as the first) in the policy's timezone; those backups are exempt from both limits

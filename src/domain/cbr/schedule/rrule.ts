@@ -1,7 +1,7 @@
 import { DomainError } from '../../common/errors.js';
 
 /**
- * CBR policy schedule rules (reference cbr-api.md 1.5): a restricted RRULE,
+ * CBR policy schedule rules (a policy's trigger.properties.pattern): a restricted RRULE,
  * `FREQ=DAILY|WEEKLY` plus `INTERVAL` (days, DAILY only, 1-30), `BYDAY` (WEEKLY only, required),
  * `BYHOUR` (0-23, a comma list allowed) and `BYMINUTE` (0-59), all required but INTERVAL/BYDAY; times in UTC.
  * Nothing else is accepted (no TZID, DTSTART, COUNT, UNTIL, lower case, spaces, empty parts, repeated keys).

@@ -4,7 +4,7 @@ import type { CbrVaultRow, Db } from '../../../db/schema.js';
 import { protectStatus } from '../checkpoints/show-checkpoint.js';
 import { DISK_PROVIDER_ID, VOLUME_TYPE, cbrTime } from '../time.js';
 
-/** A vault resource (reference 1.1 ResourceResp): sizes are integers, extra_info an object. */
+/** A vault resource (CBR's ResourceResp): sizes are integers, extra_info an object. */
 export interface VaultResourceView {
   id: string;
   name: string;
@@ -18,7 +18,7 @@ export interface VaultResourceView {
   extra_info: Record<string, unknown>;
 }
 
-/** The vault object of V1-V4 (reference 1.1). */
+/** The vault object of V1-V4 (CBR's Vault object). */
 export interface VaultView {
   id: string;
   name: string;
