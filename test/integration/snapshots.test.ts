@@ -131,6 +131,32 @@ describe('snapshots API (seed 003)', () => {
     await t.waitFor('snapshots', id, null, ADMIN);
   });
 
+  it('os-update_snapshot_status cannot mark a snapshot available while its copy job is live', async () => {
+    const vol = await makeVolume(t);
+    const id = (await snapshot(vol)).json.snapshot.id;
+    await t.waitFor('snapshots', id, 'available');
+    // As if the copy were still running (on another worker, holding its lease).
+    await t.deps.db.updateTable('snapshots').set({ status: 'creating' }).where('id', '=', id).execute();
+    await t.deps.db
+      .insertInto('jobs')
+      .values({
+        kind: 'snapshot_create',
+        resource_id: id,
+        payload: '{}',
+        status: 'running',
+        lease_owner: 'elsewhere',
+        lease_expires_at: new Date(Date.now() + 3_600_000),
+      })
+      .execute();
+    const act = (status: string) =>
+      t.req('POST', `/v3/${P1}/snapshots/${id}/action`, { body: { 'os-update_snapshot_status': { status } } });
+    const refused = await act('available');
+    expect(refused.status).toBe(400);
+    expect(refused.json.badRequest.message).toMatch(/still being copied/);
+    await t.deps.db.updateTable('jobs').set({ status: 'done' }).where('resource_id', '=', id).execute();
+    expect((await act('available')).status).toBe(202);
+  });
+
   it('metadata: merge, replace, key set/get/delete, 404 for a missing key', async () => {
     const vol = await makeVolume(t);
     const id = (await snapshot(vol, { metadata: { a: '1' } })).json.snapshot.id;

@@ -1,4 +1,5 @@
 import { enqueueJob } from '../../jobs/kinds.js';
+import { hasLiveJob } from '../../db/jobs-repository.js';
 import { transitionSnapshot } from '../../db/snapshots-repository.js';
 import { findVolume } from '../../db/volumes-repository.js';
 import type { RequestContext } from '../common/context.js';
@@ -58,6 +59,14 @@ export async function updateSnapshotStatus(
   if (!allowedTargets) throw invalid(null, `Snapshot status ${snap.status} not allowed for update_snapshot_status`);
   if (!(allowedTargets as readonly string[]).includes(status)) {
     throw invalid(null, `Provided snapshot status ${status} not allowed for snapshot with status ${snap.status}.`);
+  }
+  // While this service still copies the snapshot, its file does not exist yet: it cannot be
+  // declared available (the action is meant for snapshots another component makes).
+  if (status === 'available' && (await hasLiveJob(deps.db, 'snapshot_create', id))) {
+    throw invalid(
+      null,
+      `Provided snapshot status ${status} not allowed for snapshot with status ${snap.status}: the snapshot is still being copied.`,
+    );
   }
   const set: { status: string; progress?: string } = { status };
   if (progress !== undefined) set.progress = progress;
