@@ -3,9 +3,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 // Scraped and probed every few seconds: at info they would drown the log.
 const PROBES = new Set(['/healthz', '/metrics']);
 
+// The path's project, never the caller's: under noauth a token without a colon is its own project id.
 function projectOf(req: FastifyRequest): string | undefined {
-  const ctx = (req as { ctx?: { projectId?: string } | null }).ctx;
-  return ctx?.projectId ?? (req.params as { project_id?: string } | undefined)?.project_id;
+  return (req.params as { project_id?: string } | undefined)?.project_id;
 }
 
 /**
