@@ -11,7 +11,6 @@ import { TEMP_PATTERN } from './posix-paths.js';
  */
 export function containerNameProblem(store: 'posix' | 's3', name: string): string | null {
   if (name.length === 0) return 'it is empty';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'it contains a control character';
   if (store === 's3') {
     if (name.length < 3 || name.length > 63) return 'a bucket name has 3 to 63 characters';
