@@ -1,5 +1,8 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCbrApp } from '../../src/app.js';
+import { inertDeps } from '../../src/cli/openapi-document.js';
+import { loadConfig } from '../../src/config.js';
 import type { TestApp } from '../helpers/app.js';
 import { PROJECT, createProbeApp } from './http-fixtures.js';
 
@@ -174,6 +177,42 @@ describe('request ids', () => {
     expect(mine[0]).toMatchObject({ level: 30, method: 'GET', path: url, status: res.statusCode, project_id: PROJECT });
     expect(mine[0]!.duration_ms).toEqual(expect.any(Number));
     expect(lines.filter((l) => l.request_id === id && (l.msg === 'incoming request' || l.msg === 'request completed'))).toEqual([]);
+  });
+
+  it('a 4xx or 5xx request line carries the error code and reason of its fault body', async () => {
+    const bad = await post('{"probe":{"name":"x","size":0}}');
+    expect(bad.statusCode).toBe(400);
+    const badLine = lines.find((l) => l.request_id === bad.headers['x-openstack-request-id'] && l.msg === 'request');
+    expect(badLine).toMatchObject({ status: 400, error_code: 'badRequest', reason: bad.json().badRequest.message });
+    expect(String(badLine!.reason)).toMatch(/^Invalid input for field\/attribute size/);
+
+    const missing = await t.app.inject({ method: 'GET', url: '/v3/zzz', headers: token });
+    const missingLine = lines.find((l) => l.request_id === missing.headers['x-openstack-request-id'] && l.msg === 'request');
+    expect(missingLine).toMatchObject({ status: 404, error_code: 'itemNotFound', reason: 'The resource could not be found.' });
+
+    const boom = await t.app.inject({ method: 'GET', url: `${url}/boom`, headers: token });
+    const boomLine = lines.find((l) => l.request_id === boom.headers['x-openstack-request-id'] && l.msg === 'request');
+    // The 5xx reason is the masked message; the cause is on its own error line with the same request id.
+    expect(boomLine).toMatchObject({ status: 500, error_code: 'computeFault', reason: boom.json().computeFault.message });
+    expect(JSON.stringify(boomLine)).not.toContain('secret internal detail');
+
+    const ok = await t.app.inject({ method: 'GET', url, headers: token });
+    const okLine = lines.find((l) => l.request_id === ok.headers['x-openstack-request-id'] && l.msg === 'request');
+    expect(okLine).toMatchObject({ status: 200 });
+    expect(okLine).not.toHaveProperty('reason');
+    expect(okLine).not.toHaveProperty('error_code');
+  });
+
+  it("a CBR error's request line carries its error_code and error_msg", async () => {
+    const cbr = await buildCbrApp({ ...inertDeps(loadConfig({})), logger: { level: 'info', stream } });
+    try {
+      const res = await cbr.inject({ method: 'GET', url: `/v3/${PROJECT}/vaults`, headers: { 'x-auth-token': 'u1:nothex' } });
+      expect(res.statusCode).toBeGreaterThanOrEqual(400);
+      const line = lines.find((l) => l.request_id === res.headers['x-request-id'] && l.msg === 'request');
+      expect(line).toMatchObject({ status: res.statusCode, error_code: res.json().error_code, reason: res.json().error_msg });
+    } finally {
+      await cbr.close();
+    }
   });
 
   it('health and metrics probes are logged at debug only', async () => {
