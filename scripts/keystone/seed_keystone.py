@@ -8,8 +8,10 @@ validate other users' tokens), the volume service in the catalog as `volumev3` a
 Prints `export NAME=value` lines for the caller.
 With IMAGE_ENDPOINT set, an `image` service (glance) is registered there too: OSC 6.0's
 `volume create` builds the image client and fails without one in the catalog.
+With COMPUTE_ENDPOINT set, a `compute` service (nova) is registered there: OSC 6.0's `quota set`
+and `quota show` build the compute client first and fail without one in the catalog.
 Environment: OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME (admin), TEST_PASSWORD,
-VOLUME_ENDPOINT, IMAGE_ENDPOINT (optional).
+VOLUME_ENDPOINT, IMAGE_ENDPOINT and COMPUTE_ENDPOINT (optional).
 """
 import os
 
@@ -24,6 +26,7 @@ ks = client.Client(session=session.Session(auth=auth, timeout=30))
 password = env["TEST_PASSWORD"]
 volume_endpoint = env["VOLUME_ENDPOINT"]
 image_endpoint = env.get("IMAGE_ENDPOINT", "")
+compute_endpoint = env.get("COMPUTE_ENDPOINT", "")
 
 
 def one(items):
@@ -89,6 +92,8 @@ service_with_endpoint("volumev3", "cinderv3", volume_endpoint)
 service_with_endpoint("block-storage", "block-storage", volume_endpoint)
 if image_endpoint:
     service_with_endpoint("image", "glance", image_endpoint, "Image (version discovery stub)")
+if compute_endpoint:
+    service_with_endpoint("compute", "nova", compute_endpoint, "Compute (quota read stub)")
 
 admin_project = project("admin")
 lines = {

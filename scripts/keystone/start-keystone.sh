@@ -4,9 +4,10 @@
 # bootstrapped with keystone-manage, then seeded with the service user, test projects and
 # users, and the volume service in the catalog (types volumev3 and block-storage).
 #
-# Usage: scripts/keystone/start-keystone.sh [VOLUME_ENDPOINT [IMAGE_ENDPOINT]]
+# Usage: scripts/keystone/start-keystone.sh [VOLUME_ENDPOINT [IMAGE_ENDPOINT [COMPUTE_ENDPOINT]]]
 #   VOLUME_ENDPOINT   default http://127.0.0.1:8776/v3/%(project_id)s
 #   IMAGE_ENDPOINT    optional: registered as the `image` service (OSC's `volume create` needs one)
+#   COMPUTE_ENDPOINT  optional: registered as the `compute` service (OSC's `quota set/show` need one)
 # Environment:
 #   KEYSTONE_DIR      state directory (default /tmp/cbt-keystone)
 #   KEYSTONE_PORT     loopback port (default 5000)
@@ -21,6 +22,7 @@ set -euo pipefail
 
 VOLUME_ENDPOINT="${1:-http://127.0.0.1:8776/v3/%(project_id)s}"
 IMAGE_ENDPOINT="${2:-}"
+COMPUTE_ENDPOINT="${3:-}"
 DIR="${KEYSTONE_DIR:-/tmp/cbt-keystone}"
 PORT="${KEYSTONE_PORT:-5000}"
 ADMIN_PASSWORD="${KEYSTONE_ADMIN_PASSWORD:-admin-secret}"
@@ -123,7 +125,7 @@ fi
 
 # Seed (idempotent): roles, service user, test projects/users, catalog entries.
 OS_AUTH_URL="$URL/v3" OS_USERNAME=admin OS_PASSWORD="$ADMIN_PASSWORD" OS_PROJECT_NAME=admin \
-  TEST_PASSWORD="$TEST_PASSWORD" VOLUME_ENDPOINT="$VOLUME_ENDPOINT" IMAGE_ENDPOINT="$IMAGE_ENDPOINT" \
+  TEST_PASSWORD="$TEST_PASSWORD" VOLUME_ENDPOINT="$VOLUME_ENDPOINT" IMAGE_ENDPOINT="$IMAGE_ENDPOINT" COMPUTE_ENDPOINT="$COMPUTE_ENDPOINT" \
   "$PY" "$HERE/seed_keystone.py" >"$DIR/env.tmp"
 {
   cat <<EOF

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cinderPassword, openstackPassword, parseProperties } from './harness/clients.js';
+import { computeEndpoint, startComputeStub, type ComputeStub } from './harness/compute-stub.js';
 import { startGlanceStub, type GlanceStub } from './harness/glance-stub.js';
 import { issueToken, startKeystone, type KeystoneEnv } from './harness/keystone.js';
 import { openstackWorkflow } from './harness/openstack-workflow.js';
@@ -11,12 +12,14 @@ import { freePort } from '../../src/db/embedded.js';
 let ks: KeystoneEnv;
 let svc: RunningService;
 let glance: GlanceStub;
+let compute: ComputeStub;
 
 describe('openstack client, Keystone password auth', () => {
   beforeAll(async () => {
     const port = await freePort();
     glance = await startGlanceStub();
-    ks = await startKeystone(`http://127.0.0.1:${port}/v3/%(project_id)s`, glance.url);
+    compute = await startComputeStub();
+    ks = await startKeystone(`http://127.0.0.1:${port}/v3/%(project_id)s`, glance.url, computeEndpoint(compute));
     svc = await startService({
       PORT: String(port),
       AUTH_STRATEGY: 'keystone',
@@ -31,6 +34,7 @@ describe('openstack client, Keystone password auth', () => {
     await svc?.stop();
     await ks?.stop();
     await glance?.close();
+    await compute?.close();
   });
 
   const alice = (mv?: string) => openstackPassword(ks.authUrl, 'alice', ks.testPassword, 'cbt-alpha', mv);
@@ -80,10 +84,10 @@ describe('openstack client, Keystone password auth', () => {
     expect(glance.requests.filter((r) => !/^GET \/(v2\/?)?$/.test(r))).toEqual([]);
   });
 
-  // Quotas as an admin sets them with cinder (which sends `tenant_id` in every quota set). Run
-  // on cbt-beta, which the workflow above does not use; the default class is put back at the end.
-  // OSC 6.0's quota commands build a compute client first and stop at "public endpoint for
-  // compute service not found" in this catalog, so they are not run here.
+  // Quotas as an admin sets them with cinder (which sends `tenant_id` in every quota set) and
+  // with OSC. Run on cbt-beta, which the workflow above does not use; the default class is put
+  // back at the end of each test. OSC 6.0's quota commands build a compute client first, so the
+  // catalog lists a compute stub (harness/compute-stub.ts) that answers quota reads with empty sets.
   const adminCinder = () => cinderPassword(ks.authUrl, 'admin', ks.adminPassword, 'admin');
   const quotaValue = (out: string, key: string) => parseProperties(out)[key];
 
@@ -103,5 +107,31 @@ describe('openstack client, Keystone password auth', () => {
     expect(parseProperties(await adminCinder().ok(['quota-defaults', ks.betaProjectId]))).toMatchObject({ volumes: '12', backups: '7' });
     expect(parseProperties(await adminCinder().ok(['quota-show', ks.betaProjectId]))).toMatchObject({ volumes: '12', backups: '7' });
     await adminCinder().ok(['quota-class-update', '--backups', '100', '--volumes', '100', 'default']);
+  });
+
+  const osJson = async (args: string[]) => JSON.parse(await admin().ok([...args, '-f', 'json'])) as Record<string, unknown>;
+
+  it('openstack quota set --volumes / quota show on a project, and quota show --default', async () => {
+    const beta = ks.betaProjectId;
+    await admin().ok(['quota', 'set', '--volumes', '4', '--backups', '2', '--snapshots', '6', 'cbt-beta']);
+    expect(await osJson(['quota', 'show', 'cbt-beta'])).toMatchObject({ volumes: 4, backups: 2, snapshots: 6, project: beta });
+    expect(parseProperties(await adminCinder().ok(['quota-show', beta]))).toMatchObject({ volumes: '4', backups: '2', snapshots: '6' });
+    expect(await osJson(['quota', 'show', '--default', 'cbt-beta'])).toMatchObject({ volumes: 100, backups: 100, snapshots: 100 });
+    await adminCinder().ok(['quota-delete', beta]);
+    expect(await osJson(['quota', 'show', 'cbt-beta'])).toMatchObject({ volumes: 100, backups: 100 });
+  });
+
+  it('openstack quota show --class default and quota set --class', async () => {
+    expect(await osJson(['quota', 'show', '--class', 'default'])).toMatchObject({ volumes: 100, backups: 100, gigabytes: 5000 });
+    await admin().ok(['quota', 'set', '--class', '--volumes', '9', '--backups', '3', 'default']);
+    expect(await osJson(['quota', 'show', '--class', 'default'])).toMatchObject({ volumes: 9, backups: 3 });
+    expect(await osJson(['quota', 'show', 'cbt-beta'])).toMatchObject({ volumes: 9, backups: 3 });
+    await admin().ok(['quota', 'set', '--class', '--volumes', '100', '--backups', '100', 'default']);
+    expect(await osJson(['quota', 'show', '--class', 'default'])).toMatchObject({ volumes: 100, backups: 100 });
+  });
+
+  it("asked the compute stub for quota reads only (every value shown was the volume service's)", () => {
+    expect(compute.requests.length).toBeGreaterThan(0);
+    expect(compute.requests.filter((r) => !/^GET \/compute\/v2\.1\/os-quota-(class-)?sets\/[^/]+(\/defaults)?$/.test(r))).toEqual([]);
   });
 });

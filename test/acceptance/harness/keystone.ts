@@ -34,17 +34,18 @@ function parseExports(text: string): Record<string, string> {
 
 /**
  * Starts (or reuses) a Keystone and registers `volumeEndpoint` as the volumev3 and
- * block-storage endpoints, and `imageEndpoint` (when given) as the image endpoint. TEST_KEYSTONE_DIR/TEST_KEYSTONE_PORT select a shared instance
- * that CI started once; otherwise a private one on a free port is started and purged by stop().
+ * block-storage endpoints, and `imageEndpoint` and `computeEndpoint` (when given) as the image and
+ * compute endpoints. TEST_KEYSTONE_DIR/TEST_KEYSTONE_PORT select a shared instance that CI started
+ * once; otherwise a private one on a free port is started and purged by stop().
  */
-export async function startKeystone(volumeEndpoint: string, imageEndpoint?: string): Promise<KeystoneEnv> {
+export async function startKeystone(volumeEndpoint: string, imageEndpoint?: string, computeEndpoint?: string): Promise<KeystoneEnv> {
   const shared = process.env.TEST_KEYSTONE_DIR;
   const dir = shared ?? mkdtempSync(join(tmpdir(), 'cbt-keystone-'));
   const port = process.env.TEST_KEYSTONE_PORT ?? String(await freePort());
   const childEnv = { ...process.env, KEYSTONE_DIR: dir, KEYSTONE_PORT: port };
   let stdout: string;
   try {
-    ({ stdout } = await run(join(SCRIPTS, 'start-keystone.sh'), [volumeEndpoint, ...(imageEndpoint ? [imageEndpoint] : [])], {
+    ({ stdout } = await run(join(SCRIPTS, 'start-keystone.sh'), [volumeEndpoint, imageEndpoint ?? '', computeEndpoint ?? ''], {
       env: childEnv,
       timeout: 600_000,
       maxBuffer: 16 * 1024 * 1024,

@@ -1,0 +1,25 @@
+import { type StubServer, startStubServer } from './stub-server.js';
+
+/** A loopback stand-in for Nova's quota reads, and the paths clients asked it for. */
+export type ComputeStub = StubServer;
+
+/** The catalog URL of the stub's compute endpoint (Nova's /v2.1 under the stub's root). */
+export const computeEndpoint = (stub: ComputeStub): string => `${stub.url}compute/v2.1`;
+
+/**
+ * Answers Nova's quota reads with empty sets. OSC 6.0's `quota set` and `quota show` build the
+ * compute client before anything else (openstackclient/common/quota.py take_action) and stop at
+ * "public endpoint for compute service not found" without a compute endpoint in the catalog;
+ * `quota show` also reads the compute quota (only EndpointNotFound is skipped). An empty set
+ * adds nothing to the output, so every value shown is the volume service's. Any other path
+ * (a write included) is a 404, so a command that really changed compute quotas fails loudly.
+ */
+export function startComputeStub(): Promise<ComputeStub> {
+  return startStubServer((method, path) => {
+    const m = /^\/compute\/v2\.1\/(os-quota-sets|os-quota-class-sets)\/([^/]+)(\/defaults)?$/.exec(path);
+    if (method !== 'GET' || !m || (m[1] === 'os-quota-class-sets' && m[3])) {
+      return { status: 404, body: { itemNotFound: { code: 404, message: 'not a Nova: quota reads only' } } };
+    }
+    return { status: 200, body: m[1] === 'os-quota-sets' ? { quota_set: { id: m[2] } } : { quota_class_set: { id: m[2] } } };
+  });
+}
