@@ -18,6 +18,22 @@ export async function activeOperationLogs(
   return q.execute();
 }
 
+/** The unfinished removals a backup's delete works for: its vault's `vault_delete` and its volume's `remove_resource`. */
+export async function activeRemovalLogs(db: Db, vaultId: string, volumeId: string): Promise<CbrOperationLogRow[]> {
+  return db
+    .selectFrom('cbr_operation_logs')
+    .selectAll()
+    .where('status', 'in', ACTIVE)
+    .where('vault_id', '=', vaultId)
+    .where((eb) =>
+      eb.or([
+        eb('operation_type', '=', 'vault_delete'),
+        eb.and([eb('operation_type', '=', 'remove_resource'), eb('resource_id', '=', volumeId)]),
+      ]),
+    )
+    .execute();
+}
+
 /** Compare-and-set of an operation log's status (waiting -> running -> success | failed). */
 export async function transitionOperationLog(
   db: Db,

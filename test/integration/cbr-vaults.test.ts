@@ -6,6 +6,7 @@ import { collectOrphans } from '../../src/domain/backups/orphan-gc.js';
 import { createCheckpoint } from '../../src/domain/cbr/checkpoints/create-checkpoint.js';
 import type { RequestContext } from '../../src/domain/common/context.js';
 import { type CbrTestEnv, P1, P2, cbrTestEnv, makeVolume } from './cbr-fixtures.js';
+import { until } from '../helpers/until.js';
 
 /** V1-V9 through the CBR listener, on real Postgres, the posix store and a job worker. */
 
@@ -32,16 +33,6 @@ async function policy(project = P1): Promise<string> {
     operation_definition: JSON.stringify({ max_backups: 3 }),
   });
   return id;
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function checkpointBackups(vaultId: string): Promise<string[]> {

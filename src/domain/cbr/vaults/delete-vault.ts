@@ -32,8 +32,8 @@ export async function queueBackupDeletes(trx: Db, backups: readonly BackupRow[])
 /**
  * V5: the vault goes `deleting` (GET still answers, billing.status deleting), its volumes and
  * policy are unbound, every backup it holds is queued for deletion with its objects, and a
- * `vault_delete` operation log is written. settleVault() then removes it (GET 404) once the
- * last backup is gone. Throws 6105 (404) unknown, 6112 status, 6203 a backup running.
+ * `vault_delete` operation log is written. The job hooks remove it (GET 404) when the last
+ * delete job finishes; an empty vault goes at once. Throws 6105 (404) unknown, 6112 status, 6203 a backup running.
  */
 export async function deleteVault(db: Db, ctx: RequestContext, id: string): Promise<void> {
   const vault = await findVault(db, id, ctx.projectId);
@@ -56,7 +56,7 @@ export async function deleteVault(db: Db, ctx: RequestContext, id: string): Prom
       id: randomUUID(),
       project_id: ctx.projectId,
       operation_type: 'vault_delete',
-      status: 'running',
+      status: backups.length ? 'waiting' : 'success',
       checkpoint_id: null,
       policy_id: null,
       vault_id: vault.id,
@@ -69,13 +69,16 @@ export async function deleteVault(db: Db, ctx: RequestContext, id: string): Prom
       job_id: null,
       incremental: null,
       started_at: new Date(),
+      ...(backups.length ? {} : { ended_at: new Date() }),
       extra: JSON.stringify({ request_id: ctx.requestId, vault_delete: { total_count: backups.length, fail_count: 0 } }),
     });
+    // Nothing to delete: the vault goes now (GET 404); else the last delete job removes it (worker/removal-logs.ts).
+    if (backups.length === 0) await removeVault(trx, vault.id);
   });
 }
 
 /**
- * Brings a vault's removals forward, on every read of it: the backups of a `deleting` vault (and
+ * Retries a vault's removals on every read of it (the job hooks settle them as deletes finish): the backups of a `deleting` vault (and
  * of resources being removed) that are not yet queued (made since, or failed to delete) are
  * queued again; a removal whose backups are all gone is logged success; a `deleting` vault with
  * nothing left disappears. Returns false when the vault is gone.

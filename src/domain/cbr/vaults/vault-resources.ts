@@ -74,7 +74,7 @@ export async function addResources(db: Db, ctx: RequestContext, vaultId: string,
 /**
  * V7: unbinds volumes (6135 when one is not in the vault) and deletes their backups in this
  * vault through delete jobs, one `remove_resource` operation log per volume (success once its
- * backups are gone; see settleVault).
+ * backups are gone, settled by the job hooks as the deletes finish).
  */
 export async function removeResources(db: Db, ctx: RequestContext, vaultId: string, ids: readonly string[]): Promise<string[]> {
   return db.transaction().execute(async (trx) => {
@@ -94,7 +94,8 @@ export async function removeResources(db: Db, ctx: RequestContext, vaultId: stri
         id: randomUUID(),
         project_id: ctx.projectId,
         operation_type: 'remove_resource',
-        status: mine.length ? 'running' : 'success',
+        // waiting until the first of its delete jobs runs; the job hooks settle it (worker/removal-logs.ts).
+        status: mine.length ? 'waiting' : 'success',
         checkpoint_id: null,
         policy_id: null,
         vault_id: vault.id,

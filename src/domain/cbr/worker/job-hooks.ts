@@ -1,6 +1,6 @@
 import { findBackupAnyState, hasDependents, transitionBackup } from '../../../db/backups-repository.js';
 import { releasableHeldParent } from '../../../db/cbr-backups-repository.js';
-import { activeOperationLogs, transitionOperationLog } from '../../../db/cbr-operation-logs-repository.js';
+import { activeOperationLogs, activeRemovalLogs, transitionOperationLog } from '../../../db/cbr-operation-logs-repository.js';
 import type { BackupRow, CbrOperationLogRow, Db, JobRow } from '../../../db/schema.js';
 import { findVolume } from '../../../db/volumes-repository.js';
 import { enqueueJob } from '../../../jobs/kinds.js';
@@ -8,13 +8,15 @@ import type { JobHandler } from '../../../jobs/worker.js';
 import { BACKUP_TRANSITIONS } from '../../backups/status.js';
 import { type BackupManagerDeps, createBackupJobHandlers } from '../../backups/worker/handlers.js';
 import { operationProgress } from '../operation-logs/operation-logs.js';
+import { settleRemovalLogs } from './removal-logs.js';
 
 /**
  * The backup manager's handlers with CBR's operation logs kept in step: before a backup, restore or
  * delete job runs, its logs go waiting -> running; after it (also when it throws), each log is settled
  * from what the job left in the rows (success | failed with error_info), or stays running while the
  * row still says the work is under way (a retry or the recovery table settles it later).
- * A delete also releases a parent that was deleted through CBR and waited for its last dependent.
+ * A delete also releases a parent that was deleted through CBR and waited for its last dependent, and
+ * settles the vault removals (remove_resource, vault_delete) whose backups it deleted.
  */
 export function createCbrAwareBackupJobHandlers(deps: BackupManagerDeps): ReturnType<typeof createBackupJobHandlers> {
   const inner = createBackupJobHandlers(deps);
@@ -28,14 +30,20 @@ export function createCbrAwareBackupJobHandlers(deps: BackupManagerDeps): Return
       settleBackup,
     ),
     restore: around(inner.restore, db, (job) => activeOperationLogs(db, { jobId: job.id }), settleRestore),
+    // Outer: the vault's `vault_delete` and the volume's `remove_resource` logs this delete works for.
     delete_backup: around(
-      inner.delete_backup,
+      around(
+        inner.delete_backup,
+        db,
+        (job) => activeOperationLogs(db, { backupId: job.resource_id, operationType: 'delete' }),
+        async (db, job, logs) => {
+          const row = await settleDelete(db, job, logs);
+          if (row?.deleted && row.parent_id) await releaseHeldParent(db, row.parent_id);
+        },
+      ),
       db,
-      (job) => activeOperationLogs(db, { backupId: job.resource_id, operationType: 'delete' }),
-      async (db, job, logs) => {
-        const row = await settleDelete(db, job, logs);
-        if (row?.deleted && row.parent_id) await releaseHeldParent(db, row.parent_id);
-      },
+      (job) => removalLogsOf(db, job),
+      (db, _job, logs) => settleRemovalLogs(db, logs),
     ),
   };
 }
@@ -57,6 +65,11 @@ function around(handler: JobHandler, db: Db, logsOf: (job: JobRow) => Promise<Cb
       if (logs.length) await settle(db, job, logs);
     }
   };
+}
+
+async function removalLogsOf(db: Db, job: JobRow): Promise<CbrOperationLogRow[]> {
+  const row = await findBackupAnyState(db, job.resource_id);
+  return row?.vault_id ? activeRemovalLogs(db, row.vault_id, row.volume_id) : [];
 }
 
 async function finish(db: Db, logs: CbrOperationLogRow[], ok: boolean, message: string, backup: BackupRow | undefined) {
