@@ -271,6 +271,42 @@ describe('V4 update, V6/V7 resources, V8/V9 policy', () => {
   });
 });
 
+describe('a volume deleted through the Cinder API', () => {
+  it('DELETE /v3/{p}/volumes/{id} takes it out of its vault; its backups stay, the next checkpoint skips nothing', async () => {
+    const created = await env.call('POST', '/volumes', P1, { volume: { size: 1, name: 'cinder-deleted' } });
+    expect(created.status).toBe(202);
+    const gone: string = created.json.volume.id;
+    await until('volume available', async () =>
+      (await env.call('GET', `/volumes/${gone}`, P1)).json.volume.status === 'available' ? true : undefined,
+    );
+    const kept = await makeVolume(env, P1);
+    const v = await makeVault('cinder-del', [gone, kept]);
+    const backups = await checkpointBackups(v.id);
+    expect(backups).toHaveLength(2);
+
+    const del = await env.call('DELETE', `/volumes/${gone}`, P1);
+    expect(del.status).toBe(202);
+    await until('volume 404', async () => ((await env.call('GET', `/volumes/${gone}`, P1)).status === 404 ? true : undefined));
+
+    const shown = (await env.api('GET', `/vaults/${v.id}`)).json.vault;
+    expect(shown.resources.map((r: any) => r.id)).toEqual([kept]);
+    expect((await env.api('GET', `/vaults?resource_ids=${gone}`)).json.count).toBe(0);
+    expect((await env.api('GET', `/protectables/disk/instances`)).json.instances.map((i: any) => i.id)).not.toContain(gone);
+    // Its backups outlive it (restorable into another volume), as in CBR and Cinder.
+    const listed = await env.api('GET', `/backups?resource_id=${gone}`);
+    expect(listed.json.backups.map((b: any) => [b.vault_id, b.status])).toEqual([[v.id, 'available']]);
+    // A checkpoint over the vault backs up the volume left, and skips nothing.
+    const cp = await env.api('POST', '/checkpoints', { body: { checkpoint: { vault_id: v.id } } });
+    expect(cp.status).toBe(200);
+    expect(cp.json.checkpoint.vault.skipped_resources).toEqual([]);
+    const rows = await env.t.db.selectFrom('backups').select('volume_id').where('checkpoint_id', '=', cp.json.checkpoint.id).execute();
+    expect(rows.map((r) => r.volume_id)).toEqual([kept]);
+    // Binding the deleted volume is refused as for any unknown volume.
+    const bind = await env.api('POST', `/vaults/${v.id}/addresources`, { body: { resources: [vol(gone)] } });
+    expect([bind.status, bind.json.error_code]).toEqual([400, 'BackupService.9900']);
+  });
+});
+
 describe('capacity and delete, with real backups', () => {
   it('a vault whose backups store more than its size refuses checkpoints (6114) and shrinking below them (6107)', async () => {
     const a = await makeVolume(env, P1);
