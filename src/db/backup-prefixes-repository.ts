@@ -73,10 +73,10 @@ export async function liveOwnersOfPrefix(
   container: string,
   prefix: string,
   exceptId: string,
-): Promise<Array<{ id: string; project_id: string }>> {
+): Promise<Array<{ id: string; project_id: string; status: string; service_metadata: string | null }>> {
   return db
     .selectFrom('backups')
-    .select(['id', 'project_id'])
+    .select(['id', 'project_id', 'status', 'service_metadata'])
     .where('deleted', '=', false)
     .where('id', '!=', exceptId)
     .where('container', '=', container)

@@ -159,6 +159,46 @@ describe('backup export and import records', { timeout: 240_000 }, () => {
     expect(await keysOf()).toEqual([]);
   }, 240_000);
 
+  it('an import sharing the objects of a backup that is not at rest, or overlapping its prefix, is refused with 400 and writes no row', async () => {
+    const vol = await makeVolume(a, P1, { size: 1 });
+    const id = (await a.call('POST', '/backups', P1, { backup: { volume_id: vol, name: 'owner' } })).json.backup.id;
+    expect((await a.waitBackup(id, P1, (x) => x.status !== 'creating')).status).toBe('available');
+    const rec = (await a.call('GET', `/backups/${id}/export_record`, ADMIN)).json['backup-record'];
+    const decoded = JSON.parse(Buffer.from(rec.backup_url, 'base64').toString('utf8'));
+    const importAs = (rid: string, extra: Record<string, unknown> = {}) =>
+      a.call('POST', '/backups/import_record', ADMIN, {
+        'backup-record': {
+          backup_service: rec.backup_service,
+          backup_url: Buffer.from(JSON.stringify({ ...decoded, id: rid, ...extra })).toString('base64'),
+        },
+      });
+    const rowOf = (rid: string) => a.t.db.selectFrom('backups').select('id').where('id', '=', rid).executeTakeFirst();
+
+    for (const status of ['deleting', 'creating', 'error']) {
+      await a.t.db.updateTable('backups').set({ status }).where('id', '=', id).execute();
+      const rid = `6d6d6d6d-0000-4000-8000-00000000000${status.length}`;
+      const r = await importAs(rid);
+      expect(r.json, status).toEqual({
+        badRequest: { code: 400, message: `Invalid backup: The record's objects belong to backup ${id}, which is ${status}.` },
+      });
+      expect(await rowOf(rid)).toBeUndefined();
+    }
+    await a.t.db.updateTable('backups').set({ status: 'available' }).where('id', '=', id).execute();
+
+    const overlap = await importAs('6d6d6d6d-0000-4000-8000-0000000000ff', { service_metadata: `${decoded.service_metadata}-00001` });
+    expect(overlap.json).toEqual({
+      badRequest: { code: 400, message: `Invalid backup: The record's objects overlap those of backup ${id}.` },
+    });
+    expect(await rowOf('6d6d6d6d-0000-4000-8000-0000000000ff')).toBeUndefined();
+
+    // The same id as the live owner: Cinder's "already exists".
+    expect((await importAs(id)).json).toEqual({ badRequest: { code: 400, message: 'Invalid backup: Backup already exists in database.' } });
+    // At rest again, a twin under a new id is tempest's flow and imports.
+    const twin = '6d6d6d6d-0000-4000-8000-0000000000aa';
+    expect((await importAs(twin)).status).toBe(201);
+    expect((await a.waitBackup(twin, ADMIN, (x) => x.status !== 'creating')).status).toBe('available');
+  });
+
   it('an import whose objects are not in the store ends in error with a fail_reason', async () => {
     const record = {
       id: '9a9a9a9a-0000-4000-8000-000000000009',

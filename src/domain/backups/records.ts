@@ -1,5 +1,6 @@
 import { dbNow } from '../../db/sql-values.js';
 import { findInputProblem, inputProblemMessage } from '../common/input-shape.js';
+import { liveOwnersOfPrefix } from '../../db/backup-prefixes-repository.js';
 import { backupMetadata, findBackup, findBackupAnyState, insertBackup, replaceBackupMetadata } from '../../db/backups-repository.js';
 import { enqueueJob } from '../../jobs/kinds.js';
 import type { BackupRow, Db, NewBackupRow } from '../../db/schema.js';
@@ -96,12 +97,33 @@ export function decodeRecord(backupUrl: string): Record<string, unknown> & { id:
   return rec as Record<string, unknown> & { id: string; size: number };
 }
 
+/** Statuses in which a backup's objects are complete and left alone, so an imported twin may share them. */
+const SHAREABLE_OWNER_STATUSES: readonly string[] = ['available', 'restoring'];
+
+/**
+ * Refuses a record whose objects another live backup owns, unless it is a twin: the very same
+ * (container, prefix) as owners that are all complete and at rest (available or restoring).
+ * NOTE: twins stay allowed because Cinder allows them (cinder/backup/api.py
+ * _get_import_backup refuses only a live row with the record's id) and tempest's
+ * test_volume_backup_export_import imports a member's available backup under a new id as
+ * admin, restores the original and deletes both. Deleting a twin keeps the objects while
+ * another live backup owns them (worker/settle.ts completeDelete), so it never destroys the
+ * original. Refused: a prefix overlapping another backup's without being the same (deleting
+ * either would take objects of the other), and objects whose owner is still being written,
+ * is being deleted, or failed (the twin would point at objects that are incomplete or going).
+ */
+async function checkObjectOwners(db: Db, id: string, container: string, prefix: string): Promise<void> {
+  for (const owner of await liveOwnersOfPrefix(db, container, prefix, id)) {
+    if (owner.service_metadata !== prefix) throw invalid('backup', `The record's objects overlap those of backup ${owner.id}.`);
+    if (!SHAREABLE_OWNER_STATUSES.includes(owner.status))
+      throw invalid('backup', `The record's objects belong to backup ${owner.id}, which is ${owner.status}.`);
+  }
+}
+
 /**
  * What an import may point at (400 otherwise, before any row changes): a container the store
- * can take, and a parent that is a live backup of the importing project and of the record's
- * volume. NOTE: objects another live backup owns are allowed: tempest's export/import test
- * imports a member's backup under a new id as admin and deletes both. Deletes keep objects
- * another live backup still owns, so deleting such a twin never destroys the original.
+ * can take, objects no other live backup owns unless the import is a twin (checkObjectOwners),
+ * and a parent that is a live backup of the importing project and of the record's volume.
  * Checked again by the import job when it makes the row available.
  */
 export async function checkImportTargets(
@@ -110,11 +132,13 @@ export async function checkImportTargets(
   projectId: string,
   record: Record<string, unknown>,
 ): Promise<void> {
-  const { container, parent_id: parentId, volume_id: volumeId } = record;
+  const { container, service_metadata: prefix, parent_id: parentId, volume_id: volumeId } = record;
   if (typeof container === 'string') {
     const problem = containerNameProblem(config.BACKUP_STORE, container);
     if (problem)
       throw invalid('input received', `The record's container ${JSON.stringify(container.slice(0, 100))} is not valid: ${problem}.`);
+    if (typeof prefix === 'string' && prefix && typeof record.id === 'string')
+      await checkObjectOwners(db, record.id.toLowerCase(), container, prefix);
   }
   if (parentId !== undefined && parentId !== null) {
     const parent =
