@@ -13,6 +13,11 @@ export async function updateCheckpoint(db: Db, id: string, set: Updateable<CbrCh
   await db.updateTable('cbr_checkpoints').set(set).where('id', '=', id).execute();
 }
 
+/** Removes a checkpoint row that made no backup (nothing refers to it). */
+export async function deleteCheckpoint(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('cbr_checkpoints').where('id', '=', id).execute();
+}
+
 export async function findCheckpoint(db: Db, id: string, projectId: string): Promise<CbrCheckpointRow | undefined> {
   if (!isUuid(id)) return undefined;
   return db.selectFrom('cbr_checkpoints').selectAll().where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();

@@ -5,7 +5,11 @@ import { addVaultResources, insertVault } from '../../src/db/cbr-vaults-reposito
 import type { RequestContext } from '../../src/domain/common/context.js';
 import { createCheckpoint } from '../../src/domain/cbr/checkpoints/create-checkpoint.js';
 import { showCheckpointById } from '../../src/domain/cbr/checkpoints/show-checkpoint.js';
+import { triggersOf } from '../../src/db/cbr-schedule-repository.js';
+import { ManualClock } from '../../src/domain/cbr/schedule/clock.js';
+import { schedulerTick } from '../../src/domain/cbr/schedule/scheduler.js';
 import { type BackupTestEnv, P1, backupTestEnv, makeVolume } from './backups-fixtures.js';
+import { makePolicy, schedulerDeps } from './cbr-scheduler-fixtures.js';
 
 /** createCheckpoint (the function cbr-sched calls) on the real engine and job worker. */
 
@@ -77,6 +81,47 @@ describe('createCheckpoint', () => {
     expect(inc.parent_id).toBe(rows.find((r) => r.volume_id === vols[0])!.id);
     expect(inc.cbr_auto_trigger).toBe(true);
     expect(second.extra_info.name).toMatch(/^autobk_/);
+  });
+
+  it('every resource busy: 400 BackupService.0001 naming each, and no checkpoint, backup or operation log is left', async () => {
+    const a = await makeVolume(env, P1, { name: 'a', status: 'backing-up' });
+    const b = await makeVolume(env, P1, { name: 'b', status: 'restoring-backup' });
+    const vaultId = await makeVault(env, [a, b]);
+    const err = await createCheckpoint(env.deps, ctx, { vaultId, autoTrigger: false }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'BackupService.0001', kind: 'invalid' });
+    expect((err as Error).message).toContain(`${a}: The resource is being backed up.`);
+    expect((err as Error).message).toContain(`${b}: The resource is being restored.`);
+    const cps = await env.t.db.selectFrom('cbr_checkpoints').select('id').where('vault_id', '=', vaultId).execute();
+    expect(cps).toEqual([]);
+    expect(await env.t.db.selectFrom('backups').select('id').where('vault_id', '=', vaultId).execute()).toEqual([]);
+    expect(await env.t.db.selectFrom('cbr_operation_logs').select('id').where('vault_id', '=', vaultId).execute()).toEqual([]);
+  });
+
+  it('every resource busy at a scheduled run: the trigger fails with 0001, each volume gets a skipped log, no checkpoint', async () => {
+    const a = await makeVolume(env, P1, { name: 'a', status: 'backing-up' });
+    const vaultId = await makeVault(env, [a]);
+    const start = new Date('2026-06-01T00:00:00Z');
+    const policyId = await makePolicy(env.t.db, P1, ['FREQ=DAILY;BYHOUR=01;BYMINUTE=00'], {}, start, [vaultId]);
+    try {
+      const r = await schedulerTick(schedulerDeps(env, new ManualClock(Date.parse('2026-06-01T01:00:10Z'))));
+      expect(r.failed.filter((k) => k.policyId === policyId)).toHaveLength(1);
+      expect(r.fired.filter((k) => k.policyId === policyId)).toEqual([]);
+      const [trigger] = await triggersOf(env.t.db, policyId);
+      expect(trigger).toMatchObject({ status: 'failed', checkpoint_id: null });
+      expect(await env.t.db.selectFrom('cbr_checkpoints').select('id').where('vault_id', '=', vaultId).execute()).toEqual([]);
+      const logs = await env.t.db.selectFrom('cbr_operation_logs').selectAll().where('vault_id', '=', vaultId).execute();
+      expect(logs).toHaveLength(1);
+      expect(logs[0]).toMatchObject({
+        operation_type: 'backup',
+        status: 'skipped',
+        resource_id: a,
+        policy_id: policyId,
+        checkpoint_id: null,
+        error_code: 'BackupService.2002',
+      });
+    } finally {
+      await env.t.db.updateTable('cbr_policies').set({ enabled: false }).where('id', '=', policyId).execute();
+    }
   });
 
   it('lists enabled policies with their bound vaults', async () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { insertCheckpoint, insertOperationLog, updateCheckpoint } from '../../../db/cbr-checkpoints-repository.js';
+import { deleteCheckpoint, insertCheckpoint, insertOperationLog, updateCheckpoint } from '../../../db/cbr-checkpoints-repository.js';
 import { findVault, vaultResources, vaultStoredBytes } from '../../../db/cbr-vaults-repository.js';
 import { createBackup } from '../../backups/create.js';
+import type { CbrVaultRow, Db } from '../../../db/schema.js';
 import type { BackupApiDeps } from '../../backups/deps.js';
 import { VOLUME_BACKUP_SOURCES } from '../../backups/status.js';
 import type { RequestContext } from '../../common/context.js';
@@ -40,7 +41,8 @@ function autoName(scheduled: boolean): string {
  * POST /checkpoints (create a checkpoint), also called by the scheduler: one Cinder-format backup per volume of the
  * vault (or of `resources`), each through the backups module's create (same engine, same
  * jobs), with a `backup` operation log each. A volume that is not available/in-use, or that
- * a concurrent operation took, is listed in skipped_resources instead.
+ * a concurrent operation took, is listed in skipped_resources instead. Throws 6105 (404), 6113,
+ * 6135, 6114, and 0001 when there is nothing to back up (no resource, or every one skipped).
  */
 export async function createCheckpoint(deps: BackupApiDeps, ctx: RequestContext, input: CreateCheckpointInput): Promise<CheckpointView> {
   const { db } = deps;
@@ -135,14 +137,37 @@ export async function createCheckpoint(deps: BackupApiDeps, ctx: RequestContext,
       skip({ code: 'BackupService.2002', reason: err.message });
     }
   }
+  if (skipped.length === targets.length) {
+    // NOTE: every resource was skipped (all busy). CBR answers this with BackupService.0001 "No
+    // resource is available for backup", whose documented remedy is to check whether the resources
+    // are being backed up: the request fails and no checkpoint is kept, so none claims `available`
+    // (or lingers as `error`) with nothing protected. A scheduled run still writes its `skipped`
+    // operation logs (with no checkpoint) and its trigger records the failure.
+    await deleteCheckpoint(db, checkpoint.id);
+    if (scheduled) await logSkipped(db, ctx, vault, input, null, skipped);
+    throw cbrInvalid('0001', `No resource is available for backup: ${skipped.map((s) => `${s.id}: ${s.reason}`).join('; ')}`);
+  }
   if (skipped.length > 0) await updateCheckpoint(db, checkpoint.id, { skipped: JSON.stringify(skipped) });
+  await logSkipped(db, ctx, vault, input, checkpoint.id, skipped);
+  return showCheckpointById(db, ctx, checkpoint.id);
+}
+
+/** One `skipped` backup operation log per skipped volume. */
+async function logSkipped(
+  db: Db,
+  ctx: RequestContext,
+  vault: CbrVaultRow,
+  input: CreateCheckpointInput,
+  checkpointId: string | null,
+  skipped: readonly SkippedResource[],
+): Promise<void> {
   for (const s of skipped) {
     await insertOperationLog(db, {
       id: randomUUID(),
       project_id: ctx.projectId,
       operation_type: 'backup',
       status: 'skipped',
-      checkpoint_id: checkpoint.id,
+      checkpoint_id: checkpointId,
       policy_id: input.scheduledBy?.policyId ?? null,
       vault_id: vault.id,
       vault_name: vault.name,
@@ -159,5 +184,4 @@ export async function createCheckpoint(deps: BackupApiDeps, ctx: RequestContext,
       ended_at: new Date(),
     });
   }
-  return showCheckpointById(db, ctx, checkpoint.id);
 }
