@@ -18,6 +18,7 @@ import { getBackupFor } from './reads.js';
 import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound, overLimit } from '../common/errors.js';
+import { checkMetadataCount } from '../common/metadata-limit.js';
 import { authorize } from '../common/policy.js';
 
 /** Update, delete and the admin/extension actions on one backup. */
@@ -33,6 +34,7 @@ export interface UpdateBackupInput {
 export async function updateBackup(deps: BackupApiDeps, ctx: RequestContext, id: string, input: UpdateBackupInput): Promise<BackupView> {
   const current = await getBackupFor(deps, ctx, id, 'backup:update');
   checkBackupName(deps.config, input.name);
+  checkMetadataCount(input.metadata);
   return deps.db.transaction().execute(async (trx) => {
     const changes: { display_name?: string | null; display_description?: string | null } = {};
     if (input.name !== undefined) changes.display_name = input.name;

@@ -13,6 +13,7 @@ import type { BackupApiDeps, BackupView } from './deps.js';
 import { readScope } from '../common/scope.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';
+import { checkMetadataCount } from '../common/metadata-limit.js';
 import { authorize } from '../common/policy.js';
 import { checkBackupQuota } from '../common/quotas.js';
 import { volumeHostId } from '../volumes/host.js';
@@ -92,6 +93,7 @@ export async function createBackup(
   const volume = await findVolume(db, input.volumeId, readScope(ctx));
   if (!volume) throw notFound('Volume', input.volumeId);
   authorize(ctx, 'backup:create', volume.project_id);
+  checkMetadataCount(input.metadata);
   let snapshot: SnapshotRow | null = null;
   if (input.snapshotId) {
     snapshot = (await findSnapshot(db, input.snapshotId, readScope(ctx))) ?? null;

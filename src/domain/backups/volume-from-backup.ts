@@ -16,7 +16,7 @@ export async function createVolumeFromBackup(
   ctx: RequestContext,
   input: CreateVolumeInput & { backupId: string },
 ): Promise<VolumeRecord> {
-  authorizeCreateVolume(ctx, [input.snapshotId, input.sourceVolid, input.backupId]);
+  authorizeCreateVolume(ctx, [input.snapshotId, input.sourceVolid, input.backupId], input.metadata);
   const { backup, sizeGb } = await checkBackupForNewVolume(deps, ctx, input.backupId, input.size);
   const az = volumeAvailabilityZone(deps.config, input.availabilityZone);
   const id = randomUUID();

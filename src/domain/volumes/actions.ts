@@ -5,6 +5,7 @@ import { transitionVolume, detachAttachments, insertAttachment, updateVolumeFiel
 import { GiB } from '../../volumes/volume-backend.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid } from '../common/errors.js';
+import { checkMetadataCount } from '../common/metadata-limit.js';
 import { checkExtendQuota } from '../common/quotas.js';
 import { authorize } from '../common/policy.js';
 import { VOLUME_STATUSES, VOLUME_TRANSITIONS } from './status.js';
@@ -135,6 +136,7 @@ export async function updateVolume(
   const vol = await getVolumeRow(deps.db, ctx, id);
   authorize(ctx, 'volume:update', vol.project_id);
   if (vol.status === 'maintenance') throw invalid('volume', 'The volume cannot be updated during maintenance.');
+  checkMetadataCount(patch.metadata);
   await deps.db.transaction().execute(async (trx) => {
     const set: { display_name?: string | null; display_description?: string | null } = {};
     if (patch.name !== undefined) set.display_name = patch.name;

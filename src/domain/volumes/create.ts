@@ -6,6 +6,7 @@ import { GiB } from '../../volumes/volume-backend.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid } from '../common/errors.js';
 import { authorize } from '../common/policy.js';
+import { checkMetadataCount } from '../common/metadata-limit.js';
 import { insertNewVolume, volumeAvailabilityZone } from './new-volume.js';
 import { getSnapshotRow } from './snapshots.js';
 import { VOLUME_CLONEABLE, VOLUME_TRANSITIONS } from './status.js';
@@ -24,13 +25,15 @@ export interface CreateVolumeInput {
 
 /**
  * The checks every POST /volumes makes first, whatever the source (the volume-from-backup
- * path runs them too): the policy, then at most one of snapshot_id, source_volid, backup_id.
+ * path runs them too): the policy, at most one of snapshot_id, source_volid, backup_id, and
+ * the metadata item bound (413).
  */
-export function authorizeCreateVolume(ctx: RequestContext, sources: readonly (string | null)[]): void {
+export function authorizeCreateVolume(ctx: RequestContext, sources: readonly (string | null)[], metadata: Record<string, string>): void {
   authorize(ctx, 'volume:create');
   if (sources.filter((s) => s !== null).length > 1) {
     throw invalid('input received', 'Only one of snapshot_id, source_volid or backup_id may be given.');
   }
+  checkMetadataCount(metadata);
 }
 
 /**
@@ -39,7 +42,7 @@ export function authorizeCreateVolume(ctx: RequestContext, sources: readonly (st
  * `volume_copy` job queued in the same transaction as the row. Throws 400/404.
  */
 export async function createVolume(deps: VolumeServiceDeps, ctx: RequestContext, input: CreateVolumeInput): Promise<VolumeRecord> {
-  authorizeCreateVolume(ctx, [input.snapshotId, input.sourceVolid]);
+  authorizeCreateVolume(ctx, [input.snapshotId, input.sourceVolid], input.metadata);
   const az = volumeAvailabilityZone(deps.config, input.availabilityZone);
 
   let sourceSize: number | null = null;

@@ -3,6 +3,7 @@ import { deleteMetadataKey, mergeMetadata, metadataOf, replaceMetadata } from '.
 import type { Database } from '../../db/schema.js';
 import type { RequestContext } from '../common/context.js';
 import { DomainError, invalid } from '../common/errors.js';
+import { MAX_METADATA_ITEMS, checkMetadataCount, tooManyMetadataItems } from '../common/metadata-limit.js';
 import { type PolicyRule, authorize } from '../common/policy.js';
 import { getSnapshotRow } from './snapshots.js';
 import { getVolumeRow } from './read.js';
@@ -31,17 +32,9 @@ async function owned(
   authorize(ctx, RULES[owner][rule], row.project_id);
 }
 
-/** Most metadata items one volume or snapshot may hold (Nova's metadata_items default). */
-export const MAX_METADATA_ITEMS = 128;
-
-/** Cinder's MetadataLimitExceeded (a quota error: 413). */
-function tooManyItems(): DomainError {
-  return new DomainError('over_limit', `Maximum number of metadata items exceeds ${MAX_METADATA_ITEMS}`);
-}
-
 /** Cinder's size rules: blank key 400; key or value over 255 characters 413; over MAX_METADATA_ITEMS items 413. */
 export function checkMetadata(pairs: Record<string, string>): void {
-  if (Object.keys(pairs).length > MAX_METADATA_ITEMS) throw tooManyItems();
+  checkMetadataCount(pairs);
   for (const [key, value] of Object.entries(pairs)) {
     if (key.trim().length === 0) throw invalid(null, 'Invalid metadata: Metadata property key blank.');
     if (key.length > 255) throw new DomainError('over_limit', 'Invalid metadata size: Metadata property key greater than 255 characters.');
@@ -74,10 +67,14 @@ export async function setMetadata(
   await db.transaction().execute(async (trx) => {
     if (replace) await replaceMetadata(trx, TABLE[owner], id, pairs);
     else await mergeMetadata(trx, TABLE[owner], id, pairs);
-    // A merge may grow the map past the bound: the transaction then writes nothing.
-    if (Object.keys(await metadataOf(trx, TABLE[owner], id)).length > MAX_METADATA_ITEMS) throw tooManyItems();
+    await checkMergedCount(trx, owner, id);
   });
   return metadataOf(db, TABLE[owner], id);
+}
+
+/** A merge may grow the map past the bound: throwing inside the transaction writes nothing. */
+async function checkMergedCount(trx: Kysely<Database>, owner: MetadataOwner, id: string): Promise<void> {
+  if (Object.keys(await metadataOf(trx, TABLE[owner], id)).length > MAX_METADATA_ITEMS) throw tooManyMetadataItems();
 }
 
 function noKey(owner: MetadataOwner, id: string, key: string): DomainError {
@@ -111,7 +108,10 @@ export async function setMetadataKey(
   if (keys[0] !== key) throw invalid(null, 'Request body and URI mismatch');
   await owned(db, ctx, owner, id, 'write');
   checkMetadata(meta);
-  await mergeMetadata(db, TABLE[owner], id, meta);
+  await db.transaction().execute(async (trx) => {
+    await mergeMetadata(trx, TABLE[owner], id, meta);
+    await checkMergedCount(trx, owner, id);
+  });
   return meta;
 }
 

@@ -7,6 +7,7 @@ import { findSnapshot, insertSnapshot, listSnapshots, updateSnapshotFields } fro
 import { shareLockVolumeStatus } from '../../db/volumes-repository.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';
+import { checkMetadataCount } from '../common/metadata-limit.js';
 import { type ListRules, parseListParams } from '../common/list-params.js';
 import { type ListParams } from '../../db/paginate.js';
 import { allowed, authorize } from '../common/policy.js';
@@ -105,6 +106,7 @@ export async function createSnapshot(
 ): Promise<SnapshotRecord> {
   const vol = await getVolumeRow(deps.db, ctx, input.volumeId);
   authorize(ctx, 'volume:create_snapshot', vol.project_id);
+  checkMetadataCount(input.metadata);
   if (atLeast('3.66') && input.force === false) {
     throw invalid(null, 'Since microversion 3.66 the "force" flag is invalid for this request and it may not have a value of False.');
   }
