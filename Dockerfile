@@ -8,6 +8,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
 COPY bench ./bench
+COPY console ./console
 RUN npm run build && npm prune --omit=dev
 ENV NODE_ENV=production DATA_DIR=/var/lib/cinder-backup
 # Runs as the image's unprivileged `node` user: it owns only its data directory.

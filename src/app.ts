@@ -12,6 +12,7 @@ import { registerMicroversions } from './http/microversion.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerRequestLog } from './http/request-log.js';
 import { pingDatabase } from './db/connection.js';
+import { consoleRoutes, defaultConsoleDir } from './routes/console.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes, registerHttpMetrics } from './routes/metrics.js';
 import { apiRouteModules } from './routes/cinder/index.js';
@@ -90,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rootVersionsRoutes, { publicEndpoint: deps.config.PUBLIC_ENDPOINT });
   await app.register(healthRoutes, { ping: () => pingDatabase(deps.db) });
   await app.register(metricsRoutes, { registry: deps.metrics });
+  await app.register(consoleRoutes, { dir: defaultConsoleDir(), authStrategy: deps.config.AUTH_STRATEGY });
 
   await app.register(
     async (v3) => {

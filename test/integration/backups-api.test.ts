@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, type BackupTestEnv, P1, P2, backupTestEnv, insertBackups, makeVolume } from './backups-fixtures.js';
 
@@ -109,6 +110,7 @@ describe('backups API', () => {
       ['DELETE', `/backups/${mine}`, undefined],
       ['POST', `/backups/${mine}/restore`, { restore: {} }],
       ['GET', `/backups/${mine}/progress`, undefined],
+      ['GET', `/backups/${mine}/chain`, undefined],
       ['POST', `/backups/${mine}/action`, { 'os-verify': {} }],
     ] as const) {
       const r = await env.call(method, path, P1, body, '3.9');
@@ -230,6 +232,26 @@ describe('backups API', () => {
       bytes_total: 1000,
       rate_bytes_per_sec: 50,
     });
+  });
+
+  it('the chain extension walks parent links: what a restore needs, the children, and no other volume or project', async () => {
+    const vol = randomUUID();
+    const [full] = await insertBackups(env.t.db, [{ project_id: P1, volume_id: vol, stored_bytes: 1000 }]);
+    const [inc1] = await insertBackups(env.t.db, [
+      { project_id: P1, volume_id: vol, parent_id: full, created_at: new Date(Date.UTC(2026, 0, 2)) },
+    ]);
+    const [inc2a, inc2b] = await insertBackups(env.t.db, [
+      { project_id: P1, volume_id: vol, parent_id: inc1, created_at: new Date(Date.UTC(2026, 0, 3)) },
+      { project_id: P1, volume_id: vol, parent_id: inc1, created_at: new Date(Date.UTC(2026, 0, 4)) },
+    ]);
+    await insertBackups(env.t.db, [{ project_id: P1 }, { project_id: P2, volume_id: vol }]);
+    const r = await env.call('GET', `/backups/${inc2a}/chain`, P1);
+    expect(r.status).toBe(200);
+    expect(r.json.chain).toMatchObject({ backup_id: inc2a, volume_id: vol, needed_to_restore: [full, inc1, inc2a], children: [] });
+    expect(r.json.chain.backups.map((b: { id: string }) => b.id)).toEqual([full, inc1, inc2a, inc2b]);
+    expect(r.json.chain.backups[0]).toMatchObject({ parent_id: null, stored_bytes: 1000, status: 'available' });
+    const mid = await env.call('GET', `/backups/${inc1}/chain`, P1);
+    expect(mid.json.chain).toMatchObject({ needed_to_restore: [full, inc1], children: [inc2a, inc2b] });
   });
 
   it('limits report the backup quotas and usage', async () => {

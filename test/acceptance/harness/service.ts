@@ -14,6 +14,10 @@ export interface RunningService {
   port: number;
   /** http://127.0.0.1:PORT */
   url: string;
+  /** The service's DATA_DIR (volumes, and the posix store under backups/). */
+  dataDir: string;
+  /** Its database, for tests that seed rows directly. */
+  databaseUrl: string;
   /** The last lines the service logged (for failure messages). */
   logTail(): string;
   stop(): Promise<void>;
@@ -110,6 +114,8 @@ export async function startService(extraEnv: Record<string, string> = {}): Promi
   return {
     port,
     url,
+    dataDir,
+    databaseUrl: dbUrl.toString(),
     logTail,
     async stop() {
       stopping = true;
