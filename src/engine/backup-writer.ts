@@ -11,7 +11,7 @@ import {
   type BackupHeader,
   type ObjectEntry,
 } from './backup-format.js';
-import { Semaphore } from './concurrency.js';
+import { Semaphore, isSmallChunk } from './concurrency.js';
 import { DIGEST_BYTES, DigestList, digestsFromHex } from './digest-list.js';
 import { BackupIntegrityError, OperationCancelledError, type BackupRequest, type BackupResult, type ProgressHooks } from './engine-api.js';
 import { ownKeys, type EngineContext } from './engine-context.js';
@@ -98,6 +98,11 @@ export async function runBackup(
     ctx.metrics.bytesStored.inc(body.length);
   };
 
+  // A small chunk's buffer is its own (isSmallChunk); the others go back to the pool.
+  const giveBack = (b: ArrayBuffer): void => {
+    if (b.byteLength === ctx.buffers.size) ctx.buffers.release(b);
+  };
+
   // Names and the hash list follow offsets, so each chunk is entered after the one before it
   // (`turn`); its uploads then run in parallel with later chunks. Holds one budget permit and,
   // until it is no longer needed, one buffer, and gives both back however it ends.
@@ -126,7 +131,7 @@ export async function runBackup(
         return put(name, body, o.bodyMd5);
       });
       entered();
-      if (r.objects.every((o) => o.body)) ctx.buffers.release(r.buf), (buf = null);
+      if (r.objects.every((o) => o.body)) giveBack(r.buf), (buf = null);
       await Promise.all(puts);
       bytesDone += length;
       ctx.metrics.chunkSeconds.observe({ operation: 'backup' }, (performance.now() - startedAt) / 1000);
@@ -135,8 +140,8 @@ export async function runBackup(
       fail(err);
     } finally {
       entered();
-      if (buf) ctx.buffers.release(buf);
-      else if (bufLost) ctx.buffers.forget();
+      if (buf) giveBack(buf);
+      else if (bufLost && !isSmallChunk(length, ctx.buffers.size)) ctx.buffers.forget();
       ctx.chunkBudget.release();
     }
   };
@@ -156,18 +161,18 @@ export async function runBackup(
       } catch {
         break; // this operation failed meanwhile
       }
+      const length = Math.min(objectSize, size - offset);
       let buf: ArrayBuffer;
       try {
-        buf = await ctx.buffers.acquire(abort.signal);
+        buf = isSmallChunk(length, ctx.buffers.size) ? new ArrayBuffer(length) : await ctx.buffers.acquire(abort.signal);
       } catch {
         ctx.chunkBudget.release();
         break;
       }
-      const length = Math.min(objectSize, size - offset);
       try {
         await readFully(fh, new Uint8Array(buf, 0, length), offset + (req.source.offset ?? 0), req.source.path);
       } catch (err) {
-        ctx.buffers.release(buf);
+        giveBack(buf);
         ctx.chunkBudget.release();
         throw err;
       }

@@ -2,6 +2,7 @@ import { chmod, mkdir, open, symlink } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BackupIntegrityError, OperationCancelledError, type BackupEngine, type ProgressHooks } from './engine-api.js';
+import { withBackupListing } from './file-set-listing.js';
 import type { FileSetManifest } from './file-set-manifest.js';
 
 export interface FileSetRestoreResult {
@@ -22,6 +23,7 @@ function inside(root: string, path: string): string {
  * Restores a file-set manifest into `targetDir` (which should be empty): directories, symlinks,
  * then every regular file through the engine from its chain (each block verified by sha256, md5
  * per object). Any missing or altered object is a BackupIntegrityError; nothing is guessed.
+ * Each backup of the chains is listed once (withBackupListing), not once per piece.
  */
 export async function restoreFileSet(
   engine: BackupEngine,
@@ -31,6 +33,7 @@ export async function restoreFileSet(
   targetDir: string,
   hooks: ProgressHooks & { concurrency?: number } = {},
 ): Promise<FileSetRestoreResult> {
+  const listed = withBackupListing(store);
   await mkdir(targetDir, { recursive: true });
   const result: FileSetRestoreResult = { files: 0, bytesWritten: 0, bytesFetched: 0 };
   for (const e of manifest.entries) {
@@ -63,7 +66,7 @@ export async function restoreFileSet(
       if (f.pieces.reduce((n, p) => n + p.length, 0) !== f.size)
         throw new BackupIntegrityError(`manifest entry ${f.path}: pieces do not cover its size`);
       for (const p of f.pieces) {
-        const r = await engine.restore(store, {
+        const r = await engine.restore(listed, {
           chain: p.chain.map((prefix) => ({ container, prefix })),
           target: { path: abs, sizeBytes: p.length, offset: p.offset },
           targetIsNew: true,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
-import { Semaphore } from './concurrency.js';
+import { Semaphore, isSmallChunk } from './concurrency.js';
 import { DIGEST_BYTES, digestHex } from './digest-list.js';
 import type { EngineContext } from './engine-context.js';
 import {
@@ -150,7 +150,7 @@ async function runPlan(
     const task = (async () => {
       let out: ArrayBuffer | null = null;
       const takeOut = async (): Promise<ArrayBuffer | null> =>
-        (out = p.entry.length < outSize ? await ctx.buffers.acquire(abort.signal) : null);
+        (out = !isSmallChunk(p.entry.length, outSize) && p.entry.length < outSize ? await ctx.buffers.acquire(abort.signal) : null);
       let r: (DecodeResult & { storedBytes: number }) | null = null;
       try {
         r = await fetchVerified(ctx, store, p, fetchSlots, target?.isNew ?? false, takeOut, abort.signal);
