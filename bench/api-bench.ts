@@ -1,10 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/db/embedded.js';
 import { seedApiDatabase } from './api-seed.js';
 import { repoRoot } from './cinder.js';
+import { startService, waitHealthy } from './service.js';
 import { median, type Figures } from './stats.js';
 
 /**
@@ -40,19 +40,6 @@ function autocannon(url: string, token: string, seconds: number, connections: nu
   });
 }
 
-async function waitHealthy(base: string, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the service did not become healthy within ${ms / 1000} s`);
-}
-
 export async function apiBench(o: ApiBenchOptions): Promise<void> {
   const [projects, perProject, volumes, seconds] = o.smoke ? [10, 100, 20, 3] : [100, 1000, 200, 15];
   const section = `API, ${(projects * perProject).toLocaleString('en')} backups in ${projects} projects`;
@@ -63,7 +50,6 @@ export async function apiBench(o: ApiBenchOptions): Promise<void> {
   const dataDir = join(o.workdir, 'api-data');
   mkdirSync(dataDir, { recursive: true });
   const env = {
-    ...process.env,
     DATABASE_URL: db.url,
     PORT: String(port),
     CBR_PORT: '0',
@@ -76,19 +62,13 @@ export async function apiBench(o: ApiBenchOptions): Promise<void> {
     QUOTA_BACKUP_GIGABYTES: '-1',
     AUTH_STRATEGY: 'noauth',
   };
-  // The service built alongside this module (dist/src/main.js next to dist/bench/).
-  const service = spawn(process.execPath, [fileURLToPath(new URL('../src/main.js', import.meta.url))], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  service.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const service = startService(env);
   const base = `http://127.0.0.1:${port}`;
   const p = db.projects[0]!;
   const token = `bench:${p}`;
   try {
     await waitHealthy(base, 60_000).catch((err: Error) => {
-      throw new Error(`${err.message}: ${stderr}`);
+      throw new Error(`${err.message}: ${service.stderr()}`);
     });
     for (const [metric, path] of [
       ['GET /v3/{p}/backups/detail?limit=100', `/v3/${p}/backups/detail?limit=100`],
@@ -127,8 +107,7 @@ export async function apiBench(o: ApiBenchOptions): Promise<void> {
   } catch (err) {
     o.gaps.push(`API load: ${(err as Error).message.slice(0, 400)}`);
   } finally {
-    service.kill('SIGTERM');
-    await new Promise((r) => (service.exitCode !== null ? r(null) : service.once('exit', r)));
+    await service.stop();
     await db.drop();
   }
 }

@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { createDb } from '../src/db/connection.js';
-import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { freshDatabase } from './bench-db.js';
 
 /**
  * The database behind the API benchmark: a fresh database (on DATABASE_URL's server, else the
@@ -22,37 +19,9 @@ export interface ApiDatabase {
   drop(): Promise<void>;
 }
 
-async function reachable(url: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
-
 export async function seedApiDatabase(workdir: string, projects: number, perProject: number, volumes: number): Promise<ApiDatabase> {
-  let admin = process.env.DATABASE_URL;
-  let stopEmbedded: (() => Promise<void>) | undefined;
-  if (!admin && (await reachable('postgres://postgres@127.0.0.1:5432/postgres'))) admin = 'postgres://postgres@127.0.0.1:5432/postgres';
-  if (!admin) {
-    const dir = join(workdir, 'pg');
-    mkdirSync(dir, { recursive: true });
-    const e = await startEmbeddedPostgres(dir);
-    admin = e.url;
-    stopEmbedded = () => e.stop();
-  }
-  const name = `cbt_bench_${process.pid}`;
-  const adminClient = new pg.Client({ connectionString: admin });
-  await adminClient.connect();
-  await adminClient.query(`DROP DATABASE IF EXISTS ${name}`);
-  await adminClient.query(`CREATE DATABASE ${name}`);
-  const u = new URL(admin);
-  u.pathname = `/${name}`;
-  const url = u.toString();
+  const fresh = await freshDatabase(workdir, `cbt_bench_${process.pid}`);
+  const url = fresh.url;
   const db = createDb({ url });
   const t0 = performance.now();
   const projectIds = Array.from({ length: projects }, () => randomUUID().replace(/-/g, ''));
@@ -138,10 +107,6 @@ export async function seedApiDatabase(workdir: string, projects: number, perProj
     someBackupId,
     volumeIds,
     seedSeconds: (performance.now() - t0) / 1000,
-    async drop() {
-      await adminClient.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-      await adminClient.end();
-      await stopEmbedded?.();
-    },
+    drop: fresh.drop,
   };
 }

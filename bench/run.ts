@@ -14,6 +14,7 @@ import { computeRatios } from './ratios.js';
 import { renderMarkdown, renderText } from './report.js';
 import { Figures } from './stats.js';
 import { apiBench } from './api-bench.js';
+import { cbrBench } from './cbr-bench.js';
 import { engineBackup, runEngineOp } from './engine-runs.js';
 import { profileMarkdown, summariseProfiles } from './profile.js';
 
@@ -25,7 +26,8 @@ import { profileMarkdown, summariseProfiles } from './profile.js';
  *   --short-above 1G   larger sizes run only full backup + restore into a new volume (RSS, MiB/s)
  *   --s3-max-size 1G   larger sizes run only the posix scenario (no moto, no Cinder): reported as a gap
  *   --smoke         the CI size: finishes in a minute or two, writes bench/out/BENCHMARKS.smoke.md
- *   --no-data --no-cinder --no-s3 --no-api --no-concurrency   leave a part out (reported as a gap)
+ *   --cbr-runs N    repetitions of the CBR checkpoint vs sequential Cinder backups figure (default: the first --runs)
+ *   --no-data --no-cinder --no-s3 --no-api --no-concurrency --no-cbr   leave a part out (reported as a gap)
  *   --workdir DIR   where images and the posix store go (default $TMPDIR/cbt-bench-<pid>)
  *   --out FILE      the markdown report (default BENCHMARKS.md at the repository root)
  */
@@ -178,6 +180,9 @@ async function main(): Promise<void> {
         figures,
         log,
       });
+    writeReport(false);
+    if (args.has('no-cbr')) gaps.push('CBR checkpoint vs Cinder API backups: left out (--no-cbr)');
+    else await cbrBench({ smoke, runs: Number(args.get('cbr-runs') ?? runList[0]), figures, gaps, log, workdir });
     writeReport(false);
     if (args.has('no-api')) gaps.push('API load: left out (--no-api)');
     else await apiBench({ smoke, figures, gaps, notes, log, workdir });
