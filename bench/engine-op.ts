@@ -51,57 +51,52 @@ export function openStore(s: StoreSpec): ObjectStore {
 }
 
 /** Peak resident set of this process (VmHWM), in bytes. */
-function peakRss(): number {
+export function peakRss(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
 }
 
-async function run(spec: OpSpec): Promise<OpOutput> {
+/** An engine with the service's default settings (loadConfig of an empty environment) and `compression`. */
+export function defaultEngine(compression: Compression = loadConfig({}).BACKUP_COMPRESSION) {
   const c = loadConfig({});
-  const engine = createBackupEngine({
-    compression: spec.compression,
+  return createBackupEngine({
+    compression,
     objectSize: c.BACKUP_OBJECT_SIZE,
     blockSize: c.BACKUP_BLOCK_SIZE,
     chunksInFlight: c.BACKUP_CHUNKS_IN_FLIGHT,
     uploadConcurrency: c.BACKUP_UPLOAD_CONCURRENCY,
     workerThreads: c.BACKUP_WORKER_THREADS,
   });
-  const store = openStore(spec.store);
-  const out: OpOutput = { seconds: 0, each: [], storedBytes: 0, objectCount: 0, peakRssBytes: 0, cpuSeconds: 0 };
+}
+
+/**
+ * Runs `work` with an engine and store that are closed after it, and measures it: wall seconds
+ * of `work`, CPU seconds and peak RSS of this process (read after the close).
+ */
+export async function measured<T>(
+  engine: { close(): Promise<void> },
+  store: ObjectStore,
+  work: (t0: number) => Promise<T>,
+): Promise<{ result: T; seconds: number; cpuSeconds: number; peakRssBytes: number }> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  let result: T;
+  let seconds: number;
   try {
-    if (spec.op === 'backup') {
-      const results = await Promise.all(
-        spec.requests.map(async (r) => {
-          const res = await engine.backup(store, { ...r, createdAt: new Date(r.createdAt) });
-          out.each.push((performance.now() - t0) / 1000);
-          return res;
-        }),
-      );
-      for (const r of results) {
-        out.storedBytes += r.storedBytes;
-        out.objectCount += r.objectCount;
-      }
-    } else if (spec.op === 'restore') {
-      await engine.restore(store, spec.request);
-    } else {
-      for (const l of spec.locations) await engine.deleteBackup(store, l);
-    }
-    out.seconds = (performance.now() - t0) / 1000;
+    result = await work(t0);
+    seconds = (performance.now() - t0) / 1000;
   } finally {
     await engine.close();
     await store.close();
   }
   const cpu = process.cpuUsage(cpu0);
-  out.cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  out.peakRssBytes = peakRss();
-  return out;
+  return { result, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssBytes: peakRss() };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const spec = JSON.parse(process.argv[2] ?? '{}') as OpSpec;
-  run(spec).then(
+/** The child process's entry: argv[2] is the JSON spec, the result is printed as one JSON line. */
+export function opMain<S, O>(moduleUrl: string, run: (spec: S) => Promise<O>): void {
+  if (process.argv[1] !== fileURLToPath(moduleUrl)) return;
+  run(JSON.parse(process.argv[2] ?? '{}') as S).then(
     (o) => console.log(JSON.stringify(o)),
     (err: unknown) => {
       process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
@@ -109,3 +104,31 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     },
   );
 }
+
+async function run(spec: OpSpec): Promise<OpOutput> {
+  const engine = defaultEngine(spec.compression);
+  const store = openStore(spec.store);
+  const totals = { each: [] as number[], storedBytes: 0, objectCount: 0 };
+  const m = await measured(engine, store, async (t0) => {
+    if (spec.op === 'backup') {
+      const results = await Promise.all(
+        spec.requests.map(async (r) => {
+          const res = await engine.backup(store, { ...r, createdAt: new Date(r.createdAt) });
+          totals.each.push((performance.now() - t0) / 1000);
+          return res;
+        }),
+      );
+      for (const r of results) {
+        totals.storedBytes += r.storedBytes;
+        totals.objectCount += r.objectCount;
+      }
+    } else if (spec.op === 'restore') {
+      await engine.restore(store, spec.request);
+    } else {
+      for (const l of spec.locations) await engine.deleteBackup(store, l);
+    }
+  });
+  return { ...totals, seconds: m.seconds, peakRssBytes: m.peakRssBytes, cpuSeconds: m.cpuSeconds };
+}
+
+opMain(import.meta.url, run);

@@ -15,6 +15,7 @@ import { renderMarkdown, renderText } from './report.js';
 import { Figures } from './stats.js';
 import { apiBench } from './api-bench.js';
 import { cbrBench } from './cbr-bench.js';
+import { dbBench } from './db-bench.js';
 import { engineBackup, runEngineOp } from './engine-runs.js';
 import { profileMarkdown, summariseProfiles } from './profile.js';
 
@@ -27,7 +28,9 @@ import { profileMarkdown, summariseProfiles } from './profile.js';
  *   --s3-max-size 1G   larger sizes run only the posix scenario (no moto, no Cinder): reported as a gap
  *   --smoke         the CI size: finishes in a minute or two, writes bench/out/BENCHMARKS.smoke.md
  *   --cbr-runs N    repetitions of the CBR checkpoint vs sequential Cinder backups figure (default: the first --runs)
- *   --no-data --no-cinder --no-s3 --no-api --no-concurrency --no-cbr   leave a part out (reported as a gap)
+ *   --db-scale N    pgbench scale of the database section (default 66, about 1 GiB; --smoke: 1)
+ *   --db-runs N     repetitions of the database section (default: the first --runs)
+ *   --no-data --no-cinder --no-s3 --no-api --no-concurrency --no-cbr --no-db   leave a part out (reported as a gap)
  *   --workdir DIR   where images and the posix store go (default $TMPDIR/cbt-bench-<pid>)
  *   --out FILE      the markdown report (default BENCHMARKS.md at the repository root)
  */
@@ -183,6 +186,20 @@ async function main(): Promise<void> {
     writeReport(false);
     if (args.has('no-cbr')) gaps.push('CBR checkpoint vs Cinder API backups: left out (--no-cbr)');
     else await cbrBench({ smoke, runs: Number(args.get('cbr-runs') ?? runList[0]), figures, gaps, log, workdir });
+    writeReport(false);
+    if (args.has('no-db')) gaps.push('database section: left out (--no-db)');
+    else
+      await dbBench({
+        smoke,
+        runs: Number(args.get('db-runs') ?? runList[0]),
+        scale: args.has('db-scale') ? Number(args.get('db-scale')) : undefined,
+        workdir,
+        figures,
+        gaps,
+        notes,
+        log,
+        onRun: () => writeReport(false),
+      });
     writeReport(false);
     if (args.has('no-api')) gaps.push('API load: left out (--no-api)');
     else await apiBench({ smoke, figures, gaps, notes, log, workdir });
