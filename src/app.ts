@@ -18,7 +18,7 @@ import { metricsRoutes, registerHttpMetrics } from './routes/metrics.js';
 import { apiRouteModules } from './routes/cinder/index.js';
 import { rootVersionsRoutes, v3VersionRoutes } from './routes/cinder/versions.js';
 import { registerTroveApi } from './routes/trove/index.js';
-import { cbrFrameworkErrorHandler } from './http/cbr/errors.js';
+import { cbrClientErrorHandler, cbrFrameworkErrorHandler } from './http/cbr/errors.js';
 import { type CbrApiOptions, registerCbrApi } from './routes/cbr/index.js';
 
 export const REDACTED_PATHS = [
@@ -133,7 +133,7 @@ export async function buildMetricsApp(deps: Pick<AppDeps, 'db' | 'metrics' | 'co
  * the root (/v3/{project_id}/vaults ...), and its own OpenAPI document at /openapi.json.
  */
 export async function buildCbrApp(deps: AppDeps, options: CbrApiOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ ...serverOptions(deps), frameworkErrors: cbrFrameworkErrorHandler });
+  const app = Fastify({ ...serverOptions(deps), clientErrorHandler: cbrClientErrorHandler, frameworkErrors: cbrFrameworkErrorHandler });
   registerRequestLog(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError } from '../../domain/common/errors.js';
+import { clientErrorHandlerWith } from '../client-errors.js';
 import { isDatabaseDown } from '../error-handler.js';
 import { HttpFault, STATUS_OF_KIND } from '../faults.js';
 
@@ -15,6 +16,12 @@ import { HttpFault, STATUS_OF_KIND } from '../faults.js';
 
 export const PARAM_INVALID = 'BackupService.9900';
 const SYSTEM_ERROR = 'BackupService.9999';
+
+/** The CBR listener's `clientErrorHandler`: parser errors (431, 408, 400) in CBR's body shape. */
+export const cbrClientErrorHandler = clientErrorHandlerWith(
+  (_status, message) => ({ error_code: PARAM_INVALID, error_msg: `Invalid parameter: ${message}` }),
+  'X-Request-Id',
+);
 
 export function sendCbrError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
   const body: Record<string, string> = { error_code: code, error_msg: message };
