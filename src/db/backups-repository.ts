@@ -71,17 +71,44 @@ export async function updateBackupFields(db: Db, id: string, changes: BackupUpda
     .executeTakeFirst();
 }
 
+/** The readable side of a progress record (phase, bytes read and stored, current rate). */
+export interface ProgressFigures {
+  phase: string;
+  bytesRead: number;
+  bytesStored: number;
+  rateBytesPerSec: number;
+}
+
 /** Persists the running operation's byte counters (progress extension); no updated_at bump. */
-export async function saveProgress(db: Db, id: string, done: number, total: number): Promise<void> {
+export async function saveProgress(db: Db, id: string, done: number, total: number, figures?: ProgressFigures): Promise<void> {
   await db
     .updateTable('backups')
-    .set({ progress_bytes_done: done, progress_bytes_total: total, progress_updated_at: sql<Date>`now()` })
+    .set({
+      progress_bytes_done: done,
+      progress_bytes_total: total,
+      progress_updated_at: sql<Date>`now()`,
+      ...(figures && {
+        progress_phase: figures.phase,
+        progress_bytes_read: figures.bytesRead,
+        progress_bytes_stored: figures.bytesStored,
+        progress_rate_bytes_per_sec: Math.round(figures.rateBytesPerSec),
+      }),
+    })
     .where('id', '=', id)
     .execute();
 }
 
-/** Starts a new progress record for `operation` (backup, restore, verify). */
-export async function startProgress(db: Db, id: string, operation: string, total: number): Promise<void> {
+/**
+ * Starts a new progress record for `operation` (backup, restore, verify), written by attempt
+ * `run.attempt` of job `run.jobId`: a record of another run is stale and never shown as this one's.
+ */
+export async function startProgress(
+  db: Db,
+  id: string,
+  operation: string,
+  total: number,
+  run: { jobId: number; attempt: number },
+): Promise<void> {
   await db
     .updateTable('backups')
     .set({
@@ -90,6 +117,12 @@ export async function startProgress(db: Db, id: string, operation: string, total
       progress_bytes_total: total,
       progress_started_at: sql<Date>`now()`,
       progress_updated_at: sql<Date>`now()`,
+      progress_phase: 'starting',
+      progress_bytes_read: 0,
+      progress_bytes_stored: 0,
+      progress_rate_bytes_per_sec: 0,
+      progress_job_id: run.jobId,
+      progress_attempt: run.attempt,
     })
     .where('id', '=', id)
     .execute();

@@ -182,3 +182,15 @@ export async function countQueuedJobs(db: Db): Promise<Array<{ kind: string; sta
     GROUP BY 1, 2`.execute(db);
   return rows.map((r) => ({ kind: r.kind, state: r.state, n: Number(r.n) }));
 }
+
+/** The newest job of one of `kinds` for a resource, whatever its status (undefined once pruned or never queued). */
+export async function latestJobOf(db: Db, resourceId: string, kinds: readonly string[]): Promise<JobRow | undefined> {
+  return db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('resource_id', '=', resourceId)
+    .where('kind', 'in', [...kinds])
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}

@@ -105,6 +105,15 @@ export interface BackupsTable {
   progress_bytes_total: Generated<number>;
   progress_started_at: NullableTimestamp;
   progress_updated_at: NullableTimestamp;
+  // Migration 20261206_0300: what the operation is doing (reading, uploading, restoring, verifying,
+  // finishing), bytes read from its source and stored at its destination, the current rate, and
+  // the job (id, attempt) whose run wrote the record.
+  progress_phase: ColumnType<string | null, string | null | undefined, string | null>;
+  progress_bytes_read: Generated<number>;
+  progress_bytes_stored: Generated<number>;
+  progress_rate_bytes_per_sec: Generated<number>;
+  progress_job_id: ColumnType<number | null, number | null | undefined, number | null>;
+  progress_attempt: ColumnType<number | null, number | null | undefined, number | null>;
   stored_bytes: Generated<number>;
   verified_at: NullableTimestamp;
   verify_result: string | null;

@@ -89,6 +89,13 @@ export async function runBackup(
   };
   let storedBytes = 0;
   let bytesDone = 0;
+  let bytesRead = 0;
+  const report = (phase?: 'finishing') =>
+    hooks.onProgress?.(bytesDone, size, {
+      phase: phase ?? (storedBytes > 0 ? 'uploading' : 'reading'),
+      bytesRead,
+      bytesStored: storedBytes,
+    });
 
   const put = async (key: string, body: Buffer, md5: string | null): Promise<void> => {
     // No abort signal here: an incremental may queue hundreds of small PUTs (one listener each);
@@ -135,7 +142,7 @@ export async function runBackup(
       await Promise.all(puts);
       bytesDone += length;
       ctx.metrics.chunkSeconds.observe({ operation: 'backup' }, (performance.now() - startedAt) / 1000);
-      hooks.onProgress?.(bytesDone, size);
+      report();
     } catch (err) {
       fail(err);
     } finally {
@@ -177,6 +184,8 @@ export async function runBackup(
         throw err;
       }
       ctx.metrics.bytesRead.inc({ operation: 'backup' }, length);
+      bytesRead += length;
+      report();
       const firstBlock = offset / blockSize;
       const blocks = Math.ceil(length / blockSize);
       const work = ctx.pool.run(
@@ -222,6 +231,7 @@ export async function runBackup(
     description: req.description,
     createdAt: req.createdAt,
   };
+  report('finishing');
   // Cinder's order: the hash list, then _metadata last (its presence marks a complete backup).
   for (const [key, body] of [
     [sha256FileName(prefix), renderSha256File(header, blockSize, digests)],
@@ -229,6 +239,7 @@ export async function runBackup(
   ] as const) {
     await put(key, body, createHash('md5').update(body).digest('base64'));
   }
+  report('finishing');
   return { objectCount: entries.length, storedBytes, bytesRead: size };
 }
 

@@ -23,9 +23,24 @@ export interface BackupLocation {
   prefix: string;
 }
 
+/** What an operation is doing: a backup reads (and compares) until its first object is stored, then uploads. */
+export type ProgressPhase = 'reading' | 'uploading' | 'restoring' | 'verifying' | 'finishing';
+
+/** The readable side of a progress report. */
+export interface ProgressDetail {
+  phase: ProgressPhase;
+  /** Bytes read from the source so far: the volume (backup) or stored objects as fetched (restore, verify). */
+  bytesRead: number;
+  /** Bytes written to the destination so far: objects to the store (backup, compressed) or the volume (restore); 0 for verify. */
+  bytesStored: number;
+}
+
 export interface ProgressHooks {
-  /** Called (throttled by the caller if needed) as bytes of the source/target are processed. */
-  onProgress?(bytesDone: number, bytesTotal: number): void;
+  /**
+   * Called (throttled by the caller if needed) as bytes of the source/target are processed;
+   * `bytesDone` never goes back. The backup, restore and verify of volumes give `detail`.
+   */
+  onProgress?(bytesDone: number, bytesTotal: number, detail?: ProgressDetail): void;
   /**
    * Asked between chunks/objects; resolving true stops the operation with OperationCancelledError
    * (a backup then deletes the objects it wrote).

@@ -162,7 +162,11 @@ async function runPlan(
       }
       ctx.metrics.bytesRead.inc({ operation: target ? 'restore' : 'verify' }, p.entry.length);
       ctx.metrics.chunkSeconds.observe({ operation: target ? 'restore' : 'verify' }, (performance.now() - startedAt) / 1000);
-      hooks.onProgress?.(outcome.bytes, total);
+      hooks.onProgress?.(outcome.bytes, total, {
+        phase: target ? 'restoring' : 'verifying',
+        bytesRead: outcome.fetched,
+        bytesStored: outcome.written,
+      });
     })()
       .catch(fail)
       .finally(() => ctx.chunkBudget.release());

@@ -2,31 +2,26 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ObjectStore } from '../../src/storage/object-store.js';
-import { ADMIN, type BackupTestEnv, P1, backupTestEnv, makeSnapshot, makeVolume, runJob } from './backups-fixtures.js';
+import {
+  ADMIN,
+  type BackupTestEnv,
+  P1,
+  makeSnapshot,
+  makeVolume,
+  runJob,
+  type StoreHooks,
+  hookedBackupTestEnv,
+} from './backups-fixtures.js';
 
 /** The manager's job handlers, called directly on real Postgres and the posix store. */
 
 // Each test backs up or copies 1 GiB volumes: minutes on a loaded 2-core machine.
 describe('backup manager jobs', { timeout: 240_000 }, () => {
   let env: BackupTestEnv;
-  let afterPut: ((key: string) => Promise<void>) | null = null;
-  let afterGet: ((key: string) => Promise<void>) | null = null;
+  let hooks: StoreHooks;
   beforeAll(async () => {
-    env = await backupTestEnv({ BACKUP_OBJECT_SIZE: String(8 * 1024 * 1024), QUOTA_BACKUPS: '-1', QUOTA_VOLUMES: '-1' });
-    // A store that lets a test act between two object writes (a concurrent admin action).
-    const real = env.deps.store;
-    const hooked: ObjectStore = Object.create(real);
-    hooked.put = async (c, k, body, o) => {
-      await real.put(c, k, body, o);
-      if (afterPut) await afterPut(k);
-    };
-    hooked.get = async (c, k, range) => {
-      const data = await real.get(c, k, range);
-      if (afterGet) await afterGet(k);
-      return data;
-    };
-    env.manager.store = hooked;
+    // The store lets a test act between two object writes (a concurrent admin action).
+    ({ env, hooks } = await hookedBackupTestEnv());
   });
   afterAll(async () => env.close());
 
@@ -62,11 +57,11 @@ describe('backup manager jobs', { timeout: 240_000 }, () => {
     await scribble(vol);
     const id = await create({ volume_id: vol, force: true });
     let tempSeen: string | null = null;
-    afterPut = async () => {
+    hooks.afterPut = async () => {
       tempSeen ??= (await backupRow(id)).temp_snapshot_id;
     };
     await runJob(env, 'backup', id);
-    afterPut = null;
+    hooks.afterPut = null;
     const b = await backupRow(id);
     expect(b.status).toBe('available');
     expect(tempSeen).toMatch(/^[0-9a-f-]{36}$/);
@@ -79,8 +74,8 @@ describe('backup manager jobs', { timeout: 240_000 }, () => {
     const vol = await makeVolume(env, P1);
     await scribble(vol);
     const id = await create({ volume_id: vol });
-    afterPut = async () => {
-      afterPut = null;
+    hooks.afterPut = async () => {
+      hooks.afterPut = null;
       expect((await env.call('POST', `/backups/${id}/action`, ADMIN, { 'os-force_delete': {} })).status).toBe(202);
     };
     await runJob(env, 'backup', id);
@@ -94,8 +89,8 @@ describe('backup manager jobs', { timeout: 240_000 }, () => {
     const vol = await makeVolume(env, P1);
     await scribble(vol);
     const id = await create({ volume_id: vol });
-    afterPut = async () => {
-      afterPut = null;
+    hooks.afterPut = async () => {
+      hooks.afterPut = null;
       await env.call('POST', `/backups/${id}/action`, ADMIN, { 'os-reset_status': { status: 'error' } });
     };
     await runJob(env, 'backup', id);
@@ -169,12 +164,12 @@ describe('backup manager jobs', { timeout: 240_000 }, () => {
     await runJob(env, 'backup', id);
     const target = await makeVolume(env, P1);
     expect((await env.call('POST', `/backups/${id}/restore`, P1, { restore: { volume_id: target } })).status).toBe(202);
-    afterGet = async () => {
-      afterGet = null;
+    hooks.afterGet = async () => {
+      hooks.afterGet = null;
       await env.call('POST', `/backups/${id}/action`, ADMIN, { 'os-reset_status': { status: 'error' } });
     };
     await runJob(env, 'restore', id);
-    afterGet = null;
+    hooks.afterGet = null;
     expect((await volumeRow(target)).status).toBe('error');
     expect((await backupRow(id)).status).toBe('error');
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import type { Kysely } from 'kysely';
 import type { AppDeps } from '../../src/app-deps.js';
+import type { ObjectStore } from '../../src/storage/object-store.js';
 import type { Database, NewBackupRow } from '../../src/db/schema.js';
 import { createBackupJobHandlers } from '../../src/domain/backups/worker/handlers.js';
 import type { BackupManagerDeps } from '../../src/domain/backups/worker/deps.js';
@@ -197,4 +198,34 @@ export async function runJob(
     .executeTakeFirstOrThrow();
   await env.t.db.updateTable('jobs').set({ status: 'done' }).where('id', '=', job.id).execute();
   await createBackupJobHandlers(env.manager)[kind]!({ ...job, attempts }, jobCtx());
+}
+
+/** What a test runs between two object writes or reads of the manager's store (a concurrent action, a look at progress). */
+export interface StoreHooks {
+  afterPut: ((key: string) => Promise<void>) | null;
+  afterGet: ((key: string) => Promise<void>) | null;
+}
+
+/** Wraps the manager's store so `afterPut` / `afterGet` of the returned hooks run after each put / get. */
+export function hookStore(env: BackupTestEnv): StoreHooks {
+  const hooks: StoreHooks = { afterPut: null, afterGet: null };
+  const real = env.deps.store;
+  const hooked: ObjectStore = Object.create(real);
+  hooked.put = async (c, k, body, o) => {
+    await real.put(c, k, body, o);
+    if (hooks.afterPut) await hooks.afterPut(k);
+  };
+  hooked.get = async (c, k, range) => {
+    const data = await real.get(c, k, range);
+    if (hooks.afterGet) await hooks.afterGet(k);
+    return data;
+  };
+  env.manager.store = hooked;
+  return hooks;
+}
+
+/** The env of the job tests: 8 MiB objects (1 GiB volumes give 128), no backup or volume quota, the store hooked. */
+export async function hookedBackupTestEnv(): Promise<{ env: BackupTestEnv; hooks: StoreHooks }> {
+  const env = await backupTestEnv({ BACKUP_OBJECT_SIZE: String(8 * 1024 * 1024), QUOTA_BACKUPS: '-1', QUOTA_VOLUMES: '-1' });
+  return { env, hooks: hookStore(env) };
 }

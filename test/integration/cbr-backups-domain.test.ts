@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupProgress } from '../../src/domain/backups/reads.js';
+import { backupProgress } from '../../src/domain/backups/progress.js';
 import { deleteCbrBackup, renameCbrBackup, restoreCbrBackup } from '../../src/domain/cbr/backups/backup-actions.js';
 import { listCbrBackupsOf, showCbrBackup } from '../../src/domain/cbr/backups/list-backups.js';
 import { createCheckpoint } from '../../src/domain/cbr/checkpoints/create-checkpoint.js';

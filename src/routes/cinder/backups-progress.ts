@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps.js';
 import { backupChain } from '../../domain/backups/chain.js';
-import { backupProgress } from '../../domain/backups/reads.js';
+import { backupProgress } from '../../domain/backups/progress.js';
 import { cinderTimestamp } from '../../http/format.js';
 import { BackupIdParams } from './backups.schemas.js';
 
@@ -21,6 +21,20 @@ const ProgressResponse = z.object({
     verified_at: z.string().nullable(),
     verify_result: z.string().nullable(),
     fail_reason: z.string().nullable(),
+    phase: z
+      .enum(['queued', 'starting', 'reading', 'uploading', 'restoring', 'verifying', 'finishing', 'done', 'failed', 'stalled'])
+      .nullable()
+      .describe(
+        'What the operation is doing; stalled: its worker stopped renewing the lease (another takes it over); null: nothing ran yet',
+      ),
+    attempt: z.number().int().nullable().describe('The attempt of the job run these figures belong to (1 = first)'),
+    bytes_read: z.number().describe('Bytes read from the source: the volume (backup) or stored objects as fetched (restore, verify)'),
+    bytes_stored: z
+      .number()
+      .describe('Bytes written to the destination: objects in the store, compressed (backup), or the volume (restore)'),
+    current_rate_bytes_per_sec: z.number().describe('Rate over the last seconds while the operation runs, else 0'),
+    current_mib_per_sec: z.number().describe('The same in MiB/s, one decimal'),
+    eta_seconds: z.number().int().nullable().describe('Estimated seconds left at the current rate while the operation runs, else null'),
   }),
 });
 
@@ -44,6 +58,8 @@ const ChainResponse = z.object({
   }),
 });
 
+const MiB = 1024 * 1024;
+
 /**
  * Extensions (not Cinder): GET /backups/{id}/progress, the running (or last) backup, restore
  * or verify of a backup in bytes; GET /backups/{id}/chain, its incremental chain (parent links and
@@ -54,7 +70,8 @@ export async function backupProgressRoutes(app: FastifyInstance, deps: AppDeps):
     '/backups/:id/progress',
     {
       schema: {
-        summary: 'Backup progress (extension): status, operation, percent, bytes done/total, rate; verify result',
+        summary:
+          'Backup progress (extension): status, operation, phase, percent, bytes done/total/read/stored, average and current rate, time left; verify result',
         tags: ['extensions'],
         params: BackupIdParams,
         response: { 200: ProgressResponse },
@@ -76,6 +93,13 @@ export async function backupProgressRoutes(app: FastifyInstance, deps: AppDeps):
           verified_at: cinderTimestamp(p.verifiedAt),
           verify_result: p.verifyResult,
           fail_reason: p.failReason,
+          phase: p.phase,
+          attempt: p.attempt,
+          bytes_read: p.bytesRead,
+          bytes_stored: p.bytesStored,
+          current_rate_bytes_per_sec: p.currentRateBytesPerSec,
+          current_mib_per_sec: Math.round((p.currentRateBytesPerSec / MiB) * 10) / 10,
+          eta_seconds: p.etaSeconds,
         },
       };
     },

@@ -87,7 +87,7 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     const volume = await findVolume(deps.db, cur.volume_id, { projectId: null });
     const volumeMeta = volume ? volumeMetaString(volume, await metadataOf(deps.db, 'volume_metadata', volume.id)) : null;
     const sizeBytes = cur.size * GiB;
-    await startProgress(deps.db, cur.id, 'backup', sizeBytes);
+    await startProgress(deps.db, cur.id, 'backup', sizeBytes, { jobId: job.id, attempt: job.attempts });
     const copy = () =>
       deps.engine.backup(
         deps.store,

@@ -65,7 +65,7 @@ export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: J
         if (err.code !== 'EEXIST') throw err;
       });
     }
-    await startProgress(deps.db, backup.id, 'restore', sizeBytes);
+    await startProgress(deps.db, backup.id, 'restore', sizeBytes, { jobId: job.id, attempt: job.attempts });
     // Fenced: a data upload into the target that was already running finishes first, and none
     // starts until the restore has written everything (else its late bytes land on the result).
     const result = await withVolumeFrozen(deps.db, target.id, () =>

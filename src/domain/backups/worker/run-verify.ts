@@ -25,7 +25,7 @@ export async function runVerifyJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
       if (!loc) throw new BackupIntegrityError(`Backup ${r.id} has no stored data.`);
       return loc;
     });
-    await startProgress(deps.db, row.id, 'verify', row.size * 1024 ** 3);
+    await startProgress(deps.db, row.id, 'verify', row.size * 1024 ** 3, { jobId: job.id, attempt: job.attempts });
     const result = await deps.engine.verify(deps.store, chain, hooks);
     await hooks.flush();
     await updateBackupFields(deps.db, row.id, {
