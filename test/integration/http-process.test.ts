@@ -1,47 +1,20 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
+import { ROOT, type ServiceProcess, startService as start, waitForHttp } from '../helpers/process.js';
 
-/**
- * The service as operators run it: a child process of src/main.ts (through tsx, so the
- * test needs no prior build; .ci/run repeats the bad-config case on dist/src/main.js).
- */
-const ROOT = resolve(import.meta.dirname, '../..');
+/** The service as operators run it: child processes of src/main.ts (test/helpers/process.ts). */
+
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
-function startService(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k]) => !k.startsWith('S3_') && !k.startsWith('KEYSTONE_') && !k.startsWith('NOAUTH_') && k !== 'DATABASE_URL',
-    ),
-  );
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...clean, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let text = '';
-  child.stdout!.on('data', (d) => (text += String(d)));
-  child.stderr!.on('data', (d) => (text += String(d)));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, output: () => text, exited };
-}
-
-async function waitForHttp(url: string, ms: number): Promise<Response> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fetch(url);
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+function startService(env: Record<string, string>): ServiceProcess {
+  const svc = start(env);
+  children.push(svc.child);
+  return svc;
 }
 
 const alive = (pid: number): boolean => {
