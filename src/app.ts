@@ -91,7 +91,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rootVersionsRoutes, { publicEndpoint: deps.config.PUBLIC_ENDPOINT });
   await app.register(healthRoutes, { ping: () => pingDatabase(deps.db) });
   await app.register(metricsRoutes, { registry: deps.metrics });
-  await app.register(consoleRoutes, { dir: defaultConsoleDir(), authStrategy: deps.config.AUTH_STRATEGY });
+  await app.register(consoleRoutes, {
+    dir: defaultConsoleDir(),
+    authStrategy: deps.config.AUTH_STRATEGY,
+    keystoneUrl: deps.config.KEYSTONE_URL,
+  });
 
   await app.register(
     async (v3) => {

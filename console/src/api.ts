@@ -34,10 +34,11 @@ export class ApiError extends Error {
 }
 
 /** The message of a fault body such as {"itemNotFound": {"code": 404, "message": "..."}}. */
-function faultMessage(status: number, text: string): string {
+export function faultMessage(status: number, text: string): string {
   try {
-    const body = JSON.parse(text) as Record<string, { message?: string }>;
-    const first = Object.values(body)[0];
+    const body = JSON.parse(text) as Record<string, unknown>;
+    if (typeof body.message === 'string') return body.message;
+    const first = Object.values(body)[0] as { message?: unknown } | undefined;
     if (first && typeof first.message === 'string') return first.message;
   } catch {
     // not JSON: the text itself

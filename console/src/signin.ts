@@ -1,4 +1,4 @@
-import { ApiError, type Session, call, saveSession } from './api.js';
+import { ApiError, type Session, call, faultMessage, saveSession } from './api.js';
 import { errorBox, h } from './dom.js';
 
 interface Settings {
@@ -48,8 +48,9 @@ export async function signInPage(main: HTMLElement, signedIn: () => void): Promi
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ username: v('user'), password: v('password'), project: v('project'), domain: v('domain') }),
           });
-          const body = (await res.json()) as { token?: string; project_id?: string; message?: string };
-          if (!res.ok || !body.token || !body.project_id) throw new ApiError(res.status, body.message ?? `HTTP ${res.status}`);
+          const text = await res.text();
+          if (!res.ok) throw new ApiError(res.status, faultMessage(res.status, text));
+          const body = JSON.parse(text) as { token: string; project_id: string };
           session = { token: body.token, project: body.project_id, user: v('user') };
         } else {
           session = { token: `${v('user')}:${v('project')}`, project: v('project'), user: v('user') };

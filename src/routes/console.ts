@@ -2,6 +2,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { issueUserToken } from '../http/auth/keystone-client.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -35,7 +38,12 @@ export interface ConsoleOptions {
   dir: string;
   /** What the sign-in page asks for: a user and project (noauth) or Keystone credentials. */
   authStrategy: 'noauth' | 'keystone';
+  /** Keystone mode: where the sign-in page's credentials are exchanged for a token. */
+  keystoneUrl?: string | undefined;
 }
+
+const name255 = z.string().min(1).max(255);
+const KeystoneSignIn = z.strictObject({ username: name255, password: z.string().min(1).max(4096), project: name255, domain: name255 });
 
 /**
  * GET /console/...: the operator console's static files and its settings (no data, no auth: the
@@ -58,4 +66,21 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
   app.get('/console/', hide, send('index.html'));
   app.get('/console/settings.json', hide, async () => ({ auth_strategy: opts.authStrategy }));
   app.get<{ Params: { file: string } }>('/console/:file', hide, async (req, reply) => send(req.params.file)(req, reply));
+  const keystoneUrl = opts.keystoneUrl;
+  if (opts.authStrategy === 'keystone' && keystoneUrl) {
+    // NOTE: Keystone is another origin for the page (no CORS there): the service makes the same
+    // password request a client makes and hands the token back; it grants nothing by itself.
+    app
+      .withTypeProvider<ZodTypeProvider>()
+      .post('/console/keystone-token', { schema: { hide: true, body: KeystoneSignIn } }, async (req, reply) => {
+        const b = req.body;
+        const r = await issueUserToken(
+          keystoneUrl,
+          { username: b.username, password: b.password, projectName: b.project, domainName: b.domain },
+          10_000,
+        );
+        if (r.kind === 'refused') return reply.code(r.status).send({ message: r.message });
+        return reply.code(201).send({ token: r.id, project_id: r.projectId, expires_at: new Date(r.expiresAt).toISOString() });
+      });
+  }
 }

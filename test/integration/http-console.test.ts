@@ -40,4 +40,13 @@ describe('GET /console/', () => {
   it('tells the sign-in page which credentials to ask for', async () => {
     expect((await app.inject('/console/settings.json')).json()).toEqual({ auth_strategy: 'keystone' });
   });
+
+  it('has no Keystone token exchange without a Keystone (noauth)', async () => {
+    const noauth = Fastify();
+    await noauth.register(consoleRoutes, { dir, authStrategy: 'noauth' });
+    const r = await noauth.inject({ method: 'POST', url: '/console/keystone-token', payload: { username: 'a' } });
+    expect(r.statusCode).toBe(404);
+    expect((await noauth.inject('/console/settings.json')).json()).toEqual({ auth_strategy: 'noauth' });
+    await noauth.close();
+  });
 });

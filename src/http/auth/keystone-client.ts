@@ -108,3 +108,51 @@ export async function validateToken(
   if (res.status === 401) return { kind: 'service_token_rejected' };
   throw new DomainError('unavailable', `${UNAVAILABLE} (token validation answered ${res.status})`);
 }
+
+/** A caller's password sign-in, as the console forwards it (Keystone is another origin for the page). */
+export interface KeystonePasswordSignIn {
+  username: string;
+  password: string;
+  projectName: string;
+  /** Domain of both the user and the project. */
+  domainName: string;
+}
+
+/**
+ * Exchanges a caller's password for a project-scoped token (`POST /v3/auth/tokens`), exactly what
+ * a client would do against Keystone. Refusals come back with Keystone's status and message;
+ * an unreachable Keystone throws DomainError('unavailable').
+ */
+export async function issueUserToken(
+  url: string,
+  signIn: KeystonePasswordSignIn,
+  timeoutMs: number,
+): Promise<{ kind: 'issued'; id: string; projectId: string; expiresAt: number } | { kind: 'refused'; status: number; message: string }> {
+  const domain = { name: signIn.domainName };
+  const body = {
+    auth: {
+      identity: { methods: ['password'], password: { user: { name: signIn.username, domain, password: signIn.password } } },
+      scope: { project: { name: signIn.projectName, domain } },
+    },
+  };
+  const res = await call(
+    tokensUrl(url),
+    { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) },
+    timeoutMs,
+  );
+  const id = res.headers.get('x-subject-token');
+  if (res.status === 201 && id) {
+    const token = parseToken(await res.json());
+    if (token.projectId) return { kind: 'issued', id, projectId: token.projectId, expiresAt: token.expiresAt };
+    return { kind: 'refused', status: 401, message: 'Keystone issued a token without a project.' };
+  }
+  const text = await res.text();
+  let message = `Keystone answered ${res.status}.`;
+  try {
+    message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
+  } catch {
+    // not JSON: keep the status line
+  }
+  if (res.status >= 500) throw new DomainError('unavailable', `${UNAVAILABLE} (${message})`);
+  return { kind: 'refused', status: res.status === 400 ? 400 : 401, message };
+}

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,6 +54,23 @@ export async function startKeystone(volumeEndpoint: string, imageEndpoint?: stri
     const e = err as { stderr?: string; message: string };
     throw new Error(`start-keystone.sh failed: ${e.message}\n${(e.stderr ?? '').slice(-4000)}`);
   }
+  return keystoneEnv(stdout, async () => {
+    if (shared) return;
+    await run(join(SCRIPTS, 'stop-keystone.sh'), ['--purge'], { env: childEnv, timeout: 60_000 });
+  });
+}
+
+/**
+ * The Keystone CI shares (TEST_KEYSTONE_DIR) as its seed left it, without seeding it again: the
+ * catalog another file registered stays as it is. Without a shared one, starts a private one.
+ */
+export async function sharedOrPrivateKeystone(): Promise<KeystoneEnv> {
+  const shared = process.env.TEST_KEYSTONE_DIR;
+  if (shared && existsSync(join(shared, 'env'))) return keystoneEnv(readFileSync(join(shared, 'env'), 'utf8'), async () => {});
+  return startKeystone('http://127.0.0.1:8776/v3/%(project_id)s');
+}
+
+function keystoneEnv(stdout: string, stop: () => Promise<void>): KeystoneEnv {
   const env = parseExports(stdout);
   const need = (k: string): string => {
     const v = env[k];
@@ -70,10 +87,7 @@ export async function startKeystone(volumeEndpoint: string, imageEndpoint?: stri
     alphaProjectId: need('KEYSTONE_ALPHA_PROJECT_ID'),
     betaProjectId: need('KEYSTONE_BETA_PROJECT_ID'),
     users: { alice: need('KEYSTONE_ALICE_USER_ID'), rita: need('KEYSTONE_RITA_USER_ID'), bob: need('KEYSTONE_BOB_USER_ID') },
-    stop: async () => {
-      if (shared) return;
-      await run(join(SCRIPTS, 'stop-keystone.sh'), ['--purge'], { env: childEnv, timeout: 60_000 });
-    },
+    stop,
   };
 }
 
