@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, pageReady, screenshot } from './harness/browser.js';
-import { issueToken, type KeystoneEnv, sharedOrPrivateKeystone } from './harness/keystone.js';
+import { issueToken, type KeystoneEnv, keystoneServiceEnv, sharedOrPrivateKeystone } from './harness/keystone.js';
 import { type RunningService, startService } from './harness/service.js';
 
 /**
@@ -18,12 +18,7 @@ describe('operator console, Keystone sign-in', () => {
   beforeAll(async () => {
     ks = await sharedOrPrivateKeystone();
     svc = await startService({
-      AUTH_STRATEGY: 'keystone',
-      KEYSTONE_URL: ks.url,
-      KEYSTONE_USERNAME: ks.service.username,
-      KEYSTONE_PASSWORD: ks.service.password,
-      KEYSTONE_PROJECT: ks.service.project,
-      KEYSTONE_CACHE_SECONDS: '60',
+      ...keystoneServiceEnv(ks),
     });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

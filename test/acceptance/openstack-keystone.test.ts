@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cinderPassword, openstackPassword, parseProperties } from './harness/clients.js';
 import { computeEndpoint, startComputeStub, type ComputeStub } from './harness/compute-stub.js';
 import { startGlanceStub, type GlanceStub } from './harness/glance-stub.js';
-import { issueToken, startKeystone, type KeystoneEnv } from './harness/keystone.js';
+import { issueToken, keystoneServiceEnv, startKeystone, type KeystoneEnv } from './harness/keystone.js';
 import { openstackWorkflow } from './harness/openstack-workflow.js';
 import { startService, type RunningService } from './harness/service.js';
 import { freePort } from '../../src/db/embedded.js';
@@ -22,12 +22,7 @@ describe('openstack client, Keystone password auth', () => {
     ks = await startKeystone(`http://127.0.0.1:${port}/v3/%(project_id)s`, glance.url, computeEndpoint(compute));
     svc = await startService({
       PORT: String(port),
-      AUTH_STRATEGY: 'keystone',
-      KEYSTONE_URL: ks.url,
-      KEYSTONE_USERNAME: ks.service.username,
-      KEYSTONE_PASSWORD: ks.service.password,
-      KEYSTONE_PROJECT: ks.service.project,
-      KEYSTONE_CACHE_SECONDS: '60',
+      ...keystoneServiceEnv(ks),
     });
   });
   afterAll(async () => {

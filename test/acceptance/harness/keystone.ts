@@ -91,6 +91,18 @@ function keystoneEnv(stdout: string, stop: () => Promise<void>): KeystoneEnv {
   };
 }
 
+/** The service's environment for AUTH_STRATEGY=keystone against `ks` (tokens cached 60 s). */
+export function keystoneServiceEnv(ks: KeystoneEnv): Record<string, string> {
+  return {
+    AUTH_STRATEGY: 'keystone',
+    KEYSTONE_URL: ks.url,
+    KEYSTONE_USERNAME: ks.service.username,
+    KEYSTONE_PASSWORD: ks.service.password,
+    KEYSTONE_PROJECT: ks.service.project,
+    KEYSTONE_CACHE_SECONDS: '60',
+  };
+}
+
 /** A password-scoped token straight from Keystone (POST /v3/auth/tokens), as a client would get it. */
 export async function issueToken(ks: KeystoneEnv, user: string, password: string, projectName: string): Promise<string> {
   const res = await fetch(`${ks.authUrl}/auth/tokens`, {
