@@ -120,7 +120,7 @@ async function checkAfterRestart(): Promise<void> {
     const r = await api('POST', `/backups/${id}/restore`, { restore: { name: 'verify' } });
     expect(r.status, JSON.stringify(r.json)).toBe(202);
     const vol = r.json.restore.volume_id as string;
-    expect(await waitRow('volumes', vol)).toBe('available');
+    expect(await waitRow('volumes', vol), `restore of ${id} into ${vol}:\n${svc.logTail()}`).toBe('available');
     // The data region byte for byte, and a sample of the zero tail (1 GiB over HTTP is too slow here).
     const got = await api('GET', `/volumes/${vol}/data`, undefined, undefined, { range: `bytes=0-${2 * DATA - 1}` });
     expect(got.status).toBe(206);
