@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppDeps } from './app-deps.js';
@@ -11,6 +12,7 @@ import { frameworkErrorHandler, registerErrorHandling } from './http/error-handl
 import { registerMicroversions } from './http/microversion.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerRequestLog } from './http/request-log.js';
+import { CINDER_RESPONSES, documentedResponsesTransform } from './http/openapi-responses.js';
 import { pingDatabase } from './db/connection.js';
 import { consoleRoutes, defaultConsoleDir } from './routes/console.js';
 import { healthRoutes } from './routes/health.js';
@@ -53,6 +55,14 @@ function serverOptions(deps: AppDeps): FastifyServerOptions {
 }
 
 /**
+ * Swagger UI at /docs for the listener's own document (/docs/json); its assets come from the
+ * @fastify/swagger-ui package, never a CDN, and no online validator is called.
+ */
+async function registerDocsUi(app: FastifyInstance): Promise<void> {
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null, deepLinking: true } });
+}
+
+/**
  * Builds the Fastify instance: conventions first (request ids, microversions, error
  * bodies), then the unauthenticated routes, then /v3 behind auth, each resource module
  * registered with and without /{project_id}; then Trove's /v1.0 (hidden from this document).
@@ -84,9 +94,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: { securitySchemes: { token: { type: 'apiKey', in: 'header', name: 'X-Auth-Token' } } },
       security: [{ token: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: documentedResponsesTransform(CINDER_RESPONSES),
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerDocsUi(app);
 
   await app.register(rootVersionsRoutes, { publicEndpoint: deps.config.PUBLIC_ENDPOINT });
   await app.register(healthRoutes, { ping: () => pingDatabase(deps.db) });
@@ -165,6 +176,7 @@ export async function buildCbrApp(deps: AppDeps, options: CbrApiOptions = {}): P
     transform: jsonSchemaTransform,
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerDocsUi(app);
   await registerCbrApi(app, deps, options);
   return app;
 }

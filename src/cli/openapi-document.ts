@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import { Registry } from 'prom-client';
 import type { AppDeps } from '../app-deps.js';
@@ -11,6 +11,7 @@ import { VolumeUploads } from '../domain/volumes/uploads.js';
 import { createNoauthStrategy } from '../http/auth/noauth-strategy.js';
 import { MemoryObjectStore } from '../storage/memory-store.js';
 import { registerTroveApi } from '../routes/trove/index.js';
+import { TROVE_RESPONSES, documentedResponsesTransform } from '../http/openapi-responses.js';
 import { FileVolumeBackend } from '../volumes/file-backend.js';
 
 /**
@@ -88,7 +89,7 @@ export async function generateTroveOpenApiDocument(config: Config = loadConfig({
         components: { securitySchemes: { token: { type: 'apiKey', in: 'header', name: 'X-Auth-Token' } } },
         security: [{ token: [] }],
       },
-      transform: jsonSchemaTransform,
+      transform: documentedResponsesTransform(TROVE_RESPONSES),
     });
     await registerTroveApi(app, inertDeps(config), { hide: false });
     await app.ready();
