@@ -1,6 +1,6 @@
 import { type Session, call } from './api.js';
 import { chainView, historyChart } from './chain.js';
-import { bytes, confirmDialog, duration, errorBox, h, statusBadge, when } from './dom.js';
+import { bytes, confirmDialog, duration, errorBox, h, statusBadge, svg, when } from './dom.js';
 
 export interface Backup {
   id: string;
@@ -49,19 +49,24 @@ interface Progress {
   verified_at: string | null;
   verify_result: string | null;
   fail_reason: string | null;
+  phase: string | null;
+  attempt: number | null;
+  bytes_read: number;
+  bytes_stored: number;
+  current_rate_bytes_per_sec: number;
+  eta_seconds: number | null;
 }
 
 const BUSY = new Set(['creating', 'restoring', 'deleting']);
 const POLL_MS = 500;
 
-/** Percent, bytes, throughput, time left and the failure reason of the backup's running (or last) job. */
-function progressView(p: Progress): HTMLElement {
+/** Percent, bytes, throughput (current and average), time left, phase and the failure reason of the backup's running (or last) job. */
+function progressView(p: Progress, rates: number[]): HTMLElement {
   const running = BUSY.has(p.status);
-  const left = p.rate_bytes_per_sec > 0 ? (p.bytes_total - p.bytes_done) / p.rate_bytes_per_sec : Number.NaN;
   return h(
     'section',
     { class: `progress ${running ? 'running' : ''}`, 'data-status': p.status, 'data-percent': p.percent, 'aria-label': 'Progress' },
-    h('h2', {}, p.operation ? `Last operation: ${p.operation}` : 'No operation yet', running ? ' (running)' : ''),
+    h('h2', {}, p.operation ? `Last operation: ${p.operation}` : 'No operation yet', running ? ` (running: ${p.phase ?? ''})` : ''),
     h('progress', { max: 100, value: p.percent, 'aria-label': `${p.operation ?? ''} progress` }),
     h(
       'dl',
@@ -71,14 +76,33 @@ function progressView(p: Progress): HTMLElement {
       h('dt', {}, 'bytes'),
       h('dd', {}, `${bytes(p.bytes_done)} of ${bytes(p.bytes_total)}`),
       h('dt', {}, 'throughput'),
-      h('dd', {}, `${bytes(p.rate_bytes_per_sec)}/s`),
+      h('dd', {}, running ? `${bytes(p.current_rate_bytes_per_sec)}/s now, ` : '', `${bytes(p.rate_bytes_per_sec)}/s average`),
       h('dt', {}, 'time left'),
-      h('dd', {}, running ? duration(left) : '—'),
+      h('dd', { class: 'eta' }, running && p.eta_seconds !== null ? duration(p.eta_seconds) : '—'),
+      h('dt', {}, 'stored'),
+      h('dd', {}, `${bytes(p.bytes_stored)} written, ${bytes(p.bytes_read)} read`),
+      h('dt', {}, 'phase'),
+      h('dd', {}, `${p.phase ?? '—'}${p.attempt && p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}`),
       h('dt', {}, 'started'),
       h('dd', {}, when(p.started_at)),
       p.verified_at ? [h('dt', {}, 'verified'), h('dd', {}, `${when(p.verified_at)}: ${p.verify_result ?? ''}`)] : null,
     ),
+    rates.length > 1 ? rateChart(rates) : null,
     p.fail_reason ? h('p', { class: 'error fail-reason', role: 'alert' }, `Failed: ${p.fail_reason}`) : null,
+  );
+}
+
+/** The throughput seen while this page polled the running job, as a line (one point per poll). */
+function rateChart(rates: number[]): SVGElement {
+  const W = 400;
+  const H = 60;
+  const max = Math.max(1, ...rates);
+  const pts = rates.map((r, i) => `${((i / (rates.length - 1)) * W).toFixed(1)},${(H - (r / max) * H).toFixed(1)}`).join(' ');
+  return svg(
+    'svg',
+    { viewBox: `0 0 ${W} ${H + 14}`, class: 'chart rate', role: 'img', 'aria-label': 'throughput while polled' },
+    svg('polyline', { points: pts, class: 'rate-line' }),
+    svg('text', { x: 0, y: H + 12, class: 'axis' }, `throughput while this page watched, peak ${bytes(max)}/s`),
   );
 }
 
@@ -220,6 +244,7 @@ export async function backupPage(s: Session, main: HTMLElement, id: string): Pro
   let shownStatus = '';
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  const rates: number[] = [];
 
   const refresh = async () => {
     const [{ backup: b }, { chain }, volumes] = await Promise.all([
@@ -261,7 +286,8 @@ export async function backupPage(s: Session, main: HTMLElement, id: string): Pro
   const poll = async () => {
     try {
       const { progress } = await call<{ progress: Progress }>(s, 'GET', `/backups/${id}/progress`);
-      progressBox.replaceChildren(progressView(progress));
+      if (BUSY.has(progress.status)) rates.push(progress.current_rate_bytes_per_sec);
+      progressBox.replaceChildren(progressView(progress, rates.slice(-120)));
       if (progress.status !== shownStatus) await refresh();
     } catch (err) {
       progressBox.replaceChildren(errorBox(err));

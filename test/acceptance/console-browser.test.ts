@@ -83,7 +83,20 @@ describe('operator console in headless Chromium', () => {
     await pageReady(page, 'backup');
     ids.full = /#\/backups\/(.+)$/.exec(page.url())![1];
     const progress = page.locator('section.progress');
-    await progress.locator('xpath=self::*[@data-status="available"][@data-percent="100"]').waitFor({ timeout: 60_000 });
+    // What the page shows at each moment, until the job is done: it must have shown it running.
+    const seen: string[] = [];
+    let shotRunning = false;
+    await waitFor('100 % in the page', async () => {
+      const state = `${await progress.getAttribute('data-status')} ${await progress.getAttribute('data-percent')}`;
+      if (seen.at(-1) !== state) seen.push(state);
+      if (!shotRunning && state.startsWith('creating') && Number(state.split(' ')[1]) > 0) {
+        shotRunning = true;
+        await screenshot(page, '03a-backup-running');
+      }
+      return state === 'available 100';
+    });
+    console.log('progress states the page showed:', seen.join(' -> '));
+    expect(seen.some((st) => st.startsWith('creating'))).toBe(true);
     await expect(progress.locator('.percent').textContent()).resolves.toBe('100 %');
     const shown = (await api(P1, 'GET', `/backups/${ids.full}`)).json.backup;
     expect(shown).toMatchObject({ status: 'available', volume_id: ids.volume, is_incremental: false });
