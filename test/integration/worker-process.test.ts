@@ -135,6 +135,19 @@ describe('a ROLE=worker process', { timeout: 240_000 }, () => {
     expect(row.status).toBe('available');
     expect(stored).toBeGreaterThanOrEqual(row.stored_bytes);
 
+    // Its log (JSON lines when piped): each job's start and end; the failed verify at warn with its reason.
+    const lines = svc
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const jobLine = (kind: string, msg: string) => lines.find((l) => l.job_kind === kind && String(l.msg).startsWith(msg));
+    expect(jobLine('backup', 'job started')).toMatchObject({ level: 30, attempt: 1 });
+    expect(jobLine('backup', 'job finished')).toMatchObject({ level: 30, outcome: 'succeeded' });
+    expect(jobLine('verify', 'job finished')).toMatchObject({ level: 40, outcome: 'failed', msg: 'job finished: failed' });
+    expect(String(jobLine('verify', 'job finished')!.reason)).toMatch(/^verify (mismatch|error): .*nowhere\/backup/);
+    expect(jobLine('delete_backup', 'job started')).toMatchObject({ attempt: 2, takeover: true });
+
     // No API on a worker: PORT is not listened on, and the metrics listener has nothing else.
     await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
     expect((await fetch(`${base}/v3/${PROJECT}/backups`)).status).toBe(404);
