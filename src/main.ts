@@ -9,6 +9,7 @@ import { type InstanceSupervisor, startInstanceSupervisor } from './domain/trove
 import { systemClock } from './domain/cbr/schedule/clock.js';
 import { startCbrScheduler, type CbrScheduler } from './domain/cbr/schedule/loop.js';
 import { createServices } from './services.js';
+import { PosixObjectStore } from './storage/posix-store.js';
 
 /**
  * Start: config -> database (embedded when DATABASE_URL is unset) -> migrations ->
@@ -49,6 +50,11 @@ async function main(): Promise<void> {
   let supervisor: InstanceSupervisor | null = null;
   let scheduler: CbrScheduler | null = null;
   if (config.ROLE !== 'api') {
+    // A put cut by a kill leaves a temp file no listing shows (so no delete or orphan GC finds it).
+    if (services.store instanceof PosixObjectStore) {
+      const removed = await services.store.removeAbandonedTemporaries();
+      if (removed) logger.warn({ removed }, 'removed temp files of store writes cut short by a stopped process');
+    }
     const settled = await services.recover();
     if (settled.length) logger.warn({ settled }, 'settled work left by a stopped process');
     worker = startJobWorker({

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ObjectNotFoundError, ObjectStoreError, type ObjectStore } from './object-store.js';
-import { TEMP_PATTERN, resolveInside, safeSegments, tempPathFor } from './posix-paths.js';
+import { TEMP_PATTERN, resolveInside, safeSegments, tempPathFor, writerOnThisHost, writerTag } from './posix-paths.js';
 import { storeError } from './store-errors.js';
 
 const codeOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | null)?.code;
@@ -43,7 +42,7 @@ export class PosixObjectStore implements ObjectStore {
 
   async put(container: string, key: string, body: Buffer): Promise<void> {
     const path = resolveInside(this.root, container, key);
-    const temp = tempPathFor(path, randomBytes(8).toString('hex'));
+    const temp = tempPathFor(path, writerTag());
     try {
       // A concurrent deleteMany may remove the (empty) directory between mkdir and open: retry.
       for (let attempt = 1; ; attempt++) {
@@ -158,6 +157,38 @@ export class PosixObjectStore implements ObjectStore {
         }
       }
     }
+  }
+
+  /**
+   * Removes temp files left by puts that cannot finish: written on this host by a process that
+   * no longer runs (a killed backup), or older than `maxAgeMs` (other hosts, older versions).
+   * Run at worker start; returns how many it removed.
+   */
+  async removeAbandonedTemporaries(maxAgeMs = 24 * 3600_000): Promise<number> {
+    let removed = 0;
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (err) {
+        return codeOf(err) === 'EPERM';
+      }
+    };
+    for (const e of await readdir(this.root, { withFileTypes: true, recursive: true }).catch(() => [])) {
+      if (!e.isFile() || !TEMP_PATTERN.test(e.name)) continue;
+      const path = join(e.parentPath, e.name);
+      const pid = writerOnThisHost(e.name);
+      const old = async () => Date.now() - (await stat(path)).mtimeMs > maxAgeMs;
+      try {
+        if ((pid !== null && !alive(pid)) || (await old())) {
+          await unlink(path);
+          removed++;
+        }
+      } catch (err) {
+        if (!isMissing(err)) throw storeError('posix', 'remove temporary', path, err);
+      }
+    }
+    return removed;
   }
 
   async close(): Promise<void> {}

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { readdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ObjectStoreError } from '../../src/storage/object-store.js';
 import { MemoryObjectStore } from '../../src/storage/memory-store.js';
+import { writerTag } from '../../src/storage/posix-paths.js';
 import { PosixObjectStore } from '../../src/storage/posix-store.js';
 import { describeObjectStore } from './storage-conformance.js';
 
@@ -56,6 +58,22 @@ describe('posix store specifics', () => {
       'obj-00001',
       'obj-00002.0123456789abcdef.partial~',
     ]);
+  });
+
+  it('removes the temp files of writers that no longer run or of old writes, and keeps those of a live writer', async () => {
+    await store.ensureContainer('sweep');
+    const dir = join(storeRoot, 'backups', 'sweep', 'trove_i');
+    await store.put('sweep', 'trove_i/b_f000001p0-00001', Buffer.from('whole'));
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid; // a pid that has exited
+    const dead = `b_f000002p0-00001.${writerTag(gone)}.partial~`;
+    const live = `b_f000003p0-00001.${writerTag()}.partial~`;
+    const otherHost = `b_f000004p0-00001.${writerTag(gone, 'another-host')}.partial~`;
+    const stale = `b_f000005p0-00001.${writerTag(gone, 'another-host')}.partial~`;
+    for (const n of [dead, live, otherHost, stale]) await writeFile(join(dir, n), 'half');
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600_000);
+    await utimes(join(dir, stale), twoDaysAgo, twoDaysAgo);
+    expect(await store.removeAbandonedTemporaries()).toBe(2);
+    expect((await readdir(dir)).sort()).toEqual(['b_f000001p0-00001', live, otherHost].sort());
   });
 
   it('deleteMany removes directories it leaves empty, but not the container', async () => {

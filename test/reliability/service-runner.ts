@@ -53,6 +53,8 @@ export interface ServiceRunner {
   start(): Promise<void>;
   /** SIGKILL: no cleanup at all, as a power cut or OOM kill would. */
   kill(): Promise<void>;
+  /** The running service's pid (null when stopped). */
+  pid(): number | null;
   logTail(): string;
   /** Stops the process and drops the database and the data directory. */
   destroy(): Promise<void>;
@@ -99,6 +101,7 @@ export async function createServiceRunner(extraEnv: Record<string, string> = {})
     dbUrl: dbUrl.toString(),
     dataDir,
     logTail: () => lines.slice(-40).join('\n'),
+    pid: () => child?.pid ?? null,
     async start() {
       const c = spawn(process.execPath, ['dist/src/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;

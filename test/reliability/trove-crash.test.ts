@@ -1,8 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { writerTag } from '../../src/storage/posix-paths.js';
 import { createServiceRunner, ensureBuilt, type ServiceRunner } from './service-runner.js';
 
 // SIGKILL of the service mid database backup and mid restore: after a restart nothing is stuck.
@@ -39,11 +40,14 @@ const waitFor = (kind: 'instances' | 'backups', id: string, want: string[], ms?:
     },
     ms,
   );
-/** The backup's objects in the posix store (a write cut by the kill leaves a `.partial~` temp file, which is no object). */
-const objectsOf = (backupId: string) => {
+const backupFiles = (backupId: string) => {
   const dir = join(s.dataDir, 'backups', 'volumebackups', `trove_${instanceId}`);
-  return existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith(backupId) && !n.endsWith('.partial~')) : [];
+  return existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith(backupId)) : [];
 };
+/** The backup's objects in the posix store (a write cut by the kill leaves a `.partial~` temp file, which is no object). */
+const objectsOf = (backupId: string) => backupFiles(backupId).filter((n) => !n.endsWith('.partial~'));
+/** Temp files of the backup's writes; the restarted service removes those of the killed process. */
+const temporariesOf = (backupId: string) => backupFiles(backupId).filter((n) => n.endsWith('.partial~'));
 
 beforeAll(async () => {
   await ensureBuilt();
@@ -89,10 +93,16 @@ describe('SIGKILL of the service and database backups', () => {
     await until('backup BUILDING with objects', async () =>
       (await statusOf('backups', id)) === 'BUILDING' && objectsOf(id).length > 0 ? true : undefined,
     );
+    const killed = s.pid()!;
     await s.kill();
+    // What a put cut by the kill leaves (the kill may land between two puts, so make sure there is one).
+    const dir = join(s.dataDir, 'backups', 'volumebackups', `trove_${instanceId}`);
+    writeFileSync(join(dir, `${id}_f000000p0-00001.${writerTag(killed)}.partial~`), 'half');
+    expect(temporariesOf(id).length).toBeGreaterThan(0);
     await s.start();
     const end = await waitFor('backups', id, ['FAILED', 'COMPLETED']);
     if (end === 'FAILED') expect(objectsOf(id)).toEqual([]);
+    expect(temporariesOf(id)).toEqual([]);
     await waitFor('instances', instanceId, ['ACTIVE']);
     // And the instance takes a good backup afterwards.
     const again = await api('POST', '/backups', { backup: { name: 'after-crash', instance: instanceId } });
