@@ -152,6 +152,40 @@ describe('operator console in headless Chromium', () => {
     expect(file(ids.restored)).toBe(file(ids.volume!));
   });
 
+  it("verifies from the console, and shows the service's own message for an action the policy refuses", async () => {
+    await page.goto(`${svc.url}/console/#/backups/${ids.full}`);
+    await pageReady(page, 'backup');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page
+      .locator('section.progress[data-status="available"]')
+      .filter({ hasText: 'Last operation: verify' })
+      .waitFor({ timeout: 60_000 });
+    await page.locator('section.progress').getByText(/: ok$/).waitFor();
+    expect((await api(P1, 'GET', `/backups/${ids.full}/progress`)).json.progress).toMatchObject({
+      operation: 'verify',
+      verify_result: 'ok',
+    });
+    // Export is admin-only in Cinder's policy: a member sees the API's 403 message, word for word.
+    await page.getByRole('button', { name: 'Export record' }).click();
+    const refused = (await api(P1, 'GET', `/backups/${ids.full}/export_record`)).json.forbidden.message as string;
+    await page.locator('.action-result [role="alert"]').filter({ hasText: refused }).waitFor();
+  });
+
+  it('is keyboard-reachable: Tab reaches the navigation and the volume actions, Enter starts them', async () => {
+    await page.goto('about:blank');
+    await page.goto(`${svc.url}/console/#/overview`);
+    await pageReady(page, 'overview');
+    const focused: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press('Tab');
+      focused.push((await page.evaluate<string>('document.activeElement ? document.activeElement.textContent.trim() : ""')) ?? '');
+    }
+    expect(focused).toEqual(expect.arrayContaining(['Overview', 'Backups', 'Sign out', 'Back up', 'Incremental']));
+    await page.locator('a[href="#/backups"]').focus();
+    await page.keyboard.press('Enter');
+    await pageReady(page, 'backups');
+  });
+
   it('shows the reason of a restore that fails on a corrupted object', async () => {
     const other = await newVolume(P1, 'victim');
     await putVolumeData(svc.url, P1, other, `ops:${P1}`, testPattern(6 * MiB));
