@@ -103,7 +103,11 @@ async function main(): Promise<void> {
   else if (!moto) gaps.push("Cinder's driver: needs moto_server");
 
   // The report is rewritten after every stage, so an interrupted run still leaves its figures.
-  const runsText = sizes.map((sz, i) => `${sizeLabel(sz)} x${runsFor(i)}`).join(', ');
+  const dbRuns = Number(args.get('db-runs') ?? runList[0]);
+  const runsText = [
+    ...(args.has('no-data') ? [] : sizes.map((sz, i) => `${sizeLabel(sz)} x${runsFor(i)}`)),
+    ...(args.has('no-db') ? [] : [`database x${dbRuns}`]),
+  ].join(', ');
   const labels = args.has('no-data') ? [] : sizes.map(sizeLabel);
   const writeReport = (final: boolean): void => {
     const pending = final ? [] : ['this report was written part-way through the run; later stages are missing'];
@@ -191,7 +195,7 @@ async function main(): Promise<void> {
     else
       await dbBench({
         smoke,
-        runs: Number(args.get('db-runs') ?? runList[0]),
+        runs: dbRuns,
         scale: args.has('db-scale') ? Number(args.get('db-scale')) : undefined,
         workdir,
         figures,
