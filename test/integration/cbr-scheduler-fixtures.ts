@@ -5,7 +5,7 @@ import { bindPolicy, insertPolicy } from '../../src/db/cbr-policies-repository.j
 import { addVaultResources, insertVault } from '../../src/db/cbr-vaults-repository.js';
 import type { Database } from '../../src/db/schema.js';
 import type { Kysely } from 'kysely';
-import { ManualClock } from '../../src/domain/cbr/schedule/clock.js';
+import type { Clock, ManualClock } from '../../src/domain/cbr/schedule/clock.js';
 import { schedulerTick, type SchedulerDeps, type TickReport } from '../../src/domain/cbr/schedule/scheduler.js';
 import type { OperationDefinition } from '../../src/domain/cbr/retention/rules.js';
 import { makeVolume, type BackupTestEnv } from './backups-fixtures.js';
@@ -75,7 +75,7 @@ export async function makePolicy(
 
 export function schedulerDeps(
   env: BackupTestEnv,
-  clock: ManualClock,
+  clock: Clock,
   db: Kysely<Database> = env.t.db,
   owner = `test:${randomUUID()}`,
 ): SchedulerDeps {
