@@ -108,6 +108,55 @@ describe('CBR backups and operation logs', () => {
     expect(cbr.status).toBe('running');
   });
 
+  it("a running operation log's extra_info.common carries the readable figures of its own run only", async () => {
+    const vol = await makeVolume(env, P1);
+    const vaultId = await makeVault(env.t.db, P1, [vol]);
+    const { backups } = await checkpointOf(env, vaultId);
+    const backupId = backups[0]!.id;
+    const log = (await listOperationLogsOf(env.t.db, ctx, { resourceId: vol, operationType: 'backup' }, 0, 10)).logs[0]!;
+    const logStarted = new Date();
+    await env.t.db.updateTable('cbr_operation_logs').set({ status: 'running', started_at: logStarted }).where('id', '=', log.id).execute();
+    const MiB = 1024 ** 2;
+    const record = (startedAt: Date) =>
+      env.t.db
+        .updateTable('backups')
+        .set({
+          status: 'creating',
+          progress_operation: 'backup',
+          progress_phase: 'uploading',
+          progress_bytes_done: 400 * MiB,
+          progress_bytes_total: 1000 * MiB,
+          progress_bytes_read: 450 * MiB,
+          progress_bytes_stored: 120 * MiB,
+          progress_rate_bytes_per_sec: 20 * MiB,
+          progress_started_at: startedAt,
+        })
+        .where('id', '=', backupId)
+        .execute();
+    await record(new Date(logStarted.getTime() + 100));
+    const shown = (await showOperationLog(env.t.db, ctx, log.id)).extra_info.common;
+    expect(shown).toMatchObject({
+      progress: 40,
+      phase: 'uploading',
+      bytes_read: 450 * MiB,
+      bytes_stored: 120 * MiB,
+      current_mib_per_sec: 20,
+      eta_seconds: 30,
+    });
+    // A record started long before the log (an earlier run) is not this log's.
+    await record(new Date(logStarted.getTime() - 600_000));
+    const other = (await showOperationLog(env.t.db, ctx, log.id)).extra_info.common;
+    expect(other).not.toHaveProperty('phase');
+    expect(other).not.toHaveProperty('eta_seconds');
+    // Settled logs keep CBR's fields only.
+    await env.t.db.updateTable('cbr_operation_logs').set({ status: 'success' }).where('id', '=', log.id).execute();
+    expect(Object.keys((await showOperationLog(env.t.db, ctx, log.id)).extra_info.common).sort()).toEqual([
+      'progress',
+      'request_id',
+      'task_id',
+    ]);
+  });
+
   it('lists with every filter, repeated status, sort, offset past the end, marker; shows, renames; isolates tenants', async () => {
     const a = await makeVolume(env, P1, { name: 'list-a' });
     const b = await makeVolume(env, P1, { name: 'list-b' });

@@ -34,7 +34,17 @@ export const OperationLog = z.object({
   ended_at: CbrTimestamp.nullable(),
   error_info: z.object({ code: z.string(), message: z.string() }),
   extra_info: z.object({
-    common: z.object({ progress: z.number().int().min(0).max(100), request_id: z.string(), task_id: z.string() }),
+    common: z.object({
+      progress: z.number().int().min(0).max(100),
+      request_id: z.string(),
+      task_id: z.string(),
+      // Extension, while a backup or restore runs: the progress extension's readable figures.
+      phase: z.string().optional(),
+      bytes_read: z.number().optional(),
+      bytes_stored: z.number().optional(),
+      current_mib_per_sec: z.number().optional(),
+      eta_seconds: z.number().int().nullable().optional(),
+    }),
     resource: z.object({ id: z.string(), name: z.string(), type: z.string() }),
     backup: z.object({ backup_id: z.string(), backup_name: z.string(), incremental: z.enum(['true', 'false']) }).optional(),
     restore: z

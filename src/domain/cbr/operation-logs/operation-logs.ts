@@ -1,6 +1,7 @@
 import { backupsByIds, volumesByIds } from '../../../db/cbr-backups-repository.js';
 import { findOperationLog, listOperationLogs, type OperationLogFilter } from '../../../db/cbr-checkpoints-repository.js';
 import type { BackupRow, CbrOperationLogRow, Db, VolumeRow } from '../../../db/schema.js';
+import { progressOf } from '../../backups/progress.js';
 import { progressPercent } from '../../backups/reads.js';
 import type { RequestContext } from '../../common/context.js';
 import { CbrError } from '../errors.js';
@@ -24,13 +25,43 @@ export interface OperationLogView {
   ended_at: string | null;
   error_info: { code: string; message: string };
   extra_info: {
-    common: { progress: number; request_id: string; task_id: string };
+    common: { progress: number; request_id: string; task_id: string } & Partial<RunningFigures>;
     resource: { id: string; name: string; type: string };
     backup?: { backup_id: string; backup_name: string; incremental: 'true' | 'false' };
     restore?: { backup_id: string; backup_name: string; target_resource_id: string; target_resource_name: string };
     delete?: { backup_id: string; backup_name: string };
     vault_delete?: { total_count: number; fail_count: number };
     remove_resources?: { total_count: number; fail_count: number; resources: unknown[] };
+  };
+}
+
+/** What a running backup or restore log adds to extra_info.common: the progress extension's readable figures. */
+export interface RunningFigures {
+  phase: string;
+  bytes_read: number;
+  bytes_stored: number;
+  current_mib_per_sec: number;
+  eta_seconds: number | null;
+}
+
+/**
+ * The figures of a running log from its backup row, when the row's progress record is this
+ * operation's (same operation, started with or after the log, same job when both are known); else none.
+ */
+export function runningFigures(log: CbrOperationLogRow, backup: BackupRow | undefined): Partial<RunningFigures> {
+  if (log.status !== 'running' || !backup || backup.progress_operation !== PROGRESS_PHASE[log.operation_type]) return {};
+  if (log.job_id !== null && backup.progress_job_id !== null && Number(log.job_id) !== backup.progress_job_id) return {};
+  // The log runs before its job starts the record: a record started well before it is an earlier run's
+  // (NOTE: 5 s of slack for the app's and the database's clocks).
+  const started = backup.progress_started_at?.getTime();
+  if (log.started_at && (started === undefined || started < log.started_at.getTime() - 5000)) return {};
+  const p = progressOf(backup, undefined);
+  return {
+    phase: p.phase ?? 'starting',
+    bytes_read: p.bytesRead,
+    bytes_stored: p.bytesStored,
+    current_mib_per_sec: Math.round((p.currentRateBytesPerSec / 1024 ** 2) * 10) / 10,
+    eta_seconds: p.etaSeconds,
   };
 }
 
@@ -72,6 +103,7 @@ function view(log: CbrOperationLogRow, backup: BackupRow | undefined, target: Vo
         progress: operationProgress(log, backup),
         request_id: typeof extra.request_id === 'string' ? extra.request_id : '',
         task_id: log.job_id !== null ? String(log.job_id) : '',
+        ...runningFigures(log, backup),
       },
       resource: { id: log.resource_id ?? '', name: log.resource_name ?? '', type: VOLUME_TYPE },
     },
