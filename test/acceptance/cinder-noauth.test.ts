@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cinderNoauth, parseProperties, parseTable, waitForStatus, type Client } from './harness/clients.js';
+import { cinderNoauth, openstackNoauth, parseProperties, parseTable, waitForStatus, type Client } from './harness/clients.js';
 import { PATTERN_BYTES, apiStatus, putVolumeData, sha256, testPattern, volumeDataSha256, type ResourceKind } from './harness/data.js';
 import { startService, type RunningService } from './harness/service.js';
 
@@ -71,6 +71,18 @@ describe('cinder client, noauth', () => {
     expect(v).toMatchObject({ name: 'acc-vol-renamed', size: '2', status: 'available' });
     await putVolumeData(svc.url, project, ids.vol, token, pattern);
     expect(await volumeDataSha256(svc.url, project, ids.vol, token, pattern.length)).toBe(patternSha);
+  });
+
+  it('sets and clears the bootable flag: cinder set-bootable, openstack volume set --bootable / --non-bootable (os-set_bootable)', async () => {
+    await cinder().ok(['set-bootable', ids.vol, 'true']);
+    expect((await show('show', ids.vol)).bootable).toBe('true');
+    const os = openstackNoauth(svc.url, user, project);
+    await os.ok(['volume', 'set', '--non-bootable', ids.vol]);
+    expect((await show('show', ids.vol)).bootable).toBe('false');
+    await os.ok(['volume', 'set', '--bootable', ids.vol]);
+    expect(JSON.parse(await os.ok(['volume', 'show', '-f', 'json', ids.vol])).bootable).toBe('true');
+    await cinder().ok(['set-bootable', ids.vol, 'false']);
+    expect((await show('show', ids.vol)).bootable).toBe('false');
   });
 
   it('creates a snapshot, lists it with filters, sets/unsets metadata, renames it', async () => {

@@ -168,6 +168,23 @@ describe('volumes API', () => {
   });
 });
 
+describe('os-set_bootable', () => {
+  it("sets and clears the flag (200, Cinder's boolean strings too); a non-boolean, a missing or an extra key is 400", async () => {
+    const id = await makeVolume(t);
+    const act = (args: unknown) => t.req('POST', `/v3/${P1}/volumes/${id}/action`, { body: { 'os-set_bootable': args } });
+    const set = await act({ bootable: true });
+    expect(set.status).toBe(200);
+    expect((await t.req('GET', `/v3/${P1}/volumes/${id}`)).json.volume.bootable).toBe('true');
+    expect((await act({ bootable: 'False' })).status).toBe(200);
+    expect((await t.req('GET', `/v3/${P1}/volumes/${id}`)).json.volume.bootable).toBe('false');
+    for (const bad of [{ bootable: 'maybe' }, {}, { bootable: true, extra: 1 }, null]) {
+      const r = await act(bad);
+      expect(r.status, JSON.stringify(bad)).toBe(400);
+      expect(r.json).toHaveProperty('badRequest');
+    }
+  });
+});
+
 describe('metadata item count', () => {
   const items = (n: number, prefix = 'k') => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 'v']));
 

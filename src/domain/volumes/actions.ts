@@ -126,6 +126,17 @@ export async function setReadonlyFlag(deps: VolumeServiceDeps, ctx: RequestConte
   if (!row) throw invalid('volume', `Volume ${id} status must be available to update readonly flag, but current status is: ${vol.status}.`);
 }
 
+/**
+ * os-set_bootable (`openstack volume set --bootable`, `cinder set-bootable`): any status but
+ * maintenance, as Cinder's volume_api.update; the policy is volume:update.
+ */
+export async function setBootable(deps: VolumeServiceDeps, ctx: RequestContext, id: string, bootable: boolean): Promise<void> {
+  const vol = await getVolumeRow(deps.db, ctx, id);
+  authorize(ctx, 'volume:update', vol.project_id);
+  if (vol.status === 'maintenance') throw invalid('volume', 'The volume cannot be updated during maintenance.');
+  await updateVolumeFields(deps.db, id, { bootable });
+}
+
 /** PUT /volumes/{id}: name/description; metadata (when given) replaces the user metadata. */
 export async function updateVolume(
   deps: VolumeServiceDeps,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps.js';
-import { attachVolume, detachVolume, extendVolume, resetVolumeStatus, setReadonlyFlag } from '../../domain/volumes/actions.js';
+import { attachVolume, detachVolume, extendVolume, resetVolumeStatus, setBootable, setReadonlyFlag } from '../../domain/volumes/actions.js';
 import { deleteVolume } from '../../domain/volumes/delete.js';
 import { HttpFault } from '../../http/faults.js';
 import { atLeast } from '../../http/microversion.js';
@@ -10,6 +10,7 @@ import { parseOrThrow } from '../../http/validation.js';
 import {
   ActionBody,
   AttachAction,
+  BootableAction,
   DetachAction,
   ExtendAction,
   IdParams,
@@ -31,9 +32,20 @@ export function parseAction<S extends z.ZodType>(name: string, schema: S, args: 
   return parseOrThrow(z.object({ [name]: schema }), { [name]: args })[name] as z.output<S>;
 }
 
-const ACTIONS = ['os-extend', 'os-reset_status', 'os-force_delete', 'os-attach', 'os-detach', 'os-update_readonly_flag'] as const;
+const ACTIONS = [
+  'os-extend',
+  'os-reset_status',
+  'os-force_delete',
+  'os-attach',
+  'os-detach',
+  'os-update_readonly_flag',
+  'os-set_bootable',
+] as const;
 
-/** POST /volumes/{id}/action: extend, reset status, force delete, attach, detach, readonly flag (202, empty). */
+/**
+ * POST /volumes/{id}/action: extend, reset status, force delete, attach, detach, readonly flag
+ * (202, empty), bootable flag (200, empty: Cinder's _set_bootable has no 202 decorator).
+ */
 export async function volumeActionRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.post(
@@ -78,6 +90,9 @@ export async function volumeActionRoutes(app: FastifyInstance, deps: AppDeps): P
         case 'os-update_readonly_flag':
           await setReadonlyFlag(deps, req.ctx, id, parseAction(name, ReadonlyAction, args).readonly);
           break;
+        case 'os-set_bootable':
+          await setBootable(deps, req.ctx, id, parseAction(name, BootableAction, args).bootable);
+          return reply.code(200).send();
       }
       return reply.code(202).send();
     },

@@ -96,6 +96,7 @@ export const AttachAction = z.strictObject({
 });
 export const DetachAction = z.strictObject({ attachment_id: uuidLike.nullish() }).nullish();
 export const ReadonlyAction = z.strictObject({ readonly: cinderBool });
+export const BootableAction = z.strictObject({ bootable: cinderBool });
 
 export const MetadataBody = z.strictObject({ metadata: z.record(z.string(), z.string()) });
 export const MetaBody = z.strictObject({ meta: z.record(z.string(), z.string()) });
