@@ -20,6 +20,7 @@ import { metricsRoutes, registerHttpMetrics } from './routes/metrics.js';
 import { apiRouteModules } from './routes/cinder/index.js';
 import { rootVersionsRoutes, v3VersionRoutes } from './routes/cinder/versions.js';
 import { registerTroveApi } from './routes/trove/index.js';
+import { troveOpenApiDocument } from './routes/trove/openapi.js';
 import { cbrClientErrorHandler, cbrFrameworkErrorHandler } from './http/cbr/errors.js';
 import { type CbrApiOptions, registerCbrApi } from './routes/cbr/index.js';
 
@@ -58,8 +59,9 @@ function serverOptions(deps: AppDeps): FastifyServerOptions {
  * Swagger UI at /docs for the listener's own document (/docs/json); its assets come from the
  * @fastify/swagger-ui package, never a CDN, and no online validator is called.
  */
-async function registerDocsUi(app: FastifyInstance): Promise<void> {
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null, deepLinking: true } });
+async function registerDocsUi(app: FastifyInstance, more: Array<{ name: string; url: string }> = []): Promise<void> {
+  const urls = more.length ? { urls: [{ name: 'this listener', url: '/docs/json' }, ...more] } : {};
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null, deepLinking: true, ...urls } });
 }
 
 /**
@@ -97,7 +99,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: documentedResponsesTransform(CINDER_RESPONSES),
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await registerDocsUi(app);
+  // Trove's routes are hidden from this document; its own is built once, when first asked for.
+  let troveDoc: Promise<Record<string, unknown>> | undefined;
+  app.get('/docs/trove.json', { schema: { hide: true } }, async () => (troveDoc ??= troveOpenApiDocument(deps)));
+  await registerDocsUi(app, [{ name: 'Trove v1.0', url: '/docs/trove.json' }]);
 
   await app.register(rootVersionsRoutes, { publicEndpoint: deps.config.PUBLIC_ENDPOINT });
   await app.register(healthRoutes, { ping: () => pingDatabase(deps.db) });

@@ -1,6 +1,4 @@
-import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { FastifyInstance } from 'fastify';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import { Registry } from 'prom-client';
 import type { AppDeps } from '../app-deps.js';
@@ -10,8 +8,7 @@ import type { Database } from '../db/schema.js';
 import { VolumeUploads } from '../domain/volumes/uploads.js';
 import { createNoauthStrategy } from '../http/auth/noauth-strategy.js';
 import { MemoryObjectStore } from '../storage/memory-store.js';
-import { registerTroveApi } from '../routes/trove/index.js';
-import { TROVE_RESPONSES, documentedResponsesTransform } from '../http/openapi-responses.js';
+import { troveOpenApiDocument } from '../routes/trove/openapi.js';
 import { FileVolumeBackend } from '../volumes/file-backend.js';
 
 /**
@@ -74,29 +71,7 @@ async function documentOf(app: FastifyInstance): Promise<string> {
  * from the Cinder document), generated from the defaults like the Cinder one.
  */
 export async function generateTroveOpenApiDocument(config: Config = loadConfig({})): Promise<string> {
-  const app = Fastify({ logger: false });
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  try {
-    await app.register(swagger, {
-      openapi: {
-        info: {
-          title: 'Trove-compatible Database API v1.0 (PostgreSQL 15 instances, flavors, datastores)',
-          version: '1.0',
-          description:
-            'OpenStack Trove v1.0 subset. Instances are PostgreSQL 15 clusters run by the service; `port` in instance views is an extension.',
-        },
-        components: { securitySchemes: { token: { type: 'apiKey', in: 'header', name: 'X-Auth-Token' } } },
-        security: [{ token: [] }],
-      },
-      transform: documentedResponsesTransform(TROVE_RESPONSES),
-    });
-    await registerTroveApi(app, inertDeps(config), { hide: false });
-    await app.ready();
-    return `${JSON.stringify(sortKeys(app.swagger()), null, 2)}\n`;
-  } finally {
-    await app.close();
-  }
+  return `${JSON.stringify(sortKeys(await troveOpenApiDocument(inertDeps(config))), null, 2)}\n`;
 }
 
 /**

@@ -149,6 +149,12 @@ describe('Swagger UI at /docs', () => {
     const t = await createTestApp();
     try {
       await expectLocalUi(t.app, DOCS[0]!.doc);
+      // Trove's document (its routes are hidden from the Cinder one) is the second entry of the page.
+      const init = await t.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+      expect(init.body).toContain('/docs/trove.json');
+      const trove = await t.app.inject({ method: 'GET', url: '/docs/trove.json' });
+      expect(trove.statusCode).toBe(200);
+      expect(trove.json()).toEqual(DOCS[2]!.doc);
     } finally {
       await t.close();
     }
