@@ -185,6 +185,16 @@ describe('os-set_bootable', () => {
   });
 });
 
+describe('os-show_image_metadata', () => {
+  it("is Cinder's 404 GlanceMetadataNotFound for a visible volume (none is made from an image), 404 itemNotFound for another project's", async () => {
+    const id = await makeVolume(t);
+    const r = await t.req('POST', `/v3/${P1}/volumes/${id}/action`, { body: { 'os-show_image_metadata': null } });
+    expect(r.json).toEqual({ itemNotFound: { code: 404, message: `Glance metadata for volume/snapshot ${id} cannot be found.` } });
+    const other = await t.req('POST', `/v3/${P2}/volumes/${id}/action`, { project: P2, body: { 'os-show_image_metadata': {} } });
+    expect(other.json).toEqual({ itemNotFound: { code: 404, message: `Volume ${id} could not be found.` } });
+  });
+});
+
 describe('metadata item count', () => {
   const items = (n: number, prefix = 'k') => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 'v']));
 

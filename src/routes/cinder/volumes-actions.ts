@@ -2,7 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps.js';
-import { attachVolume, detachVolume, extendVolume, resetVolumeStatus, setBootable, setReadonlyFlag } from '../../domain/volumes/actions.js';
+import {
+  attachVolume,
+  detachVolume,
+  extendVolume,
+  resetVolumeStatus,
+  setBootable,
+  setReadonlyFlag,
+  showImageMetadata,
+} from '../../domain/volumes/actions.js';
 import { deleteVolume } from '../../domain/volumes/delete.js';
 import { HttpFault } from '../../http/faults.js';
 import { atLeast } from '../../http/microversion.js';
@@ -40,11 +48,13 @@ const ACTIONS = [
   'os-detach',
   'os-update_readonly_flag',
   'os-set_bootable',
+  'os-show_image_metadata',
 ] as const;
 
 /**
  * POST /volumes/{id}/action: extend, reset status, force delete, attach, detach, readonly flag
- * (202, empty), bootable flag (200, empty: Cinder's _set_bootable has no 202 decorator).
+ * (202, empty), bootable flag (200, empty: Cinder's _set_bootable has no 202 decorator), image
+ * metadata (always 404 here: no volume is made from an image).
  */
 export async function volumeActionRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -93,6 +103,8 @@ export async function volumeActionRoutes(app: FastifyInstance, deps: AppDeps): P
         case 'os-set_bootable':
           await setBootable(deps, req.ctx, id, parseAction(name, BootableAction, args).bootable);
           return reply.code(200).send();
+        case 'os-show_image_metadata':
+          return showImageMetadata(deps, req.ctx, id);
       }
       return reply.code(202).send();
     },
