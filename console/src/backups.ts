@@ -1,5 +1,5 @@
 import { type Session, call } from './api.js';
-import { errorBox, h, statusBadge, when } from './dom.js';
+import { bytes, duration, errorBox, h, statusBadge, svg, when } from './dom.js';
 
 interface Backup {
   id: string;
@@ -10,9 +10,53 @@ interface Backup {
   volume_id: string;
   is_incremental: boolean;
   has_dependent_backups: boolean;
+  updated_at: string | null;
 }
 
 const PAGE = 50;
+
+/** Cinder's timestamps are UTC without a zone and with microseconds. */
+const utc = (t: string) => Date.parse(t.replace(/(\.\d{3})\d*/, '$1').replace(/Z?$/, 'Z'));
+
+/**
+ * Recent jobs of the listed page, oldest left: how long each available backup took (created to
+ * last update) and the rate over its volume's size (a backup reads the whole volume).
+ */
+function jobsChart(backups: Backup[]): HTMLElement | null {
+  const jobs = backups
+    .filter((b) => b.status === 'available' && b.updated_at)
+    .map((b) => ({ b, seconds: (utc(b.updated_at!) - utc(b.created_at)) / 1000 }))
+    .filter((j) => j.seconds > 0)
+    .reverse();
+  if (jobs.length === 0) return null;
+  const W = 640;
+  const H = 120;
+  const max = Math.max(...jobs.map((j) => j.seconds));
+  const bw = W / jobs.length;
+  return h(
+    'section',
+    { class: 'history', 'aria-label': 'Recent jobs' },
+    h('h2', {}, 'Recent backups on this page: duration and rate'),
+    svg(
+      'svg',
+      { viewBox: `0 0 ${W} ${H + 20}`, class: 'chart jobs', role: 'img', 'aria-label': 'duration of recent backups' },
+      jobs.map(({ b, seconds }, i) => {
+        const bh = Math.max(1, (seconds / max) * H);
+        const rate = (b.size * 1024 ** 3) / seconds;
+        return svg(
+          'rect',
+          { x: i * bw + 2, y: H - bh, width: Math.max(1, bw - 4), height: bh, class: b.is_incremental ? 'bar incr' : 'bar full' },
+          svg('title', {}, `${b.name ?? b.id}: ${duration(seconds)}, ${bytes(rate)}/s over ${b.size} GiB`),
+        );
+      }),
+      svg(
+        'text',
+        { x: 0, y: H + 16, class: 'axis' },
+        `longest ${duration(max)} · full = dark, incremental = light · hover a bar for its rate`,
+      ),
+    ),
+  );
+}
 const STATUSES = ['', 'available', 'creating', 'restoring', 'deleting', 'error', 'error_restoring'];
 
 /**
@@ -89,6 +133,7 @@ export async function backupsPage(s: Session, main: HTMLElement): Promise<void> 
                 ),
               ),
             ),
+        jobsChart(r.backups) ?? '',
         h(
           'div',
           { class: 'pager' },

@@ -123,6 +123,12 @@ describe('operator console in headless Chromium', () => {
     const chain = (await api(P1, 'GET', `/backups/${ids.incr}/chain`)).json.chain;
     expect(chain.needed_to_restore).toEqual([ids.full, ids.incr]);
     await screenshot(page, '04-backup-chain');
+    await page.goto(`${svc.url}/console/#/backups`);
+    await pageReady(page, 'backups');
+    expect(await page.locator('svg.jobs rect').count()).toBe(2);
+    await screenshot(page, '04a-backups-history');
+    await page.goto(`${svc.url}/console/#/backups/${ids.incr}`);
+    await pageReady(page, 'backup');
     await page.locator(`.chain a[data-chain-id="${ids.full}"]`).click();
     await pageReady(page, 'backup');
     expect(await page.locator(`.chain a.child[data-chain-id="${ids.incr}"]`).count()).toBe(1);
