@@ -61,6 +61,8 @@ export interface BackupProgress {
 
 /** True when the record was written by another run than `job`'s (an earlier job, or an earlier attempt of a running one). */
 export function isStaleRecord(row: Pick<BackupRow, 'progress_job_id' | 'progress_attempt'>, job: JobRow): boolean {
+  // Written before records named their job (an older version): the last run's, unless a new one is under way.
+  if (row.progress_job_id === null) return job.status === 'queued' || job.status === 'running';
   if (row.progress_job_id !== job.id) return true;
   // Given back to the queue (shutdown) or claimed again (takeover): the next attempt starts its own record.
   if (job.status === 'queued') return true;
