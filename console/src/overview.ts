@@ -14,7 +14,6 @@ interface Backup {
   created_at: string;
   volume_id: string;
   is_incremental: boolean;
-  metadata?: Record<string, string>;
 }
 
 const QUOTAS = ['volumes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes'];
@@ -107,7 +106,7 @@ export async function overviewPage(s: Session, main: HTMLElement): Promise<void>
               h('th', {}, 'size'),
               h('th', {}, 'status'),
               h('th', {}, 'last backup'),
-              h('th', {}, 'policy'),
+              h('th', {}, 'kind'),
               h('th', {}, 'actions'),
             ),
             volumes.volumes.map((v, i) => {
@@ -123,7 +122,7 @@ export async function overviewPage(s: Session, main: HTMLElement): Promise<void>
                   {},
                   b ? h('a', { href: `#/backups/${b.id}` }, when(b.created_at)) : h('span', { class: 'badge unprotected' }, 'unprotected'),
                 ),
-                h('td', {}, b ? (b.metadata?.cbr_policy_id ?? (b.is_incremental ? 'manual (incremental)' : 'manual')) : '—'),
+                h('td', {}, b ? (b.is_incremental ? 'incremental' : 'full') : '—'),
                 h(
                   'td',
                   {},
