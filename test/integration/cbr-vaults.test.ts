@@ -401,3 +401,49 @@ describe('tenant isolation on every vault route', () => {
     expect(mine.protectable.vault).toEqual({ id: v.id, name: 'mine' });
   });
 });
+
+describe('the remaining error codes of section 1.8 that apply to volumes', () => {
+  const setStatus = (table: 'backups' | 'volumes' | 'cbr_vaults', id: string, status: string) =>
+    env.t.db.updateTable(table).set({ status }).where('id', '=', id).execute();
+
+  it('restore: 2001 into a smaller disk, 2010 into a disk being restored; delete: 6203 while a backup is in progress', async () => {
+    const big = await makeVolume(env, P1, { name: 'big', size: 2 });
+    const v = await makeVault('codes', [big]);
+    const [backup] = await checkpointBackups(v.id);
+    const small = await makeVolume(env, P1, { name: 'small', size: 1 });
+    const restore = (target: string) => env.api('POST', `/backups/${backup}/restore`, { body: { restore: { volume_id: target } } });
+    expectError(await restore(small), 400, 'BackupService.2001', /smaller than the backup/);
+    const busy = await makeVolume(env, P1, { name: 'busy', size: 2 });
+    await setStatus('volumes', busy, 'restoring-backup');
+    expectError(await restore(busy), 400, 'BackupService.2010');
+
+    await setStatus('backups', backup!, 'creating');
+    expectError(await env.api('DELETE', `/backups/${backup}`), 400, 'BackupService.6203');
+    expectError(await env.api('DELETE', `/vaults/${v.id}`), 400, 'BackupService.6203');
+    expect((await env.api('GET', `/vaults/${v.id}`)).json.vault.billing.status).not.toBe('deleting');
+    await setStatus('backups', backup!, 'available');
+    expect((await restore(big)).status).toBe(202);
+  });
+
+  it('6112 binds to a vault being deleted; 6100 beyond 256 volumes in a vault', async () => {
+    const going = await makeVault('going');
+    await setStatus('cbr_vaults', going.id, 'deleting');
+    const extra = await makeVolume(env, P1, { name: 'late' });
+    expectError(
+      await env.api('POST', `/vaults/${going.id}/addresources`, { body: { resources: [vol(extra)] } }),
+      400,
+      'BackupService.6112',
+    );
+
+    const full = await makeVault('full');
+    const many = await Promise.all(Array.from({ length: 256 }, (_, i) => makeVolume(env, P1, { name: `m${i}` })));
+    expect((await env.api('POST', `/vaults/${full.id}/addresources`, { body: { resources: many.map(vol) } })).status).toBe(200);
+    expectError(
+      await env.api('POST', `/vaults/${full.id}/addresources`, { body: { resources: [vol(extra)] } }),
+      400,
+      'BackupService.6100',
+      /over limit: 256/,
+    );
+    expect((await env.api('GET', `/vaults/${full.id}`)).json.vault.resources).toHaveLength(256);
+  });
+});
