@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cinderPassword, openstackPassword, parseProperties } from './harness/clients.js';
-import { computeEndpoint, startComputeStub, type ComputeStub } from './harness/compute-stub.js';
+import { SERVER_LIST, computeEndpoint, startComputeStub, type ComputeStub } from './harness/compute-stub.js';
 import { startGlanceStub, type GlanceStub } from './harness/glance-stub.js';
 import { issueToken, keystoneServiceEnv, startKeystone, type KeystoneEnv } from './harness/keystone.js';
 import { openstackWorkflow } from './harness/openstack-workflow.js';
@@ -125,8 +125,9 @@ describe('openstack client, Keystone password auth', () => {
     expect(await osJson(['quota', 'show', '--class', 'default'])).toMatchObject({ volumes: 100, backups: 100 });
   });
 
-  it("asked the compute stub for quota reads only (every value shown was the volume service's)", () => {
+  it("asked the compute stub for quota reads and the (empty) server list only (every value shown was the volume service's)", () => {
     expect(compute.requests.length).toBeGreaterThan(0);
-    expect(compute.requests.filter((r) => !/^GET \/compute\/v2\.1\/os-quota-(class-)?sets\/[^/]+(\/defaults)?$/.test(r))).toEqual([]);
+    const quotaRead = /^GET \/compute\/v2\.1\/os-quota-(class-)?sets\/[^/]+(\/defaults)?$/;
+    expect(compute.requests.filter((r) => !quotaRead.test(r) && r !== `GET ${SERVER_LIST}`)).toEqual([]);
   });
 });
