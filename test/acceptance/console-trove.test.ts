@@ -46,7 +46,7 @@ describe('operator console: Trove instances', () => {
 
   beforeAll(async () => {
     // NOTE: a 20-port window of its own, so parallel files never collide.
-    const first = 41000 + randomInt(0, 400) * 20;
+    const first = 26000 + randomInt(0, 150) * 20; // below the ephemeral range, as trove-noauth's
     svc = await startService({ NOAUTH_ADMIN_PROJECTS: '*', TROVE_INSTANCE_PORTS: `${first}-${first + 19}` });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

@@ -29,6 +29,9 @@ const waitFor = (kind: 'instance' | 'backup', id: string, want: string, via: str
     failOn: [],
     poll: poll(kind === 'instance' ? 'instances' : 'backups', id),
     timeoutMs: 540_000,
+  }).catch((err: Error) => {
+    // The service's last lines name the reason (the clients show only the status).
+    throw new Error(`${err.message}\nservice log:\n${svc.logTail()}`);
   });
 const waitGone = (kind: 'instances' | 'backups', id: string, via: string[]) =>
   waitForStatus(poll(kind, id), 'gone', { via, failOn: [], timeoutMs: 240_000 });
@@ -41,8 +44,10 @@ const rows = async (t: PgTarget) => psqlOk(t, "SELECT id || ':' || note FROM ite
 
 describe('trove clients, noauth', () => {
   beforeAll(async () => {
-    // NOTE: a 20-port window of its own, so parallel files and sessions never collide.
-    const first = 40000 + randomInt(0, 500) * 20;
+    // NOTE: a 20-port window of its own, so parallel files and sessions never collide, below
+    // Linux's ephemeral range (32768-60999): there an outgoing connection's local port can take
+    // an instance's port between its pick at create and its cluster's start after the restore.
+    const first = 21000 + randomInt(0, 250) * 20;
     svc = await startService({ AUTH_STRATEGY: 'noauth', NOAUTH_ADMIN_PROJECTS: '*', TROVE_INSTANCE_PORTS: `${first}-${first + 19}` });
     os = openstackTrove(svc.url, user, project);
     trove = troveLegacy(svc.url, user, project);

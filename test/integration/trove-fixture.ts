@@ -24,7 +24,7 @@ export interface TroveEnv {
 /** `backups: true` adds the database backup jobs (backup, delete, restore) with an engine of their own. */
 export async function createTroveEnv(env: Record<string, string> = {}, opts: { backups?: boolean } = {}): Promise<TroveEnv> {
   // NOTE: parallel test files (and sessions) each get their own 20-port window.
-  const first = 20000 + randomInt(0, 2000) * 20;
+  const first = 16000 + randomInt(0, 250) * 20; // below the ephemeral range (32768-60999)
   let worker: JobWorker | undefined;
   const t = await createTestApp(
     { TROVE_INSTANCE_PORTS: `${first}-${first + 19}`, TROVE_SUPERVISE_INTERVAL_MS: '300', NOAUTH_ADMIN_PROJECTS: 'adminproj', ...env },

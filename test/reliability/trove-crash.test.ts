@@ -51,7 +51,7 @@ const temporariesOf = (backupId: string) => backupFiles(backupId).filter((n) => 
 
 beforeAll(async () => {
   await ensureBuilt();
-  const first = 30000 + randomInt(0, 500) * 20;
+  const first = 29000 + randomInt(0, 185) * 20; // below the ephemeral range (32768-60999)
   s = await createServiceRunner({ TROVE_INSTANCE_PORTS: `${first}-${first + 19}`, NOAUTH_ADMIN_PROJECTS: '*' });
   await s.start();
   const r = await api('POST', '/instances', {
