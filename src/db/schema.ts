@@ -175,6 +175,16 @@ export interface JobProjectTurnsTable {
   last_claimed_at: ColumnType<Date, Date | string, Date | string>;
 }
 
+/** One row per running job worker process, renewed on a timer: a host is live while one of its rows has not expired. */
+export interface WorkerHeartbeatsTable {
+  /** The worker's lease owner (host:pid:random). */
+  owner: string;
+  host_id: string;
+  started_at: Timestamp;
+  seen_at: Timestamp;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 /** Per-project overrides of the configured default quotas (-1 = unlimited). */
 export interface QuotasTable {
   project_id: string;
@@ -347,6 +357,7 @@ export interface Database {
   backup_metadata: BackupMetadataTable;
   jobs: JobsTable;
   job_project_turns: JobProjectTurnsTable;
+  worker_heartbeats: WorkerHeartbeatsTable;
   backup_prefixes: BackupPrefixesTable;
   quotas: QuotasTable;
   quota_classes: QuotaClassesTable;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { isConnectionError } from '../db/connection.js';
 import { claimJob, finishJob, pruneFinishedJobs, releaseJob, renewLease } from '../db/jobs-repository.js';
 import type { Database, JobRow } from '../db/schema.js';
+import { beatWorker, pruneDeadWorkers, removeWorker } from '../db/worker-heartbeats-repository.js';
 import type { JobMetrics } from './job-metrics.js';
 
 export interface JobContext {
@@ -156,6 +157,18 @@ export function startJobWorker(opts: JobWorkerOptions): JobWorker {
     timer = setTimeout(() => void claimLoop(), ms);
   }
 
+  // NOTE: the host's liveness for the API (a host-bound job whose host has no live worker shows
+  // "waiting for host X"): one row per process, renewed as often as a job lease, expiring with it.
+  const beat = async () => {
+    try {
+      await beatWorker(opts.db, opts.owner, opts.hostId, opts.leaseSeconds);
+    } catch (err) {
+      opts.logger.warn({ err }, 'worker heartbeat failed; retrying');
+    }
+  };
+  const firstBeat = beat().then(() => pruneDeadWorkers(opts.db, 86_400).catch(() => 0));
+  const beatTimer = setInterval(() => void beat(), Math.max(1000, (opts.leaseSeconds * 1000) / 3)).unref();
+
   let pruneTimer: NodeJS.Timeout | undefined;
   const prune = async () => {
     if (opts.retentionSeconds === undefined) return;
@@ -186,6 +199,9 @@ export function startJobWorker(opts: JobWorkerOptions): JobWorker {
         r.abort.abort(new Error('shutdown'));
         await releaseJob(opts.db, id, opts.owner).catch(() => {});
       }
+      clearInterval(beatTimer);
+      await firstBeat;
+      await removeWorker(opts.db, opts.owner).catch(() => {});
     },
   };
 }

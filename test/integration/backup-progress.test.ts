@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beatWorker } from '../../src/db/worker-heartbeats-repository.js';
 import { createBackupJobHandlers } from '../../src/domain/backups/worker/handlers.js';
 import { type BackupTestEnv, P1, jobCtx, makeVolume, type StoreHooks, hookedBackupTestEnv } from './backups-fixtures.js';
 
@@ -16,6 +17,8 @@ describe('backup progress a person can read', { timeout: 240_000 }, () => {
   let hooks: StoreHooks;
   beforeAll(async () => {
     ({ env, hooks } = await hookedBackupTestEnv());
+    // This test is the worker of its host (it runs the jobs itself): its host is live, so jobs show queued, not waiting.
+    await beatWorker(env.t.db, 'progress-test', env.config.HOST_ID, 3600);
   });
   afterAll(async () => env.close());
 

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beatWorker } from '../../src/db/worker-heartbeats-repository.js';
 import { HOST_BOUND_KINDS, JOB_KINDS, type JobHandlers, type JobKind, enqueueJob } from '../../src/jobs/kinds.js';
 import { type JobWorker, startJobWorker } from '../../src/jobs/worker.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { until } from '../helpers/until.js';
 
 // Host-bound jobs: two workers with different HOST_IDs on one database.
 const silent = pino({ level: 'silent' });
@@ -128,5 +131,73 @@ describe('host-bound jobs', () => {
       .where('resource_id', '=', bk.json().backup.id)
       .executeTakeFirstOrThrow();
     expect(bjob).toEqual({ kind: 'backup', host_id: 'host-a' });
+  });
+});
+
+describe('a host without a live worker', () => {
+  const project = 'bbbb2222';
+  const h = { 'x-auth-token': `u:${project}`, 'content-type': 'application/json' };
+  const progress = async (id: string) => (await a.app.inject({ url: `/v3/${project}/backups/${id}/progress`, headers: h })).json().progress;
+
+  it('leaves its backup waiting (never error) with the reason in the progress extension, until a worker of the host beats again', async () => {
+    const vol = await a.app.inject({ method: 'POST', url: `/v3/${project}/volumes`, headers: h, payload: { volume: { size: 1 } } });
+    const volId = vol.json().volume.id as string;
+    for (let i = 0; i < 100; i++) {
+      if ((await a.app.inject({ url: `/v3/${project}/volumes/${volId}`, headers: h })).json().volume.status === 'available') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const bk = await a.app.inject({ method: 'POST', url: `/v3/${project}/backups`, headers: h, payload: { backup: { volume_id: volId } } });
+    const id = bk.json().backup.id as string;
+
+    // No worker of host-a was ever seen.
+    const never = await progress(id);
+    expect(never).toMatchObject({ status: 'creating', operation: 'backup', phase: 'waiting' });
+    expect(never.waiting_reason).toMatch(/^waiting for host host-a: no worker of it has been seen/);
+
+    // A worker of host-a is up (it runs no backups here, so the job stays queued): queued, no reason.
+    const w = startJobWorker({
+      db: a.t.db,
+      owner: 'host-a:1:alive',
+      hostId: 'host-a',
+      handlers: { verify: async () => {} },
+      maxConcurrent: 1,
+      leaseSeconds: 30,
+      pollMs: 50,
+      logger: silent,
+    });
+    await until('a live host-a', async () => ((await progress(id)).phase === 'queued' ? true : undefined), 10_000);
+    expect((await progress(id)).waiting_reason).toBeNull();
+    const beat = await a.t.db.selectFrom('worker_heartbeats').selectAll().where('owner', '=', 'host-a:1:alive').executeTakeFirstOrThrow();
+    expect(beat.host_id).toBe('host-a');
+
+    // Its process is killed: the heartbeat is not renewed and expires (as SIGKILL leaves it). The
+    // job was running under the dead worker's lease, which expired too.
+    await a.t.db
+      .updateTable('worker_heartbeats')
+      .set({ expires_at: sql<Date>`now() - interval '1 second'`, seen_at: sql<Date>`now() - interval '31 seconds'` })
+      .where('host_id', '=', 'host-a')
+      .execute();
+    await a.t.db
+      .updateTable('jobs')
+      .set({ status: 'running', attempts: 1, lease_owner: 'host-a:1:alive', lease_expires_at: sql<Date>`now() - interval '1 second'` })
+      .where('resource_id', '=', id)
+      .execute();
+    // (read before the worker's own timer renews it, 10 s later)
+    const gone = await progress(id);
+    expect(gone).toMatchObject({ status: 'creating', phase: 'waiting' });
+    expect(gone.waiting_reason).toMatch(/^waiting for host host-a: its last worker was seen at \d{4}-\d\d-\d\dT/);
+    expect(gone.waiting_reason).toContain('HOST_ID=host-a');
+
+    // A graceful stop removes the worker's row: no live worker, the backup still waits, not error.
+    await w.stop();
+    expect(await a.t.db.selectFrom('worker_heartbeats').select('owner').where('owner', '=', 'host-a:1:alive').execute()).toEqual([]);
+    expect(await progress(id)).toMatchObject({ status: 'creating', phase: 'waiting' });
+
+    // A worker of the host is back: the job is claimable there again, so it no longer waits.
+    await beatWorker(a.t.db, 'host-a:2:back', 'host-a', 30);
+    const back = await progress(id);
+    expect(back).toMatchObject({ status: 'creating', waiting_reason: null });
+    expect(back.phase).not.toBe('waiting');
+    await a.t.db.updateTable('jobs').set({ status: 'done', lease_owner: null }).where('resource_id', '=', id).execute();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobRow } from '../../src/db/schema.js';
-import { isStaleRecord } from '../../src/domain/backups/progress.js';
+import { isStaleRecord, waitingReason } from '../../src/domain/backups/progress.js';
 import { currentRate } from '../../src/domain/backups/worker/progress-hooks.js';
 
 describe('currentRate (the progress extension current MiB/s)', () => {
@@ -34,5 +34,27 @@ describe('isStaleRecord (a record of an earlier run is never shown)', () => {
     ],
   ])('%s', (_name, row, over, stale) => {
     expect(isStaleRecord(row, job(over))).toBe(stale);
+  });
+});
+
+describe('waitingReason (a host-bound job whose host has no live worker)', () => {
+  const now = new Date('2026-12-06T07:00:00Z');
+  const past = new Date('2026-12-06T06:59:00Z');
+  const future = new Date('2026-12-06T07:01:00Z');
+  const job = (over: Partial<JobRow>) =>
+    ({ id: 7, kind: 'backup', status: 'queued', host_id: 'C', lease_expires_at: null, ...over }) as JobRow;
+  const gone = { hostId: 'C', liveWorkers: 0, lastSeenAt: past };
+  it.each([
+    ['queued, its host gone', job({}), gone, /^waiting for host C: its last worker was seen at 2026-12-06T06:59:00.000Z/],
+    ['running under an expired lease, its host gone', job({ status: 'running', lease_expires_at: past }), gone, /^waiting for host C/],
+    ['queued, no worker of its host ever seen', job({}), { ...gone, lastSeenAt: null }, /no worker of it has been seen/],
+    ['running under a live lease (its worker runs it)', job({ status: 'running', lease_expires_at: future }), gone, null],
+    ['queued, its host live', job({}), { ...gone, liveWorkers: 1 }, null],
+    ['bound to no host (store-only)', job({ kind: 'verify', host_id: null }), gone, null],
+    ['finished', job({ status: 'done' }), gone, null],
+  ])('%s', (_name, j, host, expected) => {
+    const reason = waitingReason(j, host, now);
+    if (expected === null) expect(reason).toBeNull();
+    else expect(reason).toMatch(expected);
   });
 });

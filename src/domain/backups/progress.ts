@@ -5,6 +5,7 @@
  */
 import { latestJobOf } from '../../db/jobs-repository.js';
 import type { BackupRow, JobRow } from '../../db/schema.js';
+import { type HostLiveness, hostLiveness } from '../../db/worker-heartbeats-repository.js';
 import type { RequestContext } from '../common/context.js';
 import type { BackupApiDeps } from './deps.js';
 import { getBackupFor, progressPercent } from './reads.js';
@@ -15,7 +16,8 @@ const PROGRESS_KINDS = ['backup', 'restore', 'verify'] as const;
 /**
  * What the operation is doing: queued (its job waits for a worker), starting, then the
  * engine's reading / uploading / restoring / verifying / finishing; done or failed once its
- * job ended; stalled when its worker stopped renewing the lease (another will take it over).
+ * job ended; stalled when its worker stopped renewing the lease (another will take it over);
+ * waiting when its job is bound to a host that has no live worker (it runs when one comes back).
  * Null when no operation ever ran.
  */
 export type ProgressPhase =
@@ -28,7 +30,8 @@ export type ProgressPhase =
   | 'finishing'
   | 'done'
   | 'failed'
-  | 'stalled';
+  | 'stalled'
+  | 'waiting';
 
 const ACTIVE: ReadonlySet<string> = new Set(['starting', 'reading', 'uploading', 'restoring', 'verifying', 'finishing']);
 
@@ -57,6 +60,8 @@ export interface BackupProgress {
   currentRateBytesPerSec: number;
   /** Seconds left at the current rate while the operation runs, else null. */
   etaSeconds: number | null;
+  /** Why the operation does not run (phase waiting), in words: "waiting for host C: ...". */
+  waitingReason: string | null;
 }
 
 /** True when the record was written by another run than `job`'s (an earlier job, or an earlier attempt of a running one). */
@@ -84,14 +89,31 @@ function phaseOf(row: BackupRow, job: JobRow | undefined, now: Date): ProgressPh
   return recorded ?? 'starting';
 }
 
-/** The progress of a backup's current (or last) operation, from its row and its newest job. */
-export function progressOf(row: BackupRow, job: JobRow | undefined, now = new Date()): BackupProgress {
+/**
+ * Why a job that should run does not: it is bound to a host none of whose workers is live (no
+ * heartbeat within a lease). Null when it can run (or is not waiting at all).
+ */
+export function waitingReason(job: JobRow | undefined, host: HostLiveness | undefined, now: Date): string | null {
+  if (!job?.host_id || !host || host.hostId !== job.host_id || host.liveWorkers > 0) return null;
+  const claimable = job.status === 'queued' || (job.status === 'running' && job.lease_expires_at !== null && job.lease_expires_at < now);
+  if (!claimable) return null;
+  const seen = host.lastSeenAt ? `its last worker was seen at ${host.lastSeenAt.toISOString()}` : 'no worker of it has been seen';
+  return `waiting for host ${job.host_id}: ${seen}; the ${job.kind} runs there (its data is on that host) when a worker with HOST_ID=${job.host_id} is back`;
+}
+
+/**
+ * The progress of a backup's current (or last) operation, from its row, its newest job and the
+ * liveness of that job's host (omit it for a job of no host, or where it is not known).
+ */
+export function progressOf(row: BackupRow, job: JobRow | undefined, now = new Date(), host?: HostLiveness): BackupProgress {
+  const waiting = waitingReason(job, host, now);
   const common = {
     backupId: row.id,
     status: row.status,
     verifiedAt: row.verified_at,
     verifyResult: row.verify_result,
     failReason: row.fail_reason,
+    waitingReason: waiting,
   };
   if (job && isStaleRecord(row, job)) {
     return {
@@ -103,7 +125,7 @@ export function progressOf(row: BackupRow, job: JobRow | undefined, now = new Da
       rateBytesPerSec: 0,
       startedAt: null,
       updatedAt: null,
-      phase: job.status === 'running' ? 'starting' : phaseOf(row, job, now),
+      phase: waiting ? 'waiting' : job.status === 'running' ? 'starting' : phaseOf(row, job, now),
       attempt: job.attempts || null,
       bytesRead: 0,
       bytesStored: 0,
@@ -115,7 +137,7 @@ export function progressOf(row: BackupRow, job: JobRow | undefined, now = new Da
   const total = row.progress_bytes_total;
   const seconds =
     row.progress_started_at && row.progress_updated_at ? (row.progress_updated_at.getTime() - row.progress_started_at.getTime()) / 1000 : 0;
-  const phase = phaseOf(row, job, now);
+  const phase = waiting ? 'waiting' : phaseOf(row, job, now);
   const active = phase !== null && ACTIVE.has(phase);
   const current = active ? row.progress_rate_bytes_per_sec : 0;
   return {
@@ -139,5 +161,8 @@ export function progressOf(row: BackupRow, job: JobRow | undefined, now = new Da
 /** GET /backups/{id}/progress (extension; backup:get policy). Throws as getBackupFor. */
 export async function backupProgress(deps: Pick<BackupApiDeps, 'db'>, ctx: RequestContext, id: string): Promise<BackupProgress> {
   const row = await getBackupFor(deps, ctx, id, 'backup:get');
-  return progressOf(row, await latestJobOf(deps.db, row.id, PROGRESS_KINDS));
+  const job = await latestJobOf(deps.db, row.id, PROGRESS_KINDS);
+  const live = job?.status === 'queued' || job?.status === 'running';
+  const host = live && job.host_id ? await hostLiveness(deps.db, job.host_id) : undefined;
+  return progressOf(row, job, new Date(), host);
 }

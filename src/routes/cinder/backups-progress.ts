@@ -22,10 +22,10 @@ const ProgressResponse = z.object({
     verify_result: z.string().nullable(),
     fail_reason: z.string().nullable(),
     phase: z
-      .enum(['queued', 'starting', 'reading', 'uploading', 'restoring', 'verifying', 'finishing', 'done', 'failed', 'stalled'])
+      .enum(['queued', 'starting', 'reading', 'uploading', 'restoring', 'verifying', 'finishing', 'done', 'failed', 'stalled', 'waiting'])
       .nullable()
       .describe(
-        'What the operation is doing; stalled: its worker stopped renewing the lease (another takes it over); null: nothing ran yet',
+        'What the operation is doing; stalled: its worker stopped renewing the lease (another takes it over); waiting: its host has no live worker (see waiting_reason); null: nothing ran yet',
       ),
     attempt: z.number().int().nullable().describe('The attempt of the job run these figures belong to (1 = first)'),
     bytes_read: z.number().describe('Bytes read from the source: the volume (backup) or stored objects as fetched (restore, verify)'),
@@ -35,6 +35,12 @@ const ProgressResponse = z.object({
     current_rate_bytes_per_sec: z.number().describe('Rate over the last seconds while the operation runs, else 0'),
     current_mib_per_sec: z.number().describe('The same in MiB/s, one decimal'),
     eta_seconds: z.number().int().nullable().describe('Estimated seconds left at the current rate while the operation runs, else null'),
+    waiting_reason: z
+      .string()
+      .nullable()
+      .describe(
+        'With phase waiting: why, e.g. "waiting for host C: its last worker was seen at ..." (the job runs when that host is back)',
+      ),
   }),
 });
 
@@ -100,6 +106,7 @@ export async function backupProgressRoutes(app: FastifyInstance, deps: AppDeps):
           current_rate_bytes_per_sec: p.currentRateBytesPerSec,
           current_mib_per_sec: Math.round((p.currentRateBytesPerSec / MiB) * 10) / 10,
           eta_seconds: p.etaSeconds,
+          waiting_reason: p.waitingReason,
         },
       };
     },
