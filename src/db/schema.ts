@@ -169,6 +169,18 @@ export interface BackupPrefixesTable {
   created_at: Timestamp;
 }
 
+/** A data object a running backup stored (its PUT completed): what an interrupted backup resumes from. */
+export interface BackupStoredObjectsTable {
+  backup_id: string;
+  name: string;
+  /** Hex md5 of the uncompressed bytes (as in _metadata). */
+  md5: string;
+  compression: string;
+  length: number;
+  stored_size: number;
+  created_at: Timestamp;
+}
+
 /** When each project last had a job claimed (fair claiming: the longest-waiting project goes first). */
 export interface JobProjectTurnsTable {
   project_id: string;
@@ -359,6 +371,7 @@ export interface Database {
   job_project_turns: JobProjectTurnsTable;
   worker_heartbeats: WorkerHeartbeatsTable;
   backup_prefixes: BackupPrefixesTable;
+  backup_stored_objects: BackupStoredObjectsTable;
   quotas: QuotasTable;
   quota_classes: QuotaClassesTable;
   cbr_vaults: CbrVaultsTable;

@@ -13,7 +13,14 @@ import {
 } from './backup-format.js';
 import { Semaphore, isSmallChunk } from './concurrency.js';
 import { DIGEST_BYTES, DigestList, digestsFromHex } from './digest-list.js';
-import { BackupIntegrityError, OperationCancelledError, type BackupRequest, type BackupResult, type ProgressHooks } from './engine-api.js';
+import {
+  BackupIntegrityError,
+  OperationCancelledError,
+  type BackupRequest,
+  type BackupResult,
+  type ProgressHooks,
+  type StoredObject,
+} from './engine-api.js';
 import { ownKeys, type EngineContext } from './engine-context.js';
 import type { EncodeResult } from './worker-protocol.js';
 
@@ -105,6 +112,21 @@ export async function runBackup(
     ctx.metrics.bytesStored.inc(body.length);
   };
 
+  // Resuming: an object the interrupted run stored with the same encoding is kept, not re-put.
+  let reusedObjects = 0;
+  let reusedBytes = 0;
+  const putData = async (e: ObjectEntry, body: Buffer, bodyMd5: string | null): Promise<void> => {
+    const stored: StoredObject = { md5: e.md5, compression: e.compression, length: e.length, storedSize: body.length };
+    if (await wasStored(store, container, e.name, stored, req.resume)) {
+      reusedObjects++;
+      reusedBytes += body.length;
+      storedBytes += body.length;
+      return;
+    }
+    await put(e.name, body, bodyMd5);
+    hooks.onObjectStored?.(e.name, stored);
+  };
+
   // A small chunk's buffer is its own (isSmallChunk); the others go back to the pool.
   const giveBack = (b: ArrayBuffer): void => {
     if (b.byteLength === ctx.buffers.size) ctx.buffers.release(b);
@@ -131,11 +153,17 @@ export async function runBackup(
       if (failure) return;
       digests.append(r.digests);
       const puts = r.objects.map((o) => {
-        const name = dataObjectName(prefix, entries.length + 1);
-        entries.push({ name, offset: offset + o.relOffset, length: o.length, compression: o.compression, md5: o.md5 });
+        const entry = {
+          name: dataObjectName(prefix, entries.length + 1),
+          offset: offset + o.relOffset,
+          length: o.length,
+          compression: o.compression,
+          md5: o.md5,
+        };
+        entries.push(entry);
         const body = o.body ? Buffer.from(o.body.buffer, o.body.byteOffset, o.body.byteLength) : Buffer.from(r.buf, o.relOffset, o.length);
         ctx.metrics.bytesUploaded.inc(o.length);
-        return put(name, body, o.bodyMd5);
+        return putData(entry, body, o.bodyMd5);
       });
       entered();
       if (r.objects.every((o) => o.body)) giveBack(r.buf), (buf = null);
@@ -232,6 +260,8 @@ export async function runBackup(
     createdAt: req.createdAt,
   };
   report('finishing');
+  // An interrupted run of a changed source may have stored objects past this run's last one.
+  if (req.resume) await deleteStrays(store, container, prefix, entries);
   // Cinder's order: the hash list, then _metadata last (its presence marks a complete backup).
   for (const [key, body] of [
     [sha256FileName(prefix), renderSha256File(header, blockSize, digests)],
@@ -240,7 +270,32 @@ export async function runBackup(
     await put(key, body, createHash('md5').update(body).digest('base64'));
   }
   report('finishing');
-  return { objectCount: entries.length, storedBytes, bytesRead: size };
+  return { objectCount: entries.length, storedBytes, bytesRead: size, reusedObjects, reusedBytes };
+}
+
+/**
+ * True when an earlier run stored `name` with exactly this encoding (md5 of the data,
+ * compression, lengths: `resume`) and the store still holds an object of that size. Only
+ * completed PUTs are recorded, so a half-written object is never kept.
+ */
+async function wasStored(
+  store: ObjectStore,
+  container: string,
+  name: string,
+  want: StoredObject,
+  resume: ReadonlyMap<string, StoredObject> | undefined,
+): Promise<boolean> {
+  const had = resume?.get(name);
+  if (!had || had.md5 !== want.md5 || had.compression !== want.compression) return false;
+  if (had.length !== want.length || had.storedSize !== want.storedSize) return false;
+  return (await store.head(container, name))?.size === want.storedSize;
+}
+
+/** Deletes data objects under `prefix` that `entries` does not name (leftovers of an interrupted run). */
+async function deleteStrays(store: ObjectStore, container: string, prefix: string, entries: ObjectEntry[]): Promise<void> {
+  const keep = new Set([...entries.map((e) => e.name), sha256FileName(prefix), metadataName(prefix)]);
+  const strays = ownKeys(await store.list(container, prefix), prefix).filter((k) => !keep.has(k));
+  if (strays.length > 0) await store.deleteMany(container, strays);
 }
 
 /** Deletes every object under `prefix`; objects already gone are fine. */

@@ -46,6 +46,19 @@ export interface ProgressHooks {
    * (a backup then deletes the objects it wrote).
    */
   shouldCancel?(): Promise<boolean>;
+  /**
+   * Called once a backup's data object is stored (its PUT completed): a caller that records it
+   * durably can pass it back as BackupRequest.resume if this run is interrupted.
+   */
+  onObjectStored?(name: string, object: StoredObject): void;
+}
+
+/** A data object a run of a backup stored: the uncompressed md5, compression and lengths it was put with. */
+export interface StoredObject {
+  md5: string; // hex, of the uncompressed bytes (as in _metadata)
+  compression: string;
+  length: number; // uncompressed
+  storedSize: number; // bytes as stored
 }
 
 export interface BackupRequest {
@@ -64,12 +77,23 @@ export interface BackupRequest {
   parent: { backupId: string; location: BackupLocation } | null;
   /** Cinder's volume_meta string (JSON encoded as a string) or null. */
   volumeMeta: string | null;
+  /**
+   * Resuming an interrupted run of this backup (same location, source and parent): the objects
+   * it stored, by name. The source is read and encoded again (the hash list needs every block),
+   * but an object whose new encoding has the recorded md5, compression and lengths, and that the
+   * store still holds at that size, is not uploaded again. Anything else is put again.
+   */
+  resume?: ReadonlyMap<string, StoredObject>;
 }
 
 export interface BackupResult {
   objectCount: number; // data objects written (excludes _metadata and _sha256file)
-  storedBytes: number; // bytes uploaded, all objects included
+  storedBytes: number; // bytes the backup occupies in the store, all objects included (reused ones too)
   bytesRead: number;
+  /** Objects an earlier run stored that this run kept instead of uploading (BackupRequest.resume). */
+  reusedObjects: number;
+  /** Their stored bytes: storedBytes - reusedBytes is what this run uploaded. */
+  reusedBytes: number;
 }
 
 export interface RestoreRequest {
