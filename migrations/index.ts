@@ -12,6 +12,7 @@ import * as m20261206_0040 from './20261206_0040_backup_prefixes.js';
 import * as m20261206_0300 from './20261206_0300_backup_progress_detail.js';
 import * as m20261206_0620 from './20261206_0620_worker_heartbeats.js';
 import * as m20261206_0700 from './20261206_0700_backup_stored_objects.js';
+import * as m20261206_0750 from './20261206_0750_image_metadata.js';
 
 /**
  * Every migration, by sortable name. A static list (not a folder scan) so the same
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '20261206_0300_backup_progress_detail': m20261206_0300,
   '20261206_0620_worker_heartbeats': m20261206_0620,
   '20261206_0700_backup_stored_objects': m20261206_0700,
+  '20261206_0750_image_metadata': m20261206_0750,
 };

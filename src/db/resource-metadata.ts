@@ -1,9 +1,17 @@
 import { type Expression, type SqlBool, type Transaction, sql } from 'kysely';
 import type { Database, Db } from './schema.js';
 
-/** The key/value metadata tables of volumes and snapshots (same shape, different owner column). */
-export type MetadataTable = 'volume_metadata' | 'snapshot_metadata';
-const OWNER: Record<MetadataTable, string> = { volume_metadata: 'volume_id', snapshot_metadata: 'snapshot_id' };
+/**
+ * The key/value metadata tables of volumes and snapshots (same shape, different owner column):
+ * user metadata, and image (Glance) metadata, Cinder's volume_glance_metadata.
+ */
+export type MetadataTable = 'volume_metadata' | 'snapshot_metadata' | 'volume_image_metadata' | 'snapshot_image_metadata';
+const OWNER: Record<MetadataTable, string> = {
+  volume_metadata: 'volume_id',
+  snapshot_metadata: 'snapshot_id',
+  volume_image_metadata: 'volume_id',
+  snapshot_image_metadata: 'snapshot_id',
+};
 
 /** Metadata of many owners at once (list views): owner id -> {key: value}. */
 export async function metadataFor(db: Db, table: MetadataTable, ownerIds: readonly string[]): Promise<Map<string, Record<string, string>>> {
@@ -40,6 +48,18 @@ export async function replaceMetadata(
 ): Promise<void> {
   await sql`DELETE FROM ${sql.table(table)} WHERE ${sql.ref(OWNER[table])} = ${ownerId}`.execute(trx);
   await mergeMetadata(trx, table, ownerId, pairs);
+}
+
+/** Copies every pair of one owner to another (both may be of different tables); returns how many. */
+export async function copyMetadata(
+  db: Db,
+  from: { table: MetadataTable; id: string },
+  to: { table: MetadataTable; id: string },
+): Promise<number> {
+  const res = await sql`INSERT INTO ${sql.table(to.table)} (${sql.ref(OWNER[to.table])}, key, value)
+    SELECT ${to.id}, key, value FROM ${sql.table(from.table)} WHERE ${sql.ref(OWNER[from.table])} = ${from.id}
+    ON CONFLICT (${sql.ref(OWNER[to.table])}, key) DO UPDATE SET value = EXCLUDED.value`.execute(db);
+  return Number(res.numAffectedRows ?? 0);
 }
 
 /** Deletes one key; false when it was not there. */

@@ -365,6 +365,8 @@ export interface Database {
   volume_attachments: VolumeAttachmentsTable;
   snapshots: SnapshotsTable;
   snapshot_metadata: SnapshotMetadataTable;
+  volume_image_metadata: VolumeMetadataTable;
+  snapshot_image_metadata: SnapshotMetadataTable;
   backups: BackupsTable;
   backup_metadata: BackupMetadataTable;
   jobs: JobsTable;

@@ -102,6 +102,11 @@ describe('replies match their documented responses', () => {
     await check(CINDER_RESPONSES, 'POST', '/volumes', `${v}/volumes`, 'x=1', { 'content-type': 'application/x-www-form-urlencoded' });
     await check(CINDER_RESPONSES, 'PUT', '/volumes/:id/metadata', `${v}/volumes/${id}/metadata`, { metadata: { a: 'b' } });
     await check(CINDER_RESPONSES, 'GET', '/volumes/:id/metadata/:key', `${v}/volumes/${id}/metadata/a`);
+    const action = `${v}/volumes/${id}/action`;
+    await check(CINDER_RESPONSES, 'POST', '/volumes/:id/action', action, { 'os-show_image_metadata': null });
+    await check(CINDER_RESPONSES, 'POST', '/volumes/:id/action', action, { 'os-set_image_metadata': { metadata: { os_distro: 'x' } } });
+    await check(CINDER_RESPONSES, 'POST', '/volumes/:id/action', action, { 'os-set_image_metadata': { metadata: { 'a@b': 'x' } } });
+    await check(CINDER_RESPONSES, 'POST', '/volumes/:id/action', action, { 'os-unset_image_metadata': { key: 'os_distro' } });
     await check(CINDER_RESPONSES, 'GET', '/snapshots', `${v}/snapshots`);
     await check(CINDER_RESPONSES, 'GET', '/backups/detail', `${v}/backups/detail`);
     await check(CINDER_RESPONSES, 'GET', '/backups/:id', `${v}/backups/00000000-0000-4000-8000-000000000000`);

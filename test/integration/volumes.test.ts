@@ -186,7 +186,7 @@ describe('os-set_bootable', () => {
 });
 
 describe('os-show_image_metadata', () => {
-  it("is Cinder's 404 GlanceMetadataNotFound for a visible volume (none is made from an image), 404 itemNotFound for another project's", async () => {
+  it("is Cinder's 404 GlanceMetadataNotFound for a visible volume without image metadata, 404 itemNotFound for another project's", async () => {
     const id = await makeVolume(t);
     const r = await t.req('POST', `/v3/${P1}/volumes/${id}/action`, { body: { 'os-show_image_metadata': null } });
     expect(r.json).toEqual({ itemNotFound: { code: 404, message: `Glance metadata for volume/snapshot ${id} cannot be found.` } });

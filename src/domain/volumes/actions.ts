@@ -4,7 +4,7 @@ import { replaceMetadata } from '../../db/resource-metadata.js';
 import { transitionVolume, detachAttachments, insertAttachment, updateVolumeFields } from '../../db/volumes-repository.js';
 import { GiB } from '../../volumes/volume-backend.js';
 import type { RequestContext } from '../common/context.js';
-import { DomainError, invalid } from '../common/errors.js';
+import { invalid } from '../common/errors.js';
 import { checkMetadataCount } from '../common/metadata-limit.js';
 import { checkExtendQuota } from '../common/quotas.js';
 import { authorize } from '../common/policy.js';
@@ -135,16 +135,6 @@ export async function setBootable(deps: VolumeServiceDeps, ctx: RequestContext, 
   authorize(ctx, 'volume:update', vol.project_id);
   if (vol.status === 'maintenance') throw invalid('volume', 'The volume cannot be updated during maintenance.');
   await updateVolumeFields(deps.db, id, { bootable });
-}
-
-/**
- * os-show_image_metadata (`cinder image-metadata-show`): this service makes no volume from an
- * image, so no volume has Glance metadata and the answer is Cinder's GlanceMetadataNotFound
- * (404) for a volume the caller may see.
- */
-export async function showImageMetadata(deps: VolumeServiceDeps, ctx: RequestContext, id: string): Promise<never> {
-  await getVolumeRow(deps.db, ctx, id);
-  throw new DomainError('not_found', `Glance metadata for volume/snapshot ${id} cannot be found.`);
 }
 
 /** PUT /volumes/{id}: name/description; metadata (when given) replaces the user metadata. */

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { enqueueJob } from '../../jobs/kinds.js';
 import type { VolumeRow } from '../../db/schema.js';
-import { transitionVolume } from '../../db/volumes-repository.js';
+import { findVolume, transitionVolume } from '../../db/volumes-repository.js';
 import { GiB } from '../../volumes/volume-backend.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid } from '../common/errors.js';
 import { authorize } from '../common/policy.js';
 import { checkMetadataCount } from '../common/metadata-limit.js';
+import { inheritImageMetadata } from './image-metadata.js';
 import { insertNewVolume, volumeAvailabilityZone } from './new-volume.js';
 import { getSnapshotRow } from './snapshots.js';
 import { VOLUME_CLONEABLE, VOLUME_TRANSITIONS } from './status.js';
@@ -46,8 +47,10 @@ export async function createVolume(deps: VolumeServiceDeps, ctx: RequestContext,
   const az = volumeAvailabilityZone(deps.config, input.availabilityZone);
 
   let sourceSize: number | null = null;
+  let bootable = false;
   if (input.snapshotId !== null) {
     const snap = await getSnapshotRow(deps.db, ctx, input.snapshotId);
+    bootable = (await findVolume(deps.db, snap.volume_id, { projectId: null }))?.bootable ?? false;
     if (snap.status !== 'available') throw invalid('snapshot', "Originating snapshot status must be one of 'available' values");
     sourceSize = snap.volume_size;
     if (input.size !== null && input.size < sourceSize) {
@@ -62,6 +65,7 @@ export async function createVolume(deps: VolumeServiceDeps, ctx: RequestContext,
       throw invalid('volume', `Unable to clone volumes that are in ${src.status} status; the source must be available or in-use.`);
     }
     sourceSize = src.size;
+    bootable = src.bootable;
     if (input.size !== null && input.size < sourceSize) {
       throw invalid(
         'input received',
@@ -84,7 +88,11 @@ export async function createVolume(deps: VolumeServiceDeps, ctx: RequestContext,
       metadata: input.metadata,
       snapshotId: input.snapshotId,
       sourceVolid: input.sourceVolid,
+      bootable,
     });
+    if (bootable) {
+      await inheritImageMetadata(trx, id, input.snapshotId ? { snapshotId: input.snapshotId } : { volumeId: input.sourceVolid! });
+    }
     if (copying) {
       const payload = input.snapshotId ? { snapshotId: input.snapshotId } : { sourceVolid: input.sourceVolid };
       await enqueueJob(trx, { kind: 'volume_copy', resourceId: id, projectId: ctx.projectId, payload, hostId: deps.config.HOST_ID });

@@ -27,6 +27,8 @@ export interface NewVolume {
   snapshotId?: string | null;
   sourceVolid?: string | null;
   backupId?: string | null;
+  /** Made from a bootable volume's snapshot or clone (Cinder's enable_bootable_flag). */
+  bootable?: boolean;
   /**
    * `creating`, except for POST /backups/{id}/restore without volume_id, whose volume starts
    * in `restoring-backup` because the restore job fills it at once.
@@ -63,6 +65,7 @@ export async function insertNewVolume(trx: Transaction<Database>, config: Config
     snapshot_id: v.snapshotId ?? null,
     source_volid: v.sourceVolid ?? null,
     backup_id: v.backupId ?? null,
+    bootable: v.bootable ?? false,
   });
   if (v.metadata) await replaceMetadata(trx, 'volume_metadata', v.id, v.metadata);
   return row;

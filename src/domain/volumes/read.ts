@@ -23,6 +23,8 @@ export interface VolumeServiceDeps {
 export interface VolumeRecord {
   row: VolumeRow;
   metadata: Record<string, string>;
+  /** Image (Glance) metadata: shown as `volume_image_metadata` when there is any. */
+  imageMetadata: Record<string, string>;
   attachments: AttachmentRow[];
 }
 
@@ -34,11 +36,20 @@ export async function getVolumeRow(db: Kysely<Database>, ctx: RequestContext, id
   return row;
 }
 
-/** Adds metadata and attachments to rows, in one query each. */
+/** Adds metadata, image metadata and attachments to rows, in one query each. */
 export async function toRecords(db: Kysely<Database>, rows: VolumeRow[]): Promise<VolumeRecord[]> {
   const ids = rows.map((r) => r.id);
-  const [meta, att] = await Promise.all([metadataFor(db, 'volume_metadata', ids), attachmentsFor(db, ids)]);
-  return rows.map((row) => ({ row, metadata: meta.get(row.id) ?? {}, attachments: att.get(row.id) ?? [] }));
+  const [meta, image, att] = await Promise.all([
+    metadataFor(db, 'volume_metadata', ids),
+    metadataFor(db, 'volume_image_metadata', ids),
+    attachmentsFor(db, ids),
+  ]);
+  return rows.map((row) => ({
+    row,
+    metadata: meta.get(row.id) ?? {},
+    imageMetadata: image.get(row.id) ?? {},
+    attachments: att.get(row.id) ?? [],
+  }));
 }
 
 /** GET /volumes/{id}. */

@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { enqueueJob } from '../../jobs/kinds.js';
 import { metadataFor, replaceMetadata } from '../../db/resource-metadata.js';
 import type { Database, SnapshotRow } from '../../db/schema.js';
+import { keepImageMetadataInSnapshot } from './image-metadata.js';
 import { findSnapshot, insertSnapshot, listSnapshots, updateSnapshotFields } from '../../db/snapshots-repository.js';
 import { shareLockVolumeStatus } from '../../db/volumes-repository.js';
 import type { RequestContext } from '../common/context.js';
@@ -137,6 +138,7 @@ export async function createSnapshot(
       volume_size: vol.size,
     });
     await replaceMetadata(trx, 'snapshot_metadata', id, input.metadata);
+    await keepImageMetadataInSnapshot(trx, vol, id);
     await enqueueJob(trx, {
       kind: 'snapshot_create',
       resourceId: id,

@@ -2,15 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps.js';
-import {
-  attachVolume,
-  detachVolume,
-  extendVolume,
-  resetVolumeStatus,
-  setBootable,
-  setReadonlyFlag,
-  showImageMetadata,
-} from '../../domain/volumes/actions.js';
+import { attachVolume, detachVolume, extendVolume, resetVolumeStatus, setBootable, setReadonlyFlag } from '../../domain/volumes/actions.js';
+import { setImageMetadata, showImageMetadata, unsetImageMetadata } from '../../domain/volumes/image-metadata.js';
 import { deleteVolume } from '../../domain/volumes/delete.js';
 import { HttpFault } from '../../http/faults.js';
 import { atLeast } from '../../http/microversion.js';
@@ -24,6 +17,8 @@ import {
   IdParams,
   ReadonlyAction,
   ResetVolumeStatusAction,
+  SetImageMetadataAction,
+  UnsetImageMetadataAction,
 } from './volumes.schemas.js';
 
 /** The one key of an action body, else Cinder's 400s (malformed body / no such action). */
@@ -48,13 +43,15 @@ const ACTIONS = [
   'os-detach',
   'os-update_readonly_flag',
   'os-set_bootable',
+  'os-set_image_metadata',
+  'os-unset_image_metadata',
   'os-show_image_metadata',
 ] as const;
 
 /**
  * POST /volumes/{id}/action: extend, reset status, force delete, attach, detach, readonly flag
  * (202, empty), bootable flag (200, empty: Cinder's _set_bootable has no 202 decorator), image
- * metadata (always 404 here: no volume is made from an image).
+ * metadata: set and show 200 {"metadata": {...}}, unset 200 empty (domain/volumes/image-metadata.ts).
  */
 export async function volumeActionRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -103,8 +100,15 @@ export async function volumeActionRoutes(app: FastifyInstance, deps: AppDeps): P
         case 'os-set_bootable':
           await setBootable(deps, req.ctx, id, parseAction(name, BootableAction, args).bootable);
           return reply.code(200).send();
+        case 'os-set_image_metadata': {
+          const pairs = parseAction(name, SetImageMetadataAction, args).metadata;
+          return reply.code(200).send({ metadata: await setImageMetadata(deps.db, req.ctx, id, pairs) });
+        }
+        case 'os-unset_image_metadata':
+          await unsetImageMetadata(deps.db, req.ctx, id, parseAction(name, UnsetImageMetadataAction, args).key);
+          return reply.code(200).send();
         case 'os-show_image_metadata':
-          return showImageMetadata(deps, req.ctx, id);
+          return reply.code(200).send({ metadata: await showImageMetadata(deps.db, req.ctx, id) });
       }
       return reply.code(202).send();
     },

@@ -100,3 +100,24 @@ export const BootableAction = z.strictObject({ bootable: cinderBool });
 
 export const MetadataBody = z.strictObject({ metadata: z.record(z.string(), z.string()) });
 export const MetaBody = z.strictObject({ meta: z.record(z.string(), z.string()) });
+
+/**
+ * os-set_image_metadata / os-unset_image_metadata (cinder/api/schemas/volume_image_metadata.py):
+ * keys ^[a-zA-Z0-9-_:. /]{1,255}$ (any other key is an additional property), string values of
+ * at most 65,535 UTF-8 bytes (the 'mysql_text' format).
+ */
+const IMAGE_META_KEY = /^[a-zA-Z0-9-_:. /]{1,255}$/;
+const mysqlText = z.string().refine((v) => Buffer.byteLength(v, 'utf8') <= 65535, {
+  error: (iss) => `'${String(iss.input).slice(0, 100)}...' is not a 'mysql_text'`,
+});
+export const imageMetadataField = z.record(z.string(), mysqlText).superRefine((meta, ctx) => {
+  const bad = Object.keys(meta).filter((k) => !IMAGE_META_KEY.test(k));
+  if (bad.length) ctx.addIssue({ code: 'unrecognized_keys', keys: bad, input: meta });
+});
+export const SetImageMetadataAction = z.strictObject({ metadata: imageMetadataField });
+export const UnsetImageMetadataAction = z.strictObject({
+  key: z
+    .string()
+    .min(1, { error: (iss) => `'${String(iss.input)}' is too short` })
+    .max(255, { error: (iss) => `'${String(iss.input)}' is too long` }),
+});

@@ -82,6 +82,10 @@ export function volumeDetail(rec: VolumeRecord, o: VolumeViewOptions): Record<st
       v['os-vol-mig-status-attr:migstat'] = row.migration_status;
       v['os-vol-mig-status-attr:name_id'] = null;
     }
+    // The VolumeImageMetadata extension: only when the volume has any.
+    if (Object.keys(rec.imageMetadata).length && allowed(o.ctx, 'volume_extension:volume_image_metadata:show', row.project_id)) {
+      v.volume_image_metadata = rec.imageMetadata;
+    }
   }
   return v;
 }

@@ -121,7 +121,13 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     const parentLoc = parentRow ? locationOf(parentRow) : null;
     if (cur.parent_id && !parentLoc) throw new BackupJobFailure(`Parent backup ${cur.parent_id} has no stored data.`);
     const volume = await findVolume(deps.db, cur.volume_id, { projectId: null });
-    const volumeMeta = volume ? volumeMetaString(volume, await metadataOf(deps.db, 'volume_metadata', volume.id)) : null;
+    const volumeMeta = volume
+      ? volumeMetaString(
+          volume,
+          await metadataOf(deps.db, 'volume_metadata', volume.id),
+          await metadataOf(deps.db, 'volume_image_metadata', volume.id),
+        )
+      : null;
     const sizeBytes = cur.size * GiB;
     const resume = earlier ? await storedObjectsOf(deps.db, cur.id) : undefined;
     if (resume) ctx.log.info({ prefix, objects_stored: resume.size }, 'backup resuming');

@@ -20,6 +20,7 @@ export function volumeMetaString(
     bootable: boolean;
   },
   userMeta: Record<string, string>,
+  imageMeta: Record<string, string> = {},
 ): string {
   const meta: Record<string, unknown> = {
     version: 2,
@@ -34,12 +35,15 @@ export function volumeMetaString(
     },
   };
   if (Object.keys(userMeta).length) meta['volume-metadata'] = userMeta;
+  if (Object.keys(imageMeta).length) meta['volume-glance-metadata'] = imageMeta;
   return JSON.stringify(meta);
 }
 
 /**
  * Applies a backup's volume_meta to the restored volume as Cinder's restore does: user metadata
- * replaces the target's; name and description only when the target is unnamed or auto-named.
+ * replaces the target's; image (Glance) metadata, when the backup has any, replaces the target's
+ * and makes it bootable (_restore_vol_glance_meta); name and description only when the target is
+ * unnamed or auto-named.
  */
 export async function applyVolumeMeta(db: Kysely<Database>, volumeId: string, volumeMeta: string | null): Promise<void> {
   if (!volumeMeta) return;
@@ -54,6 +58,14 @@ export async function applyVolumeMeta(db: Kysely<Database>, volumeId: string, vo
   if (user && typeof user === 'object') {
     const entries = Object.entries(user as Record<string, unknown>).map(([k, v]) => [k, String(v)] as const);
     await db.transaction().execute((trx) => replaceMetadata(trx, 'volume_metadata', volumeId, Object.fromEntries(entries)));
+  }
+  const glance = meta['volume-glance-metadata'];
+  if (glance && typeof glance === 'object') {
+    const entries = Object.entries(glance as Record<string, unknown>).map(([k, v]) => [k, String(v)] as const);
+    await db.transaction().execute(async (trx) => {
+      await replaceMetadata(trx, 'volume_image_metadata', volumeId, Object.fromEntries(entries));
+      await updateVolumeFields(trx, volumeId, { bootable: true });
+    });
   }
   const base = meta['volume-base-metadata'] as Record<string, unknown> | undefined;
   const target = await findVolume(db, volumeId, { projectId: null });
