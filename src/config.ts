@@ -133,6 +133,8 @@ const ConfigSchema = z
     BACKUP_UPLOAD_CONCURRENCY: envInt(1, 64).default(4),
 
     JOB_LEASE_SECONDS: envInt(5, 3600).default(60),
+    // How long a stop lets running jobs finish before it releases them (they resume elsewhere or at restart).
+    SHUTDOWN_GRACE_SECONDS: envInt(0, 86400).default(30),
     JOB_POLL_MS: envInt(10, 60000).default(500),
     JOBS_QUEUED_PER_PROJECT: envInt(1, 100000).default(20),
     // Finished (done/failed) job rows are deleted this long after they ended; 0 keeps them for ever.

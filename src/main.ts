@@ -67,6 +67,7 @@ async function main(): Promise<void> {
       pollMs: config.JOB_POLL_MS,
       logger: logger.child({ role: 'worker' }),
       metrics: jobMetrics,
+      shutdownGraceMs: config.SHUTDOWN_GRACE_SECONDS * 1000,
       retentionSeconds: config.JOB_RETENTION_HOURS === 0 ? undefined : config.JOB_RETENTION_HOURS * 3600,
     });
     services.wakeJobs = () => worker?.wake();
@@ -101,7 +102,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    const force = setTimeout(() => process.exit(1), 30_000).unref();
+    // The grace period, then up to STOP_SETTLE_MS for released jobs to wind down, then the rest.
+    const force = setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_SECONDS * 1000 + 30_000).unref();
     try {
       await app?.close();
       await cbrApp?.close();

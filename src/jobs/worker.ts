@@ -42,7 +42,7 @@ export interface JobWorkerOptions {
   leaseSeconds: number;
   pollMs: number;
   logger: Logger;
-  /** How long stop() lets running jobs finish before releasing them to other workers. */
+  /** How long stop() lets running jobs finish before releasing them to other workers (SHUTDOWN_GRACE_SECONDS; default 30 s). */
   shutdownGraceMs?: number;
   metrics?: JobMetrics;
   /** Finished job rows older than this are deleted (checked at start and every 10 minutes); unset keeps them. */
@@ -57,6 +57,9 @@ export interface JobWorker {
   /** Jobs running in this process now. */
   running(): number;
 }
+
+/** How long stop() waits for jobs it interrupted to wind down before it releases them. */
+const STOP_SETTLE_MS = 10_000;
 
 /** Starts the claim loop: Postgres is the queue; any number of processes may run one. */
 export function startJobWorker(opts: JobWorkerOptions): JobWorker {
@@ -192,13 +195,16 @@ export function startJobWorker(opts: JobWorkerOptions): JobWorker {
       stopping = true;
       clearTimeout(timer);
       clearInterval(pruneTimer);
-      const all = Promise.allSettled([...running.values()].map((r) => r.promise));
-      const grace = new Promise((r) => setTimeout(r, opts.shutdownGraceMs ?? 10_000).unref());
-      await Promise.race([all, grace]);
-      for (const [id, r] of running) {
-        r.abort.abort(new Error('shutdown'));
-        await releaseJob(opts.db, id, opts.owner).catch(() => {});
-      }
+      const settled = (ms: number) =>
+        Promise.race([Promise.allSettled([...running.values()].map((r) => r.promise)), new Promise((r) => setTimeout(r, ms).unref())]);
+      await settled(opts.shutdownGraceMs ?? 30_000);
+      // NOTE: the jobs still running are stopped, given a moment to wind down (in-flight PUTs
+      // end, the stored objects are recorded) so that the next owner resumes from the most,
+      // then released: queued again for any worker that may run them (this one after restart).
+      const left = [...running.entries()];
+      for (const [, r] of left) r.abort.abort(new Error('shutdown'));
+      await settled(STOP_SETTLE_MS);
+      for (const [id] of left) await releaseJob(opts.db, id, opts.owner).catch(() => {});
       clearInterval(beatTimer);
       await firstBeat;
       await removeWorker(opts.db, opts.owner).catch(() => {});

@@ -37,6 +37,7 @@ describe('config defaults', () => {
     expect(c.BACKUP_MAX_OPERATIONS).toBe(4);
     expect(c.BACKUP_WORKER_THREADS).toBe(availableParallelism());
     expect(c.LOG_LEVEL).toBe('info');
+    expect(c.SHUTDOWN_GRACE_SECONDS).toBe(30);
   });
 
   it('keeps the Cinder-derived defaults beyond the table', () => {
@@ -165,6 +166,12 @@ describe('METRICS_PORT and JOB_RETENTION_HOURS', () => {
     expect(badValue({ METRICS_PORT: '8776' })).toContain('METRICS_PORT: must differ from PORT and CBR_PORT');
     // A worker serves no API, so its PORT is free for the metrics listener.
     expect(loadConfig({ ROLE: 'worker', METRICS_PORT: '8776' }).METRICS_PORT).toBe(8776);
+  });
+
+  it('SHUTDOWN_GRACE_SECONDS defaults to 30; 0 releases running jobs at once', () => {
+    expect(loadConfig({ SHUTDOWN_GRACE_SECONDS: '0' }).SHUTDOWN_GRACE_SECONDS).toBe(0);
+    expect(loadConfig({ SHUTDOWN_GRACE_SECONDS: '120' }).SHUTDOWN_GRACE_SECONDS).toBe(120);
+    expect(badValue({ SHUTDOWN_GRACE_SECONDS: '-1' })).toContain('SHUTDOWN_GRACE_SECONDS');
   });
 
   it('JOB_RETENTION_HOURS defaults to a week; 0 keeps finished jobs for ever', () => {

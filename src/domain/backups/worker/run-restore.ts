@@ -27,6 +27,8 @@ function failedTargetStatus(previous: string): string {
  * The `restore` job: fetch the chain (full first), verify and write into the target, then
  * backup restoring -> available and target -> available; on failure the target goes
  * error_restoring (or error) and the backup returns to available with a fail_reason.
+ * Interrupted (a stop, a crash, a lost lease), it runs again from the start into the same
+ * target: every byte is rewritten at its offset, so a partly written target ends identical.
  */
 export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: JobContext): Promise<JobFailure | void> {
   const payload = job.payload as unknown as RestoreJobPayload;

@@ -13,12 +13,18 @@ import { progressHooks } from './progress-hooks.js';
 /**
  * The `verify` job (extension): engine.verify over the chain's last backup. Success records
  * verified_at and "ok"; a mismatch records "mismatch" and the reason in fail_reason. The
- * backup stays available either way (restores refuse bad data on their own).
+ * backup stays available either way (restores refuse bad data on their own). Interrupted (a
+ * stop, a lost lease), it records nothing and throws: its next run verifies from the start.
  */
 export async function runVerifyJob(deps: BackupManagerDeps, job: JobRow, ctx: JobContext): Promise<JobFailure | void> {
   const row = await findBackupAnyState(deps.db, job.resource_id);
   if (!row || row.deleted || row.status !== 'available') return;
-  const hooks = progressHooks(deps.db, row.id, ctx.log, async () => (await findBackupAnyState(deps.db, row.id))?.status === 'available');
+  // Stopped or lease lost: end now, the job is run again from the start by its next owner.
+  const stillWanted = async () => {
+    if (ctx.signal.aborted) throw new Error('verify interrupted');
+    return (await findBackupAnyState(deps.db, row.id))?.status === 'available';
+  };
+  const hooks = progressHooks(deps.db, row.id, ctx.log, stillWanted);
   try {
     const chain = (await backupChain(deps.db, row.id)).map((r) => {
       const loc = locationOf(r);
