@@ -132,7 +132,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { prefix: '/v3' },
   );
   await registerTroveApi(app, deps, { hide: true });
+  if (deps.config.CBR_PORT !== 0) await app.register(async (cbr) => mountCbrApi(cbr, deps), { prefix: CBR_MOUNT });
   return app;
+}
+
+/** Where the Cinder listener also serves the CBR API (for the console, which may only call its own origin). */
+export const CBR_MOUNT = '/cbr';
+
+/**
+ * The CBR listener's API, also under /cbr on this listener: the same routes, authentication
+ * (AK/SK signing or X-Auth-Token, path project checked), error bodies and views, so the console
+ * (same origin, no CORS) can call it with the user's own token. Hidden from this listener's
+ * document (openapi/cbr.json describes it); off with CBR itself (CBR_PORT=0).
+ */
+async function mountCbrApi(cbr: FastifyInstance, deps: AppDeps): Promise<void> {
+  cbr.addHook('onRoute', (route) => {
+    route.schema = { ...(route.schema ?? {}), hide: true } as typeof route.schema;
+  });
+  await registerCbrApi(cbr, deps);
 }
 
 /**

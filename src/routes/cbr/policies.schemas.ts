@@ -44,6 +44,8 @@ export const UpdatePolicyBody = z.object({
   }),
 });
 
+const SpaceTime = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+
 export const Policy = z.object({
   id: z.string(),
   name: z.string(),
@@ -54,7 +56,15 @@ export const Policy = z.object({
     id: z.string(),
     name: z.string(),
     type: z.string(),
-    properties: z.object({ pattern: z.array(z.string()), start_time: z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/) }),
+    properties: z.object({
+      pattern: z.array(z.string()),
+      start_time: SpaceTime,
+      next_run_times: z
+        .array(SpaceTime)
+        .describe(
+          'Extension (not in CBR): the next instants (UTC, at most 5) at which the scheduler fires this policy for each vault bound to it, computed from its patterns as the scheduler does; empty when the policy is disabled.',
+        ),
+    }),
   }),
   associated_vaults: z.array(z.object({ vault_id: z.string() })),
   policy_type: z.string(),

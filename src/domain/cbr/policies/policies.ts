@@ -5,6 +5,7 @@ import type { RequestContext } from '../../common/context.js';
 import { DomainError } from '../../common/errors.js';
 import { CbrError, paramInvalid } from '../errors.js';
 import { type OperationDefinition, retentionRule } from '../retention/rules.js';
+import { nextRunTimes } from '../schedule/policy-schedule.js';
 import { parsePatterns } from '../schedule/rrule.js';
 import { cbrSpaceTime } from '../time.js';
 
@@ -16,7 +17,13 @@ export interface PolicyView {
   enabled: boolean;
   operation_type: string;
   operation_definition: OperationDefinition;
-  trigger: { id: string; name: string; type: string; properties: { pattern: string[]; start_time: string } };
+  trigger: {
+    id: string;
+    name: string;
+    type: string;
+    /** next_run_times is an extension: the scheduler's next instants (UTC, start_time's form). */
+    properties: { pattern: string[]; start_time: string; next_run_times: string[] };
+  };
   associated_vaults: Array<{ vault_id: string }>;
   policy_type: string;
 }
@@ -50,7 +57,7 @@ function checkSchedule(patterns: readonly string[] | undefined, def: OperationDe
   }
 }
 
-function view(row: CbrPolicyRow, vaults: readonly string[]): PolicyView {
+function view(row: CbrPolicyRow, vaults: readonly string[], now: Date): PolicyView {
   return {
     id: row.id,
     name: row.name,
@@ -62,15 +69,19 @@ function view(row: CbrPolicyRow, vaults: readonly string[]): PolicyView {
       name: 'default',
       type: 'time',
       // NOTE: the schedule's INTERVAL anchor is the policy's creation (the scheduler counts days from it).
-      properties: { pattern: row.patterns, start_time: cbrSpaceTime(new Date(row.created_at)) },
+      properties: {
+        pattern: row.patterns,
+        start_time: cbrSpaceTime(new Date(row.created_at)),
+        next_run_times: nextRunTimes(row, now).map(cbrSpaceTime),
+      },
     },
     associated_vaults: vaults.map((vault_id) => ({ vault_id })),
     policy_type: 'custom_policy',
   };
 }
 
-async function viewOf(db: Db, row: CbrPolicyRow): Promise<PolicyView> {
-  return view(row, (await policyVaults(db, [row.id])).get(row.id) ?? []);
+async function viewOf(db: Db, row: CbrPolicyRow, now: Date): Promise<PolicyView> {
+  return view(row, (await policyVaults(db, [row.id])).get(row.id) ?? [], now);
 }
 
 /** P1: validates the patterns strictly and stores them verbatim (`BYHOUR=02` comes back as `02`). */
@@ -86,24 +97,29 @@ export async function createPolicy(db: Db, ctx: RequestContext, input: PolicyInp
     patterns: JSON.stringify(input.patterns),
     operation_definition: JSON.stringify(input.operationDefinition),
   });
-  return view(row, []);
+  return view(row, [], new Date());
 }
 
-/** P3: 404 BackupService.6200 for an unknown id or another project's policy. */
-export async function showPolicy(db: Db, ctx: RequestContext, id: string): Promise<PolicyView> {
+/** P3: 404 BackupService.6200 for an unknown id or another project's policy; next run times are those after `now`. */
+export async function showPolicy(db: Db, ctx: RequestContext, id: string, now = new Date()): Promise<PolicyView> {
   const row = await findPolicy(db, id, ctx.projectId);
   if (!row) throw policyNotFound(id);
-  return viewOf(db, row);
+  return viewOf(db, row, now);
 }
 
 /** P2: the project's policies, newest first, optionally of one vault; `count` is the list length (no paging). */
-export async function listPoliciesOf(db: Db, ctx: RequestContext, f: { operationType?: string; vaultId?: string }): Promise<PolicyView[]> {
+export async function listPoliciesOf(
+  db: Db,
+  ctx: RequestContext,
+  f: { operationType?: string; vaultId?: string },
+  now = new Date(),
+): Promise<PolicyView[]> {
   const rows = await listPolicies(db, ctx.projectId, f);
   const vaults = await policyVaults(
     db,
     rows.map((r) => r.id),
   );
-  return rows.map((r) => view(r, vaults.get(r.id) ?? []));
+  return rows.map((r) => view(r, vaults.get(r.id) ?? [], now));
 }
 
 /** P4: changes what is given; a new operation_definition replaces the old one whole. */
@@ -118,7 +134,7 @@ export async function updatePolicyOf(db: Db, ctx: RequestContext, id: string, in
     ...(input.operationDefinition !== undefined ? { operation_definition: JSON.stringify(input.operationDefinition) } : {}),
   });
   if (!row) throw policyNotFound(id);
-  return viewOf(db, row);
+  return viewOf(db, row, new Date());
 }
 
 /**

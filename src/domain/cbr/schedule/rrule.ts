@@ -151,6 +151,16 @@ export function triggersBetween(rules: readonly ScheduleRule[], anchor: Date, fr
   return [...out].sort((a, b) => a - b).map((ms) => new Date(ms));
 }
 
+/** The first `count` trigger instants of any rule strictly after `after`, not before `anchor` (ascending, distinct). */
+export function nextTriggers(rules: readonly ScheduleRule[], anchor: Date, after: Date, count: number): Date[] {
+  const out: Date[] = [];
+  for (let t = after; out.length < count && rules.length > 0; ) {
+    t = new Date(Math.min(...rules.map((rule) => nextTrigger(rule, anchor, t).getTime())));
+    out.push(t);
+  }
+  return out;
+}
+
 /** True when `at` is exactly a trigger instant of the rule (minute precision, seconds zero). */
 export function isTrigger(rule: ScheduleRule, anchor: Date, at: Date): boolean {
   return nextTrigger(rule, anchor, new Date(at.getTime() - 1)).getTime() === at.getTime();

@@ -15,7 +15,8 @@ import { createCheckpoint } from '../checkpoints/create-checkpoint.js';
 import { applyVaultRetention, planVaultRetention } from '../retention/apply.js';
 import { retentionRule, type OperationDefinition, type RetentionRule } from '../retention/rules.js';
 import type { Clock } from './clock.js';
-import { parsePatterns, triggersBetween } from './rrule.js';
+import { policySchedule } from './policy-schedule.js';
+import { triggersBetween } from './rrule.js';
 
 /**
  * The CBR policy scheduler: one pass (`schedulerTick`) run by every worker process every few seconds.
@@ -58,16 +59,16 @@ export async function schedulerTick(deps: SchedulerDeps): Promise<TickReport> {
   const rules = new Map<string, RetentionRule>();
   for (const { policy, vaults } of await listEnabledPoliciesWithVaults(deps.db)) {
     let schedule;
+    let anchor: Date;
     let rule: RetentionRule;
     try {
-      schedule = parsePatterns(policy.patterns);
+      ({ rules: schedule, anchor } = policySchedule(policy));
       rule = retentionRule(policy.operation_definition as OperationDefinition);
       rules.set(policy.id, rule);
     } catch (err) {
       deps.log.error({ policy_id: policy.id, err }, 'cbr scheduler: policy not schedulable');
       continue;
     }
-    const anchor = new Date(policy.created_at);
     for (const v of vaults) {
       const last = await lastTriggerAt(deps.db, policy.id, v.vaultId);
       if (last && last < windowStart) {
