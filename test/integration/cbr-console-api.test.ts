@@ -40,7 +40,7 @@ describe('next_run_times on a policy', () => {
     ]);
     const clock = new ManualClock(start.getTime());
     const deps = { ...schedulerDeps(env, clock), windowMs: 45 * 60_000 };
-    const end = new Date('2026-03-06T03:30:00Z');
+    const end = new Date('2026-03-06T04:00:00Z'); // a tick after the last instant applies its retention (fired -> done)
     while (clock.now() <= end) {
       await schedulerTick(deps);
       await settle(env.t.db);
