@@ -33,11 +33,12 @@ export class ApiError extends Error {
   }
 }
 
-/** The message of a fault body such as {"itemNotFound": {"code": 404, "message": "..."}}. */
+/** The message of a fault body such as {"itemNotFound": {"code": 404, "message": "..."}}, or CBR's {"error_code", "error_msg"}. */
 export function faultMessage(status: number, text: string): string {
   try {
     const body = JSON.parse(text) as Record<string, unknown>;
     if (typeof body.message === 'string') return body.message;
+    if (typeof body.error_msg === 'string') return body.error_msg;
     const first = Object.values(body)[0] as { message?: unknown } | undefined;
     if (first && typeof first.message === 'string') return first.message;
   } catch {
@@ -46,7 +47,7 @@ export function faultMessage(status: number, text: string): string {
   return text || `HTTP ${status}`;
 }
 
-/** Calls `/{api}/{project}{path}` (api: v3 for Cinder, v1.0 for Trove) and returns the JSON body. */
+/** Calls `/{api}/{project}{path}` (api: v3 for Cinder, v1.0 for Trove, cbr/v3 for CBR) and returns the JSON body. */
 export async function call<T = any>(s: Session, method: string, path: string, body?: unknown, api = 'v3'): Promise<T> {
   const headers: Record<string, string> = {
     'x-auth-token': s.token,

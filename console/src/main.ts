@@ -2,7 +2,8 @@ import { type Session, clearSession, loadSession } from './api.js';
 import { backupPage } from './backup.js';
 import { backupsPage } from './backups.js';
 import { errorBox, h } from './dom.js';
-import { instancesPage, vaultsPage } from './others.js';
+import { cbrRoutes } from './cbr-routes.js';
+import { instancesPage } from './others.js';
 import { overviewPage } from './overview.js';
 import { signInPage } from './signin.js';
 
@@ -14,7 +15,7 @@ const ROUTES: Array<[RegExp, string, Page]> = [
   [/^#\/backups$/, 'backups', backupsPage],
   [/^#\/backups\/([0-9a-f-]{36})$/, 'backup', backupPage],
   [/^#\/instances$/, 'instances', instancesPage],
-  [/^#\/vaults$/, 'vaults', vaultsPage],
+  ...cbrRoutes,
 ];
 
 const NAV: Array<[string, string]> = [

@@ -114,16 +114,3 @@ export async function instancesPage(s: Session, main: HTMLElement): Promise<void
         ),
   );
 }
-
-/** CBR vaults: served on the CBR listener (CBR_PORT), another origin; the page says so until it is proxied. */
-export async function vaultsPage(_s: Session, main: HTMLElement): Promise<void> {
-  main.append(
-    h('h1', {}, 'Vaults (CBR)'),
-    h(
-      'p',
-      {},
-      'CBR vaults, checkpoints and policies are served by the CBR listener (CBR_PORT, default 8790), another origin than this console. ',
-      'Their pages are not built yet; use the CBR API or the Huawei Cloud SDKs meanwhile.',
-    ),
-  );
-}
