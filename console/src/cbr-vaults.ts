@@ -1,4 +1,4 @@
-import type { Session } from './api.js';
+import { ApiError, type Session } from './api.js';
 import { type Policy, type Vault, capacity, cbr, policyByVault, policySummary, dataTable } from './cbr-common.js';
 import { h, statusBadge } from './dom.js';
 
@@ -7,7 +7,11 @@ export async function vaultsPage(s: Session, main: HTMLElement): Promise<void> {
   const [vaults, policies] = await Promise.all([
     cbr<{ vaults: Vault[]; count: number }>(s, 'GET', '/vaults?limit=1000'),
     cbr<{ policies: Policy[] }>(s, 'GET', '/policies'),
-  ]);
+  ]).catch((err: unknown) => {
+    // A list is never 404 in CBR: the Cinder listener's own 404 means CBR is off here.
+    if (err instanceof ApiError && err.status === 404) throw new Error(`CBR is not served by this service (CBR_PORT=0): ${err.message}`);
+    throw err;
+  });
   const policyOf = policyByVault(policies.policies);
   main.append(
     h('h1', {}, 'Vaults (CBR)'),

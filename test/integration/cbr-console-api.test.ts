@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
 import { triggersOf } from '../../src/db/cbr-schedule-repository.js';
 import { showPolicy } from '../../src/domain/cbr/policies/policies.js';
 import { ManualClock } from '../../src/domain/cbr/schedule/clock.js';
@@ -149,6 +150,17 @@ describe('the CBR API under /cbr on the Cinder listener', () => {
     const cross = sign(`/cbr/v3/${P2}/vaults`);
     const refused = await env.app.inject({ method: 'GET', url: cross.uri, headers: { ...cross.headers, host: 'localhost:80' } });
     expect(refused.statusCode).toBe(403);
+  });
+
+  it('is not there when CBR is off (CBR_PORT=0): the Cinder listener answers its own 404', async () => {
+    const off = await buildApp({ ...env.deps, config: { ...env.config, CBR_PORT: 0 }, logger: false });
+    try {
+      const res = await off.inject({ method: 'GET', url: `/cbr/v3/${P1}/vaults`, headers: token(P1) });
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toEqual({ itemNotFound: { code: 404, message: 'The resource could not be found.' } });
+    } finally {
+      await off.close();
+    }
   });
 
   it("is not in the Cinder listener's OpenAPI document", async () => {
