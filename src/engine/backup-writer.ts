@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
 import {
@@ -11,6 +11,7 @@ import {
   type BackupHeader,
   type ObjectEntry,
 } from './backup-format.js';
+import { blocksToRead, readBlocks, readFully, skipMask } from './changed-blocks.js';
 import { Semaphore, isSmallChunk } from './concurrency.js';
 import { DIGEST_BYTES, DigestList, digestsFromHex } from './digest-list.js';
 import {
@@ -23,16 +24,6 @@ import {
 } from './engine-api.js';
 import { ownKeys, type EngineContext } from './engine-context.js';
 import type { EncodeResult } from './worker-protocol.js';
-
-/** Reads exactly `buf.length` bytes at `position`; a short file is an error (the source shrank). */
-async function readFully(fh: FileHandle, buf: Uint8Array, position: number, path: string): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesRead } = await fh.read(buf, done, buf.length - done, position + done);
-    if (bytesRead === 0) throw new Error(`source ${path} ended at byte ${position + done}, expected more`);
-    done += bytesRead;
-  }
-}
 
 /** The parent's hash list, checked as Cinder checks it (chunkeddriver.py: an incremental needs its parent's sha256 list). */
 async function loadParentHashes(
@@ -78,6 +69,7 @@ export async function runBackup(
   const size = req.source.sizeBytes;
   await store.ensureContainer(container);
   const parentHashes = await loadParentHashes(store, req, blockSize);
+  const toRead = parentHashes && blocksToRead(req.changedBlocks, parentHashes.valid, Math.ceil(size / blockSize));
 
   // Memory is capped engine-wide, whatever the number of operations: ctx.chunkBudget bounds chunks
   // between read and the end of their upload, ctx.buffers the raw chunk buffers. A raw buffer goes
@@ -197,41 +189,44 @@ export async function runBackup(
         break; // this operation failed meanwhile
       }
       const length = Math.min(objectSize, size - offset);
-      let buf: ArrayBuffer;
-      try {
-        buf = isSmallChunk(length, ctx.buffers.size) ? new ArrayBuffer(length) : await ctx.buffers.acquire(abort.signal);
-      } catch {
-        ctx.chunkBudget.release();
-        break;
-      }
-      try {
-        await readFully(fh, new Uint8Array(buf, 0, length), offset + (req.source.offset ?? 0), req.source.path);
-      } catch (err) {
-        giveBack(buf);
-        ctx.chunkBudget.release();
-        throw err;
-      }
-      ctx.metrics.bytesRead.inc({ operation: 'backup' }, length);
-      bytesRead += length;
-      report();
       const firstBlock = offset / blockSize;
       const blocks = Math.ceil(length / blockSize);
-      const work = ctx.pool.run(
-        {
-          kind: 'encode',
-          buf,
-          length,
-          blockSize,
-          compression,
-          bodyMd5: store.wantsContentMd5,
-          // Copies (slice), not views: a view would carry the parent's whole list to the worker.
-          parent: parentHashes && {
-            digests: parentHashes.digests.slice(firstBlock * DIGEST_BYTES, (firstBlock + blocks) * DIGEST_BYTES),
-            valid: parentHashes.valid.slice(firstBlock, firstBlock + blocks),
-          },
-        },
-        [buf],
-      );
+      // Copies (slice), not views: a view would carry the parent's whole list to the worker.
+      const parent = parentHashes && {
+        digests: parentHashes.digests.slice(firstBlock * DIGEST_BYTES, (firstBlock + blocks) * DIGEST_BYTES),
+        valid: parentHashes.valid.slice(firstBlock, firstBlock + blocks),
+      };
+      const skip = toRead && skipMask(toRead, firstBlock, blocks);
+      let work: Promise<EncodeResult>;
+      if (parent && skip && skip.every((b) => b === 1)) {
+        // CBT: nothing in this chunk changed since the parent; its hashes are the parent's.
+        work = Promise.resolve({ kind: 'encode', buf: new ArrayBuffer(0), digests: parent.digests, objects: [] });
+      } else {
+        let buf: ArrayBuffer;
+        try {
+          buf = isSmallChunk(length, ctx.buffers.size) ? new ArrayBuffer(length) : await ctx.buffers.acquire(abort.signal);
+        } catch {
+          ctx.chunkBudget.release();
+          break;
+        }
+        let read = length;
+        try {
+          const at = offset + (req.source.offset ?? 0);
+          if (skip) read = await readBlocks(fh, buf, at, length, blockSize, skip, req.source.path);
+          else await readFully(fh, new Uint8Array(buf, 0, length), at, req.source.path);
+        } catch (err) {
+          giveBack(buf);
+          ctx.chunkBudget.release();
+          throw err;
+        }
+        ctx.metrics.bytesRead.inc({ operation: 'backup' }, read);
+        bytesRead += read;
+        report();
+        work = ctx.pool.run(
+          { kind: 'encode', buf, length, blockSize, compression, bodyMd5: store.wantsContentMd5, parent, skip: parent && skip },
+          [buf],
+        );
+      }
       let entered!: () => void;
       const next = new Promise<void>((resolve) => (entered = resolve));
       const chunk = runChunk(work, turn, entered, offset, length, startedAt);
@@ -270,7 +265,7 @@ export async function runBackup(
     await put(key, body, createHash('md5').update(body).digest('base64'));
   }
   report('finishing');
-  return { objectCount: entries.length, storedBytes, bytesRead: size, reusedObjects, reusedBytes };
+  return { objectCount: entries.length, storedBytes, bytesRead, reusedObjects, reusedBytes };
 }
 
 /**

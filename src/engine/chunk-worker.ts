@@ -28,10 +28,22 @@ function zeroHash(length: number): Buffer {
   return h;
 }
 
-/** sha256 of each block, 32 bytes each (transferable); sets `zeroFlags[i]` to 1 for all-zero blocks. */
-function hashBlocks(data: Buffer, blockSize: number, zeroFlags: Uint8Array): Uint8Array {
+/**
+ * sha256 of each block, 32 bytes each (transferable); sets `zeroFlags[i]` to 1 for all-zero blocks.
+ * With `known` (CBT), a block it flags is not looked at: its digest is copied from `known.digests`.
+ */
+function hashBlocks(
+  data: Buffer,
+  blockSize: number,
+  zeroFlags: Uint8Array,
+  known: { skip: Uint8Array; digests: Uint8Array } | null = null,
+): Uint8Array {
   const out = new Uint8Array(zeroFlags.length * DIGEST_BYTES);
   for (let off = 0, i = 0; off < data.length; off += blockSize, i++) {
+    if (known && known.skip[i] === 1) {
+      out.set(known.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES), i * DIGEST_BYTES);
+      continue;
+    }
     const block = data.subarray(off, Math.min(off + blockSize, data.length));
     const zero = isZero(block);
     zeroFlags[i] = zero ? 1 : 0;
@@ -44,7 +56,7 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
   const data = Buffer.from(t.buf, 0, t.length);
   const nBlocks = Math.ceil(t.length / t.blockSize);
   const zero = new Uint8Array(nBlocks);
-  const digests = hashBlocks(data, t.blockSize, zero);
+  const digests = hashBlocks(data, t.blockSize, zero, t.skip && t.parent && { skip: t.skip, digests: t.parent.digests });
   transfer.push(digests.buffer as ArrayBuffer);
   const unchanged = (i: number): boolean => t.parent !== null && t.parent.valid[i] === 1 && sameDigest(digests, i, t.parent.digests, i);
   // Runs to store: the whole chunk for a full backup; maximal runs of changed blocks otherwise.

@@ -75,6 +75,13 @@ export interface BackupRequest {
   source: { path: string; sizeBytes: number; offset?: number };
   /** For an incremental: the parent's location and id; its _sha256file decides what is uploaded. */
   parent: { backupId: string; location: BackupLocation } | null;
+  /**
+   * Changed-block tracking, for an incremental: one byte per block of the source, 1 = written
+   * since the parent was taken. Only those blocks are read and hashed; every other block's hash is
+   * the parent's (a block whose parent hash is malformed is read all the same). Absent, or of the
+   * wrong length: every block is read (today's full read and hash).
+   */
+  changedBlocks?: Uint8Array | null;
   /** Cinder's volume_meta string (JSON encoded as a string) or null. */
   volumeMeta: string | null;
   /**
@@ -89,7 +96,7 @@ export interface BackupRequest {
 export interface BackupResult {
   objectCount: number; // data objects written (excludes _metadata and _sha256file)
   storedBytes: number; // bytes the backup occupies in the store, all objects included (reused ones too)
-  bytesRead: number;
+  bytesRead: number; // bytes read from the source (less than its size when changedBlocks was used)
   /** Objects an earlier run stored that this run kept instead of uploading (BackupRequest.resume). */
   reusedObjects: number;
   /** Their stored bytes: storedBytes - reusedBytes is what this run uploaded. */

@@ -13,6 +13,11 @@ export interface EncodeTask {
    * 1 when the parent's entry was a well-formed hash (a malformed one never matches); null for a full backup.
    */
   parent: { digests: Uint8Array; valid: Uint8Array } | null;
+  /**
+   * Changed-block tracking: per block, 1 = not read (its bytes in `buf` are garbage), unchanged,
+   * its digest is the parent's; null = every block was read. Only with `parent`.
+   */
+  skip: Uint8Array | null;
   /** Compute each stored body's md5 (Content-MD5); only when the store sends it. */
   bodyMd5: boolean;
 }

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ChangeTracker, type ChangedBlocks, type FileStamp, fileStamp } from './change-tracker.js';
 import type { VolumeBackend } from './volume-backend.js';
 
 /** Bytes read per step of the sparse copy; an all-zero step is left as a hole. */
@@ -24,10 +25,13 @@ export class FileVolumeBackend implements VolumeBackend {
   readonly snapshotsDir: string;
   /** What the last copy used (observability and tests). */
   lastCopyMethod: CopyMethod | null = null;
+  /** Every write below goes through it: the changed-block map beside each volume file. */
+  readonly changes: ChangeTracker;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, cbtBlockSize = 32 * 1024) {
     this.volumesDir = join(dataDir, 'volumes');
     this.snapshotsDir = join(dataDir, 'snapshots');
+    this.changes = new ChangeTracker(cbtBlockSize);
   }
 
   /** Creates both directories; call once at start (idempotent). */
@@ -46,24 +50,44 @@ export class FileVolumeBackend implements VolumeBackend {
 
   async createVolume(volumeId: string, sizeBytes: number): Promise<void> {
     await this.init();
+    const path = this.volumePath(volumeId);
     // 'wx': never truncate an existing volume's data by accident.
-    const fh = await open(this.volumePath(volumeId), 'wx');
+    const fh = await open(path, 'wx');
     try {
+      await this.changes.startNew(path, volumeId, sizeBytes);
       await fh.truncate(sizeBytes);
     } finally {
       await fh.close();
     }
+    await this.changes.settleNew(path);
   }
 
   async deleteVolume(volumeId: string): Promise<void> {
     await rm(this.volumePath(volumeId), { force: true });
+    await this.changes.remove(this.volumePath(volumeId));
   }
 
   async extendVolume(volumeId: string, sizeBytes: number): Promise<void> {
     const path = this.volumePath(volumeId);
     const st = await stat(path);
     if (sizeBytes < st.size) throw new Error(`refusing to shrink volume ${volumeId}`);
-    await truncate(path, sizeBytes);
+    await this.changes.trackWrite(path, st.size, sizeBytes - st.size, () => truncate(path, sizeBytes), sizeBytes);
+  }
+
+  trackWrite<T>(volumeId: string, offset: number, length: number, write: () => Promise<T>): Promise<T> {
+    return this.changes.trackWrite(this.volumePath(volumeId), offset, length, write);
+  }
+
+  volumeStamp(volumeId: string): Promise<FileStamp> {
+    return fileStamp(this.volumePath(volumeId));
+  }
+
+  changedBlocks(volumeId: string, parentBackupId: string, sizeBytes: number, blockSize: number): Promise<ChangedBlocks> {
+    return this.changes.changedSince(this.volumePath(volumeId), parentBackupId, sizeBytes, blockSize);
+  }
+
+  resetChangedBlocks(volumeId: string, backupId: string, before: FileStamp): Promise<void> {
+    return this.changes.resetAfterBackup(this.volumePath(volumeId), volumeId, backupId, before);
   }
 
   async createSnapshot(snapshotId: string, volumeId: string, onProgress?: (fraction: number) => void): Promise<void> {
@@ -77,13 +101,20 @@ export class FileVolumeBackend implements VolumeBackend {
   }
 
   async createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeBytes: number): Promise<void> {
-    await this.init();
-    await this.copyInto(this.snapshotPath(snapshotId), this.volumePath(volumeId), sizeBytes);
+    await this.copyIntoVolume(this.snapshotPath(snapshotId), volumeId, sizeBytes);
   }
 
   async createVolumeFromVolume(volumeId: string, sourceVolumeId: string, sizeBytes: number): Promise<void> {
+    await this.copyIntoVolume(this.volumePath(sourceVolumeId), volumeId, sizeBytes);
+  }
+
+  /** A copy into a volume: its map starts all dirty before the first byte lands. */
+  private async copyIntoVolume(src: string, volumeId: string, sizeBytes: number): Promise<void> {
     await this.init();
-    await this.copyInto(this.volumePath(sourceVolumeId), this.volumePath(volumeId), sizeBytes);
+    const dst = this.volumePath(volumeId);
+    await this.changes.startNew(dst, volumeId, sizeBytes);
+    await this.copyInto(src, dst, sizeBytes);
+    await this.changes.settleNew(dst);
   }
 
   /** Bytes the file really occupies on disk (st_blocks x 512): how sparse it stayed. */

@@ -1,3 +1,5 @@
+import type { ChangedBlocks, FileStamp } from './change-tracker.js';
+
 /**
  * Where volume and snapshot bytes live. The file backend keeps each as a sparse raw
  * file under DATA_DIR; a block-device or RBD backend can implement the same methods.
@@ -12,6 +14,18 @@ export interface VolumeBackend {
   extendVolume(volumeId: string, sizeBytes: number): Promise<void>;
   /** Path of a file holding the volume's bytes (for the engine's positional reads and writes). */
   volumePath(volumeId: string): string;
+
+  /**
+   * Every write into volumePath() by anyone but this backend goes through here: the blocks of
+   * [offset, offset+length) are marked changed (durably) before `write` runs.
+   */
+  trackWrite<T>(volumeId: string, offset: number, length: number, write: () => Promise<T>): Promise<T>;
+  /** The volume file's size, mtime and inode now (taken before a backup reads it). */
+  volumeStamp(volumeId: string): Promise<FileStamp>;
+  /** Blocks written since `parentBackupId` reset the change map, or why a full read is needed. */
+  changedBlocks(volumeId: string, parentBackupId: string, sizeBytes: number, blockSize: number): Promise<ChangedBlocks>;
+  /** After a backup of the volume file itself (still fenced): the map restarts from `backupId`. */
+  resetChangedBlocks(volumeId: string, backupId: string, before: FileStamp): Promise<void>;
 
   /**
    * Copies the volume's current bytes into a new snapshot: a reflink clone when the

@@ -76,7 +76,10 @@ export async function writeVolumeData(
       },
     });
     // r+: write in place, keep the file's size and the holes around the range.
-    await pipeline(body, guard, createWriteStream(deps.volumes.volumePath(id), { flags: 'r+', start: offset }));
+    // Tracked: the range's blocks are marked changed before the first byte lands (CBT).
+    await deps.volumes.trackWrite(id, offset, limit, () =>
+      pipeline(body, guard, createWriteStream(deps.volumes.volumePath(id), { flags: 'r+', start: offset })),
+    );
     if (expected !== null && written !== expected)
       throw invalid(null, `The body held ${written} bytes but the range announced ${expected}.`);
     return written;

@@ -14,11 +14,12 @@ import { metadataOf } from '../../../db/resource-metadata.js';
 import type { BackupRow, JobRow } from '../../../db/schema.js';
 import { findVolume } from '../../../db/volumes-repository.js';
 import { objectPrefix } from '../../../engine/backup-format.js';
-import { OperationCancelledError } from '../../../engine/engine-api.js';
+import { type BackupRequest, OperationCancelledError } from '../../../engine/engine-api.js';
 import type { JobContext, JobFailure } from '../../../jobs/worker.js';
 import { GiB } from '../../../volumes/volume-backend.js';
 import { withVolumeFrozen } from '../../volumes/fence.js';
 import { BACKUP_TRANSITIONS } from '../status.js';
+import { backupWithChangeMap } from './change-map.js';
 import { BACKUP_HOST, type BackupManagerDeps, locationOf } from './deps.js';
 import { BackupJobFailure, reasonOf } from './failure.js';
 import { progressHooks } from './progress-hooks.js';
@@ -132,24 +133,23 @@ export async function runBackupJob(deps: BackupManagerDeps, job: JobRow, ctx: Jo
     const resume = earlier ? await storedObjectsOf(deps.db, cur.id) : undefined;
     if (resume) ctx.log.info({ prefix, objects_stored: resume.size }, 'backup resuming');
     await startProgress(deps.db, cur.id, 'backup', sizeBytes, { jobId: job.id, attempt: job.attempts });
-    const copy = () =>
-      deps.engine.backup(
-        deps.store,
-        {
-          backupId: cur.id,
-          volumeId: cur.volume_id,
-          name: cur.display_name,
-          description: cur.display_description,
-          createdAt: cur.created_at,
-          location: { container, prefix },
-          source: { path, sizeBytes },
-          parent: parentLoc && cur.parent_id ? { backupId: cur.parent_id, location: parentLoc } : null,
-          volumeMeta,
-          ...(resume ? { resume } : {}),
-        },
-        { ...hooks, onObjectStored: recorder.onObjectStored },
-      );
-    const result = frozen ? await withVolumeFrozen(deps.db, cur.volume_id, copy) : await copy();
+    const req: BackupRequest = {
+      backupId: cur.id,
+      volumeId: cur.volume_id,
+      name: cur.display_name,
+      description: cur.display_description,
+      createdAt: cur.created_at,
+      location: { container, prefix },
+      source: { path, sizeBytes },
+      parent: parentLoc && cur.parent_id ? { backupId: cur.parent_id, location: parentLoc } : null,
+      volumeMeta,
+      ...(resume ? { resume } : {}),
+    };
+    const copy = (r: BackupRequest) => deps.engine.backup(deps.store, r, { ...hooks, onObjectStored: recorder.onObjectStored });
+    // The volume file itself, fenced: changed-block tracking may spare the incremental a full read.
+    const result = frozen
+      ? await withVolumeFrozen(deps.db, cur.volume_id, () => backupWithChangeMap(deps, ctx.log, req, copy))
+      : await copy(req);
     await hooks.flush();
     await recorder.flush();
     ctx.log.info(

@@ -71,10 +71,12 @@ export async function runRestoreJob(deps: BackupManagerDeps, job: JobRow, ctx: J
     // Fenced: a data upload into the target that was already running finishes first, and none
     // starts until the restore has written everything (else its late bytes land on the result).
     const result = await withVolumeFrozen(deps.db, target.id, () =>
-      deps.engine.restore(
-        deps.store,
-        { chain, target: { path: deps.volumes.volumePath(target.id), sizeBytes }, targetIsNew: payload.targetIsNew },
-        hooks,
+      deps.volumes.trackWrite(target.id, 0, sizeBytes, () =>
+        deps.engine.restore(
+          deps.store,
+          { chain, target: { path: deps.volumes.volumePath(target.id), sizeBytes }, targetIsNew: payload.targetIsNew },
+          hooks,
+        ),
       ),
     );
     await hooks.flush();
