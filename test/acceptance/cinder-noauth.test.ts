@@ -85,6 +85,25 @@ describe('cinder client, noauth', () => {
     expect((await show('show', ids.vol)).bootable).toBe('false');
   });
 
+  it('sets, shows and unsets image metadata: cinder image-metadata set/unset, image-metadata-show (os-*_image_metadata)', async () => {
+    const imageMeta = async () =>
+      Object.fromEntries(parseTable(await cinder().ok(['image-metadata-show', ids.vol])).map((r) => [r['Metadata-property'], r.Value]));
+    expect(await cinder().fails(['image-metadata-show', ids.vol])).toContain(
+      `Glance metadata for volume/snapshot ${ids.vol} cannot be found.`,
+    );
+    await cinder().ok(['image-metadata', ids.vol, 'set', 'os_distro=debian', 'hw_disk_bus=scsi', 'tmp=x']);
+    expect(await imageMeta()).toEqual({ os_distro: 'debian', hw_disk_bus: 'scsi', tmp: 'x' });
+    await cinder().ok(['image-metadata', ids.vol, 'unset', 'tmp', 'hw_disk_bus']);
+    expect(await imageMeta()).toEqual({ os_distro: 'debian' });
+    expect((await show('show', ids.vol)).volume_image_metadata).toContain('os_distro');
+    expect(await cinder().fails(['image-metadata', ids.vol, 'unset', 'no_such_key'])).toContain(
+      `Glance metadata for volume/snapshot ${ids.vol} cannot be found. (HTTP 404)`,
+    );
+    expect(await cinder().fails(['image-metadata', ids.vol, 'set', 'bad@key=v'])).toContain(
+      "Additional properties are not allowed ('bad@key' was unexpected)",
+    );
+  });
+
   it('creates a snapshot, lists it with filters, sets/unsets metadata, renames it', async () => {
     ids.snap = created(await cinder().ok(['snapshot-create', '--name', 'acc-snap', ids.vol]));
     await waitFor('snapshot-show', ids.snap, 'available');
@@ -174,6 +193,11 @@ describe('cinder client, noauth', () => {
     expect(out.volume_name).toBe('acc-restored');
     await waitFor('show', out.volume_id!, 'available', { failOn: ['error', 'error_restoring'], via: ['restoring-backup'] });
     expect(await volumeDataSha256(svc.url, project, out.volume_id!, token, pattern.length)).toBe(patternSha);
+    // The backup kept the source's image metadata (volume_meta), and the restore put it back, bootable.
+    expect(await show('show', out.volume_id!)).toMatchObject({
+      bootable: 'true',
+      volume_image_metadata: expect.stringContaining('os_distro'),
+    });
   });
 
   it('creates a volume from a backup (3.47)', async () => {

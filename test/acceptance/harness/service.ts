@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -53,6 +54,29 @@ async function waitForRoot(url: string, child: ChildProcess, ms: number, log: ()
  * test Postgres, its own bucket on moto_server, a temp DATA_DIR and the given extra env
  * (AUTH_STRATEGY, KEYSTONE_*, quotas). Resolves once `GET /` answers.
  */
+/**
+ * The service's port: a free one, or (TEST_PORT_RANGE=lo-hi, for a shared machine where each
+ * runner owns a port window) a free one inside that window.
+ */
+async function servicePort(): Promise<number> {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.TEST_PORT_RANGE ?? '');
+  if (!range) return freePort();
+  const [lo, hi] = [Number(range[1]), Number(range[2])];
+  for (let i = 0; i < 50; i++) {
+    const port = lo + Math.floor(Math.random() * (hi - lo + 1));
+    if (await portFree(port)) return port;
+  }
+  throw new Error(`no free port in TEST_PORT_RANGE ${process.env.TEST_PORT_RANGE}`);
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const srv = createServer();
+    srv.once('error', () => done(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => done(true)));
+  });
+}
+
 export async function startService(extraEnv: Record<string, string> = {}): Promise<RunningService> {
   const moto = inject('motoEndpoint');
   if (!moto) throw new Error('the acceptance suite needs moto_server (BACKUP_STORE=s3)');
@@ -62,7 +86,7 @@ export async function startService(extraEnv: Record<string, string> = {}): Promi
   const dbUrl = new URL(inject('pgAdminUrl'));
   dbUrl.pathname = `/${dbName}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'cbt-acc-'));
-  const port = extraEnv.PORT ? Number(extraEnv.PORT) : await freePort();
+  const port = extraEnv.PORT ? Number(extraEnv.PORT) : await servicePort();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/root',
