@@ -3,6 +3,7 @@ import { backupPage } from './backup.js';
 import { backupsPage } from './backups.js';
 import { errorBox, h } from './dom.js';
 import { cbrRoutes } from './cbr-routes.js';
+import { instancePage } from './instance.js';
 import { instancesPage } from './others.js';
 import { overviewPage } from './overview.js';
 import { signInPage } from './signin.js';
@@ -15,6 +16,7 @@ const ROUTES: Array<[RegExp, string, Page]> = [
   [/^#\/backups$/, 'backups', backupsPage],
   [/^#\/backups\/([0-9a-f-]{36})$/, 'backup', backupPage],
   [/^#\/instances$/, 'instances', instancesPage],
+  [/^#\/instances\/([0-9a-f-]{36})$/, 'instance', instancePage],
   ...cbrRoutes,
 ];
 

@@ -1,7 +1,8 @@
 import { type Session, call } from './api.js';
 import { errorBox, h, statusBadge, when } from './dom.js';
+import { createInstanceForm } from './instance.js';
 
-interface Instance {
+export interface Instance {
   id: string;
   name: string;
   status: string;
@@ -11,7 +12,7 @@ interface Instance {
   datastore?: { type: string; version: string };
 }
 
-interface TroveBackup {
+export interface TroveBackup {
   id: string;
   name: string;
   status: string;
@@ -30,7 +31,8 @@ async function restoreAsNew(s: Session, source: Instance, backup: TroveBackup, n
   return r.instance.id;
 }
 
-function backupsOf(s: Session, inst: Instance, backups: TroveBackup[]): HTMLElement {
+/** An instance's backups, each with restore as a new instance (the list and instance.ts's page). */
+export function backupsOf(s: Session, inst: Instance, backups: TroveBackup[]): HTMLElement {
   const out = h('div', { 'aria-live': 'polite' });
   if (backups.length === 0) return h('p', { class: 'hint' }, 'No backups of this instance.');
   return h(
@@ -92,6 +94,7 @@ export async function instancesPage(s: Session, main: HTMLElement): Promise<void
   );
   main.append(
     h('h1', {}, 'Database instances (Trove)'),
+    await createInstanceForm(s),
     r.instances.length === 0
       ? h('p', {}, 'No database instances in this project.')
       : h(
@@ -101,7 +104,7 @@ export async function instancesPage(s: Session, main: HTMLElement): Promise<void
             h(
               'section',
               { class: 'instance', 'data-instance': i.id, 'aria-label': i.name },
-              h('h2', {}, i.name, ' ', statusBadge(i.status.toLowerCase())),
+              h('h2', {}, h('a', { href: `#/instances/${i.id}` }, i.name), ' ', statusBadge(i.status.toLowerCase())),
               h(
                 'p',
                 { class: 'hint' },

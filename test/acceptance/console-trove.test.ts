@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, pageReady, screenshot, signInNoauth } from './harness/browser.js';
 import { type RunningService, startService } from './harness/service.js';
-import { type PgTarget, psqlOk, troveStatus } from './harness/trove.js';
+import { type PgTarget, psqlOk, waitTroveStatus } from './harness/trove.js';
 
 /**
  * The console's database instances page against real instances (PostgreSQL clusters the service
@@ -29,16 +29,7 @@ describe('operator console: Trove instances', () => {
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
     return text ? JSON.parse(text) : {};
   };
-  const waitStatus = async (kind: 'instances' | 'backups', id: string, want: string) => {
-    const deadline = Date.now() + 240_000;
-    for (;;) {
-      const st = await troveStatus(svc.url, P, kind, id, TOKEN);
-      if (st === want) return;
-      if (st === 'ERROR' || st === 'FAILED' || Date.now() > deadline)
-        throw new Error(`${kind}/${id} is ${st}, waiting for ${want}\n${svc.logTail()}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  };
+  const waitStatus = (kind: 'instances' | 'backups', id: string, want: string) => waitTroveStatus(svc, P, TOKEN, kind, id, want);
   const pgOf = async (id: string): Promise<PgTarget> => {
     const { instance } = await trove('GET', `/instances/${id}`);
     return { host: instance.ip[0] ?? instance.ip, port: Number(instance.port), ...APP };

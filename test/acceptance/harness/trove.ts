@@ -100,3 +100,26 @@ export async function troveStatus(
   const v = Object.values(body)[0];
   return v?.status === 'ERROR' ? `ERROR (${v.fault?.message ?? 'no fault'})` : String(v?.status);
 }
+
+/**
+ * Waits until a Trove resource shows `want` (`gone` for a 404); throws at once on ERROR or
+ * FAILED, and after `ms`, with the service's log tail.
+ */
+export async function waitTroveStatus(
+  svc: { url: string; logTail: () => string },
+  project: string,
+  token: string,
+  kind: 'instances' | 'backups',
+  id: string,
+  want: string,
+  ms = 240_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const st = await troveStatus(svc.url, project, kind, id, token);
+    if (st === want) return;
+    if (st === 'ERROR' || st === 'FAILED' || Date.now() > deadline)
+      throw new Error(`${kind}/${id} is ${st}, waiting for ${want}\n${svc.logTail()}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
