@@ -1,5 +1,6 @@
 import { type Session, call } from './api.js';
 import { errorBox, h, statusBadge, when } from './dom.js';
+import { recentJobsChart } from './jobs-chart.js';
 
 interface Volume {
   id: string;
@@ -134,5 +135,12 @@ export async function overviewPage(s: Session, main: HTMLElement): Promise<void>
             }),
           ),
         ),
+  );
+  // After the page is usable: one progress read per recent backup (jobs-chart.ts).
+  const jobs = h('div', { 'data-testid': 'recent-jobs' });
+  main.append(jobs);
+  void recentJobsChart(s).then(
+    (chart) => jobs.replaceChildren(chart),
+    (err) => jobs.replaceChildren(errorBox(err)),
   );
 }
