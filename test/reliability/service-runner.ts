@@ -53,6 +53,10 @@ export interface ServiceRunner {
   start(): Promise<void>;
   /** SIGKILL: no cleanup at all, as a power cut or OOM kill would. */
   kill(): Promise<void>;
+  /** SIGTERM: a graceful stop (waits for the exit). */
+  term(): Promise<void>;
+  /** Every log line this runner's processes wrote that contains `text`. */
+  grep(text: string): string[];
   /** The running service's pid (null when stopped). */
   pid(): number | null;
   logTail(): string;
@@ -60,13 +64,21 @@ export interface ServiceRunner {
   destroy(): Promise<void>;
 }
 
-export async function createServiceRunner(extraEnv: Record<string, string> = {}): Promise<ServiceRunner> {
+/**
+ * `share`: run against another runner's database and DATA_DIR (another process of the same
+ * host: ROLE=api and ROLE=worker processes side by side); destroy() then drops neither.
+ * `port`: the listener's port (a worker serves /healthz on it as METRICS_PORT).
+ */
+export async function createServiceRunner(
+  extraEnv: Record<string, string> = {},
+  opts: { share?: ServiceRunner; port?: number } = {},
+): Promise<ServiceRunner> {
   const dbName = `rel_${randomBytes(5).toString('hex')}`;
-  await admin(`CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(inject('pgAdminUrl'));
-  dbUrl.pathname = `/${dbName}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'cbt-crash-'));
-  const port = await freePort();
+  if (!opts.share) await admin(`CREATE DATABASE ${dbName}`);
+  const dbUrl = new URL(opts.share?.dbUrl ?? inject('pgAdminUrl'));
+  if (!opts.share) dbUrl.pathname = `/${dbName}`;
+  const dataDir = opts.share?.dataDir ?? mkdtempSync(join(tmpdir(), 'cbt-crash-'));
+  const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -88,12 +100,17 @@ export async function createServiceRunner(extraEnv: Record<string, string> = {})
     QUOTA_BACKUP_GIGABYTES: '-1',
     JOB_POLL_MS: '100',
     JOB_LEASE_SECONDS: '5',
+    ...(extraEnv.ROLE === 'worker' ? { METRICS_PORT: String(port) } : {}),
     ...extraEnv,
   };
   let child: ChildProcess | null = null;
   const lines: string[] = [];
+  const found: string[] = [];
+  let watched: string[] = [];
   const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    const added = chunk.toString('utf8').split('\n').filter(Boolean);
+    lines.push(...added);
+    for (const l of added) if (watched.some((w) => l.includes(w))) found.push(l);
     if (lines.length > 300) lines.splice(0, lines.length - 300);
   };
   const runner: ServiceRunner = {
@@ -127,8 +144,24 @@ export async function createServiceRunner(extraEnv: Record<string, string> = {})
       await exited;
       child = null;
     },
+    async term() {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      await exited;
+      child = null;
+    },
+    grep(text: string) {
+      if (!watched.includes(text)) {
+        watched = [...watched, text];
+        found.push(...lines.filter((l) => l.includes(text) && !found.includes(l)));
+      }
+      return found.filter((l) => l.includes(text));
+    },
     async destroy() {
       await runner.kill();
+      if (opts.share) return;
       await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
       rmSync(dataDir, { recursive: true, force: true });
     },
