@@ -125,6 +125,8 @@ const ConfigSchema = z
     ),
 
     BACKUP_COMPRESSION: z.enum(['zstd', 'zlib', 'none']).default('zstd'),
+    // zstd's levels 1..19 (the format reads back at any level; 20-22 need --ultra windows, and negative levels trade too much size).
+    BACKUP_ZSTD_LEVEL: envInt(1, 19).default(3),
     BACKUP_OBJECT_SIZE: envInt(4096).default(33554432),
     BACKUP_BLOCK_SIZE: envInt(512).default(32768),
     BACKUP_MAX_OPERATIONS: envInt(1, 1024).default(4),

@@ -78,6 +78,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const store = createObjectStore(config);
   const engine = createBackupEngine({
     compression: config.BACKUP_COMPRESSION,
+    zstdLevel: config.BACKUP_ZSTD_LEVEL,
     objectSize: config.BACKUP_OBJECT_SIZE,
     blockSize: config.BACKUP_BLOCK_SIZE,
     chunksInFlight: config.BACKUP_CHUNKS_IN_FLIGHT,

@@ -11,6 +11,7 @@ import {
   type BackupHeader,
   type ObjectEntry,
 } from './backup-format.js';
+import { ZSTD_LEVEL } from './codec.js';
 import { blocksToRead, readBlocks, readFully, skipMask } from './changed-blocks.js';
 import { Semaphore, isSmallChunk } from './concurrency.js';
 import { DIGEST_BYTES, DigestList, digestsFromHex } from './digest-list.js';
@@ -223,7 +224,17 @@ export async function runBackup(
         bytesRead += read;
         report();
         work = ctx.pool.run(
-          { kind: 'encode', buf, length, blockSize, compression, bodyMd5: store.wantsContentMd5, parent, skip: parent && skip },
+          {
+            kind: 'encode',
+            buf,
+            length,
+            blockSize,
+            compression,
+            zstdLevel: ctx.options.zstdLevel ?? ZSTD_LEVEL,
+            bodyMd5: store.wantsContentMd5,
+            parent,
+            skip: parent && skip,
+          },
           [buf],
         );
       }

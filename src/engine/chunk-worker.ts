@@ -89,7 +89,7 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
     const md5Raw = createHash('md5').update(raw).digest();
     const md5 = md5Raw.toString('hex');
     if (t.compression !== 'none') {
-      const body = compressForStore(raw, t.compression);
+      const body = compressForStore(raw, t.compression, t.zstdLevel);
       if (body) {
         transfer.push(body.buffer as ArrayBuffer);
         const bodyMd5 = t.bodyMd5 ? createHash('md5').update(body).digest('base64') : null;

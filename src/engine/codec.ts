@@ -25,6 +25,7 @@ export const ZLIB_LEVEL = 1;
 export const ZSTD_LEVEL = 3;
 
 let zstdCCtx: ZstdBinding.CCtx | undefined;
+let zstdCCtxLevel = ZSTD_LEVEL;
 let zstdDCtx: ZstdBinding.DCtx | undefined;
 
 /**
@@ -32,12 +33,17 @@ let zstdDCtx: ZstdBinding.DCtx | undefined;
  * `capacity` bytes; null when the frame does not fit. Only the pages the frame touches become
  * resident, so a chunk-sized capacity costs address space, not memory, and nothing is copied.
  */
-function zstdCompress(data: Uint8Array, capacity: number): Uint8Array | null {
+function zstdCompress(data: Uint8Array, capacity: number, level = ZSTD_LEVEL): Uint8Array | null {
   if (!zstdCCtx) {
     zstdCCtx = new zstd.CCtx();
-    zstdCCtx.setParameter(zstd.CParameter.compressionLevel, ZSTD_LEVEL);
+    zstdCCtx.setParameter(zstd.CParameter.compressionLevel, level);
     zstdCCtx.setParameter(zstd.CParameter.contentSizeFlag, 1);
     zstdCCtx.setParameter(zstd.CParameter.checksumFlag, 0);
+    zstdCCtxLevel = level;
+  } else if (zstdCCtxLevel !== level) {
+    // The context outlives one operation; engines of several levels may share this thread.
+    zstdCCtx.setParameter(zstd.CParameter.compressionLevel, level);
+    zstdCCtxLevel = level;
   }
   if (capacity <= 0) return null;
   const dst = new Uint8Array(new ArrayBuffer(capacity));
@@ -52,8 +58,8 @@ function zstdCompress(data: Uint8Array, capacity: number): Uint8Array | null {
  * Compresses `data` for storing, or null when that does not make it smaller (store it raw). The
  * result views offset 0 of an ArrayBuffer nothing else holds: transferable to another thread as is.
  */
-export function compressForStore(data: Uint8Array, compression: 'zstd' | 'zlib'): Uint8Array | null {
-  if (compression === 'zstd') return zstdCompress(data, data.length - 1);
+export function compressForStore(data: Uint8Array, compression: 'zstd' | 'zlib', zstdLevel = ZSTD_LEVEL): Uint8Array | null {
+  if (compression === 'zstd') return zstdCompress(data, data.length - 1, zstdLevel);
   const z = deflateSync(data, { level: ZLIB_LEVEL });
   return z.length < data.length ? owned(z) : null;
 }

@@ -11,6 +11,8 @@ export type Compression = 'zstd' | 'zlib' | 'none';
 
 export interface EngineOptions {
   compression: Compression;
+  /** zstd level for new objects (BACKUP_ZSTD_LEVEL); 3 when omitted. */
+  zstdLevel?: number;
   objectSize: number; // bytes per chunk/object, a multiple of blockSize
   blockSize: number; // sha256 block size (Cinder's chunk_size in _sha256file)
   chunksInFlight: number; // hard cap on chunks held in memory at once

@@ -8,6 +8,7 @@ export interface EncodeTask {
   length: number;
   blockSize: number;
   compression: Compression;
+  zstdLevel: number;
   /**
    * For an incremental: the parent's digests of this chunk's blocks (32 bytes each) and, per block,
    * 1 when the parent's entry was a well-formed hash (a malformed one never matches); null for a full backup.

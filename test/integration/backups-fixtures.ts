@@ -50,6 +50,7 @@ export async function backupTestEnv(
   const c = t.config;
   const engine = createBackupEngine({
     compression: c.BACKUP_COMPRESSION,
+    zstdLevel: c.BACKUP_ZSTD_LEVEL,
     objectSize: c.BACKUP_OBJECT_SIZE,
     blockSize: c.BACKUP_BLOCK_SIZE,
     chunksInFlight: c.BACKUP_CHUNKS_IN_FLIGHT,

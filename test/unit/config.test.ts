@@ -168,6 +168,13 @@ describe('METRICS_PORT and JOB_RETENTION_HOURS', () => {
     expect(loadConfig({ ROLE: 'worker', METRICS_PORT: '8776' }).METRICS_PORT).toBe(8776);
   });
 
+  it('BACKUP_ZSTD_LEVEL defaults to 3, takes 1..19, and a bad value stops start-up naming it', () => {
+    expect(loadConfig({}).BACKUP_ZSTD_LEVEL).toBe(3);
+    expect(loadConfig({ BACKUP_ZSTD_LEVEL: '1' }).BACKUP_ZSTD_LEVEL).toBe(1);
+    expect(loadConfig({ BACKUP_ZSTD_LEVEL: '19' }).BACKUP_ZSTD_LEVEL).toBe(19);
+    for (const bad of ['0', '20', '-1', 'fast', '3.5']) expect(badValue({ BACKUP_ZSTD_LEVEL: bad }), bad).toContain('BACKUP_ZSTD_LEVEL');
+  });
+
   it('SHUTDOWN_GRACE_SECONDS defaults to 30; 0 releases running jobs at once', () => {
     expect(loadConfig({ SHUTDOWN_GRACE_SECONDS: '0' }).SHUTDOWN_GRACE_SECONDS).toBe(0);
     expect(loadConfig({ SHUTDOWN_GRACE_SECONDS: '120' }).SHUTDOWN_GRACE_SECONDS).toBe(120);
