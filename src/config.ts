@@ -93,6 +93,7 @@ const ConfigSchema = z
     AVAILABILITY_ZONE: z.string().min(1).max(255).default('nova'),
     MAX_REQUEST_BODY_BYTES: envInt(1024).default(114688),
     OSAPI_MAX_LIMIT: envInt(1).default(1000),
+    LIST_RENDERING: z.enum(['js', 'postgres']).default('js'),
     RATE_LIMIT_PER_MINUTE: envInt(0).default(0),
     DATA_UPLOADS_PER_PROJECT: envInt(1, 1000).default(2),
     DATA_UPLOADS_PER_PROCESS: envInt(1, 1000).default(8),

@@ -65,6 +65,16 @@ export function selectBackupView(
   return selection.metadata ? q.select(metadata.as('metadata')) : q;
 }
 
+/** selectBackupView as a list page's selection (backups-list-repository.ts). */
+export function backupViewColumns(selection: BackupViewSelection) {
+  return (qb: SelectQueryBuilder<Database, 'backups', object>) => selectBackupView(qb, selection);
+}
+
+/** The summary list's selection: only the columns it shows (id, name). */
+export function backupSummaryColumns(qb: SelectQueryBuilder<Database, 'backups', object>) {
+  return qb.select(['id', 'display_name']);
+}
+
 /** A live backup visible in `scope`, as the show view needs it, or undefined. */
 export async function findBackupView(db: Db, id: string, scope: Scope, selection: BackupViewSelection): Promise<BackupViewRow | undefined> {
   if (!isUuid(id)) return undefined;

@@ -1,9 +1,14 @@
-import { sql } from 'kysely';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import type { ListParams } from './paginate.js';
-import { type BackupViewSelection, selectBackupView } from './backup-views-repository.js';
 import type { Scope } from './scope.js';
 import { applyFilters, paginate } from './paginate.js';
-import type { BackupViewRow, Db } from './schema.js';
+import type { Database, Db } from './schema.js';
+
+/**
+ * What a list page reads of each backup: the view's columns (backup-views-repository.ts) or
+ * the item's rendered JSON (backup-views-json.ts).
+ */
+export type BackupSelect<R> = (qb: SelectQueryBuilder<Database, 'backups', object>) => SelectQueryBuilder<Database, 'backups', R>;
 
 /** Text columns that may be NULL and can be sort keys: compared as '' in keyset pagination. */
 const NULLABLE_TEXT = [
@@ -48,25 +53,20 @@ function base(db: Db, scope: Scope) {
 }
 
 /**
- * One page of backups as the views read them (keyset pagination after `markerRow`), plus
+ * One page of backups as `select` reads them (keyset pagination after `markerRow`), plus
  * the total with the same filters when `with_count` was asked.
  */
-export async function listBackups(
+export async function listBackups<R>(
   db: Db,
   scope: Scope,
   params: ListParams,
   markerRow: { id: string } | null,
-  selection: BackupViewSelection,
-): Promise<{ rows: BackupViewRow[]; total: number | null }> {
+  select: BackupSelect<R>,
+): Promise<{ rows: R[]; total: number | null }> {
   const rows =
     params.limit === 0
       ? []
-      : await paginate(
-          selectBackupView(base(db, scope), selection),
-          params,
-          markerRow && { table: 'backups', row: markerRow },
-          NULLABLE_TEXT,
-        ).execute();
+      : await paginate(select(base(db, scope)), params, markerRow && { table: 'backups', row: markerRow }, NULLABLE_TEXT).execute();
   let total: number | null = null;
   if (params.withCount) {
     const r = await applyFilters(base(db, scope).select(sql<number>`count(*)`.as('n')), params).executeTakeFirstOrThrow();

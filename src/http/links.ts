@@ -28,10 +28,14 @@ export function resourceLinks(lc: LinkContext, collection: string, id: string): 
   return resourceLinker(lc, collection)(id);
 }
 
+/** What the self and bookmark hrefs of a collection's items start with (the id follows). */
+export function resourceLinkPrefixes(lc: LinkContext, collection: string): { self: string; bookmark: string } {
+  return { self: `${collectionUrl(lc, 'v3', collection)}/`, bookmark: `${collectionUrl(lc, null, collection)}/` };
+}
+
 /** resourceLinks for the items of one page: the collection URLs are built once. */
 export function resourceLinker(lc: LinkContext, collection: string): (id: string) => Links {
-  const self = `${collectionUrl(lc, 'v3', collection)}/`;
-  const bookmark = `${collectionUrl(lc, null, collection)}/`;
+  const { self, bookmark } = resourceLinkPrefixes(lc, collection);
   return (id) => [
     { rel: 'self', href: self + id },
     { rel: 'bookmark', href: bookmark + id },

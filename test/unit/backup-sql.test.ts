@@ -1,5 +1,7 @@
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { backupViewColumns } from '../../src/db/backup-views-repository.js';
+import { selectBackupJson } from '../../src/db/backup-views-json.js';
 import { listBackups } from '../../src/db/backups-list-repository.js';
 import { adjustDependents, newestAvailableBackup, transitionBackup } from '../../src/db/backups-repository.js';
 import type { Database } from '../../src/db/schema.js';
@@ -58,7 +60,7 @@ describe('backup SQL', () => {
       1000,
     );
     // The dummy driver returns no rows, so the count query's TakeFirstOrThrow throws after logging.
-    await listBackups(db, { projectId: 'p1' }, params, { id: 'm' }, { metadata: true }).catch(() => undefined);
+    await listBackups(db, { projectId: 'p1' }, params, { id: 'm' }, backupViewColumns({ metadata: true })).catch(() => undefined);
     expect(sql).toHaveLength(2);
     expect(sql).toMatchSnapshot();
   });
@@ -67,9 +69,28 @@ describe('backup SQL', () => {
     const { db, sql } = capture();
     const ctx = { requestId: 'r', userId: 'u', projectId: 'p1', roles: ['member', 'reader'], isAdmin: false };
     const params = parseListParams({ sort: 'updated_at:asc,data_timestamp:desc' }, ctx, () => true, BACKUP_LIST_RULES, 1000);
-    await listBackups(db, { projectId: 'p1' }, params, null, { metadata: false });
+    await listBackups(db, { projectId: 'p1' }, params, null, backupViewColumns({ metadata: false }));
     expect(sql[0]).toContain('order by "updated_at" asc, "data_timestamp" desc, "created_at" asc, "id" asc');
     expect(sql[0]).not.toMatch(/ as "(created_at|updated_at|data_timestamp)"/);
     expect(sql[0]).not.toContain('backup_metadata');
+  });
+
+  it('a detail page rendered by Postgres reads one JSON text and the id per row, links from parameters', async () => {
+    const { db, sql } = capture();
+    const ctx = { requestId: 'r', userId: 'u', projectId: 'p1', roles: ['admin'], isAdmin: true };
+    const params = parseListParams({ limit: '100' }, ctx, () => true, BACKUP_LIST_RULES, 1000);
+    const detail = { metadata: true, projectId: true, userId: true, encryptionKeyId: true };
+    await listBackups(db, { projectId: 'p1' }, params, null, selectBackupJson({ detail, selfPrefix: 'S/', bookmarkPrefix: 'B/' }));
+    expect(sql).toMatchSnapshot();
+    expect(sql[0]).toContain('order by "created_at" desc, "id" desc');
+    expect(sql[0]).not.toContain("'S/'");
+  });
+
+  it('a summary page rendered by Postgres reads neither timestamps nor metadata', async () => {
+    const { db, sql } = capture();
+    const ctx = { requestId: 'r', userId: 'u', projectId: 'p1', roles: ['member'], isAdmin: false };
+    const params = parseListParams({}, ctx, () => true, BACKUP_LIST_RULES, 1000);
+    await listBackups(db, { projectId: 'p1' }, params, null, selectBackupJson({ detail: null, selfPrefix: 'S/', bookmarkPrefix: 'B/' }));
+    expect(sql[0]).not.toMatch(/to_char|backup_metadata|display_description/);
   });
 });

@@ -2,8 +2,9 @@
  * Every read of the backup API in one place: one backup (show, and the load-and-authorize
  * step the actions start with) and the list; the progress extension is progress.ts.
  */
-import { type BackupViewSelection, findBackupView } from '../../db/backup-views-repository.js';
-import { BACKUP_LIST_COLUMNS, listBackups } from '../../db/backups-list-repository.js';
+import { type BackupJsonView, selectBackupJson } from '../../db/backup-views-json.js';
+import { type BackupViewSelection, backupSummaryColumns, backupViewColumns, findBackupView } from '../../db/backup-views-repository.js';
+import { BACKUP_LIST_COLUMNS, type BackupSelect, listBackups } from '../../db/backups-list-repository.js';
 import { findBackup } from '../../db/backups-repository.js';
 import type { ListParams } from '../../db/paginate.js';
 import type { BackupRow, BackupViewRow } from '../../db/schema.js';
@@ -45,25 +46,46 @@ export const BACKUP_LIST_RULES: ListRules = {
   memberFilters: ['name', 'status', 'volume_id'],
 };
 
-export interface BackupPage {
-  /** Rows as the views read them (db/backup-views-repository.ts). */
-  items: BackupViewRow[];
+export interface BackupPage<R = BackupViewRow> {
+  /** Rows as `select` read them (db/backup-views-repository.ts, db/backup-views-json.ts). */
+  items: R[];
   total: number | null;
   params: ListParams;
   lastId: string | null;
 }
 
+export type { BackupJsonRow, BackupJsonView } from '../../db/backup-views-json.js';
+
+/** GET /backups/detail, the views' reference path: the columns the detail view prints. */
+export function listBackupViewsFor(deps: ListDeps, ctx: RequestContext, query: Query, atLeast: AtLeast, selection: BackupViewSelection) {
+  return listBackupsFor(deps, ctx, query, atLeast, backupViewColumns(selection));
+}
+
+/** GET /backups, the views' reference path: only the columns the summary shows (id, name). */
+export function listBackupSummariesFor(deps: ListDeps, ctx: RequestContext, query: Query, atLeast: AtLeast) {
+  return listBackupsFor(deps, ctx, query, atLeast, backupSummaryColumns);
+}
+
+/** GET /backups and /backups/detail with each item's JSON rendered by Postgres (db/backup-views-json.ts). */
+export function listBackupJsonFor(deps: ListDeps, ctx: RequestContext, query: Query, atLeast: AtLeast, view: BackupJsonView) {
+  return listBackupsFor(deps, ctx, query, atLeast, selectBackupJson(view));
+}
+
+type ListDeps = Pick<BackupApiDeps, 'db' | 'config'>;
+type Query = Record<string, unknown>;
+type AtLeast = (v: string) => boolean;
+
 /**
  * GET /backups and /backups/detail. Members see their project only (all_tenants ignored);
- * an unknown or invisible marker is a 404, as Cinder. `selection`: what the view shows.
+ * an unknown or invisible marker is a 404, as Cinder. `select`: what the view reads of a row.
  */
-export async function listBackupsFor(
+async function listBackupsFor<R extends { id: string }>(
   deps: Pick<BackupApiDeps, 'db' | 'config'>,
   ctx: RequestContext,
   query: Record<string, unknown>,
   atLeast: (v: string) => boolean,
-  selection: BackupViewSelection,
-): Promise<BackupPage> {
+  select: BackupSelect<R>,
+): Promise<BackupPage<R>> {
   authorize(ctx, 'backup:get_all');
   const params = parseListParams(query, ctx, atLeast, BACKUP_LIST_RULES, deps.config.OSAPI_MAX_LIMIT);
   // An admin without all_tenants sees their own project, like everyone else.
@@ -73,7 +95,7 @@ export async function listBackupsFor(
     markerRow = (await findBackup(deps.db, params.marker, readScope(ctx))) ?? null;
     if (!markerRow) throw notFound('Backup', params.marker);
   }
-  const { rows, total } = await listBackups(deps.db, scope, params, markerRow, selection);
+  const { rows, total } = await listBackups(deps.db, scope, params, markerRow, select);
   return {
     items: rows,
     total,

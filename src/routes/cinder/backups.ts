@@ -1,12 +1,12 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../../app-deps.js';
 import { updateBackup, deleteBackup } from '../../domain/backups/actions.js';
 import { createBackup } from '../../domain/backups/create.js';
-import { listBackupsFor, showBackup } from '../../domain/backups/reads.js';
+import { listBackupJsonFor, listBackupSummariesFor, listBackupViewsFor, showBackup } from '../../domain/backups/reads.js';
 import type { BackupApiDeps } from '../../domain/backups/deps.js';
 import { allowed } from '../../domain/common/policy.js';
-import { linkContext } from '../../http/links.js';
+import { linkContext, resourceLinkPrefixes } from '../../http/links.js';
 import { atLeast, requireVersion } from '../../http/microversion.js';
 import { parseOrThrow } from '../../http/validation.js';
 import {
@@ -17,7 +17,8 @@ import {
   UpdateBackupV343,
   UpdateBackupV39,
 } from './backups.schemas.js';
-import { backupDetail, backupLinks, backupList, backupSummary, detailOptions } from './backups.views.js';
+import { backupDetail, backupLinks, backupList, backupSummary, type DetailOptions, detailOptions } from './backups.views.js';
+import { JSON_TYPE, jsonListBody } from './list-json.js';
 
 const tags = ['backups'];
 
@@ -29,14 +30,27 @@ export async function backupsRoutes(app: FastifyInstance, deps: AppDeps): Promis
   const detailOpts = (req: FastifyRequest) => detailOptions((v) => atLeast(req, v), allowed(req.ctx, 'backup:backup_project_attribute'));
   const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
 
-  r.get('/backups', { schema: { summary: 'List backups', tags } }, async (req) => {
-    const page = await listBackupsFor(api, req.ctx, query(req), (v) => atLeast(req, v), { metadata: false });
+  // NOTE: LIST_RENDERING=postgres has Postgres render list items (db/backup-views-json.ts): less
+  // CPU here, more in Postgres. Both answer the same bytes (test/integration/backup-list-json.test.ts).
+  const sqlRendered = deps.config.LIST_RENDERING === 'postgres';
+  const jsonPage = async (req: FastifyRequest, reply: FastifyReply, path: 'backups' | 'backups/detail', detail: DetailOptions | null) => {
+    const l = lc(req);
+    const { self, bookmark } = resourceLinkPrefixes(l, 'backups');
+    const view = { detail, selfPrefix: self, bookmarkPrefix: bookmark };
+    const page = await listBackupJsonFor(api, req.ctx, query(req), (v) => atLeast(req, v), view);
+    return reply.type(JSON_TYPE).send(jsonListBody('backups', page.items, page, { lc: l, path, query: query(req) }));
+  };
+
+  r.get('/backups', { schema: { summary: 'List backups', tags } }, async (req, reply) => {
+    if (sqlRendered) return jsonPage(req, reply, 'backups', null);
+    const page = await listBackupSummariesFor(api, req.ctx, query(req), (v) => atLeast(req, v));
     return backupList(lc(req), page, 'backups', query(req), backupSummary);
   });
 
-  r.get('/backups/detail', { schema: { summary: 'List backups with details', tags } }, async (req) => {
+  r.get('/backups/detail', { schema: { summary: 'List backups with details', tags } }, async (req, reply) => {
     const opts = detailOpts(req);
-    const page = await listBackupsFor(api, req.ctx, query(req), (v) => atLeast(req, v), opts);
+    if (sqlRendered) return jsonPage(req, reply, 'backups/detail', opts);
+    const page = await listBackupViewsFor(api, req.ctx, query(req), (v) => atLeast(req, v), opts);
     return backupList(lc(req), page, 'backups/detail', query(req), (links, row) => backupDetail(links, row, opts));
   });
 

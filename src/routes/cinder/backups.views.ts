@@ -70,12 +70,12 @@ export function backupDetail(links: BackupLinker, r: BackupViewRow, opts: Detail
 }
 
 /** A list body: backups, then backups_links (when a page is full) and count (with_count). */
-export function backupList(
+export function backupList<R>(
   lc: LinkContext,
-  page: BackupPage,
+  page: BackupPage<R>,
   path: 'backups' | 'backups/detail',
   query: Record<string, unknown>,
-  item: (links: BackupLinker, row: BackupViewRow) => Record<string, unknown>,
+  item: (links: BackupLinker, row: R) => Record<string, unknown>,
 ): Record<string, unknown> {
   const links = backupLinks(lc);
   const body: Record<string, unknown> = { backups: page.items.map((row) => item(links, row)) };
