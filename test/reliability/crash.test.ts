@@ -14,7 +14,8 @@ import { createServiceRunner, ensureBuilt, type ServiceRunner } from './service-
  * The built service as a child process, SIGKILLed at seeded random points of a backup, a
  * restore, a delete and a snapshot, then started again. After each restart: nothing stays in
  * a busy status beyond the lease time, every `available` backup restores byte-identically,
- * and the orphan GC finds no object that belongs to no backup.
+ * and the orphan GC finds no object that belongs to no backup. Interrupted work resumes, never
+ * resets: a backup ends `available`, a restore's target `available`, a delete `deleted`.
  */
 const P1 = '11111111111111111111111111111111';
 const DATA = 256 * 1024;
@@ -141,6 +142,8 @@ async function checkAfterRestart(): Promise<void> {
 interface Operation {
   name: 'backup' | 'restore' | 'delete' | 'snapshot';
   maxDelayMs: number;
+  /** The only outcome allowed after the kill and restart (resumed work ends as if never cut), when there is one. */
+  outcome?: string;
   /** Starts the operation; returns the id to report the outcome of. */
   run(): Promise<{ table: 'volumes' | 'backups' | 'snapshots'; id: string }>;
 }
@@ -156,6 +159,7 @@ const operations: Operation[] = [
   {
     name: 'backup',
     maxDelayMs: 3000,
+    outcome: 'available',
     run: async () => {
       const vol = await freshVolume();
       const b = await api('POST', '/backups', { backup: { volume_id: vol.id, name: 'crash' } });
@@ -167,6 +171,7 @@ const operations: Operation[] = [
   {
     name: 'restore',
     maxDelayMs: 3000,
+    outcome: 'available',
     run: async () => {
       const backup = await backupOf(await freshVolume());
       const r = await api('POST', `/backups/${backup}/restore`, { restore: { name: 'crash-restore' } });
@@ -177,6 +182,7 @@ const operations: Operation[] = [
   {
     name: 'delete',
     maxDelayMs: 600,
+    outcome: 'deleted',
     run: async () => {
       const backup = await backupOf(await freshVolume());
       const d = await api('DELETE', `/backups/${backup}`);
@@ -219,6 +225,7 @@ describe('SIGKILL at seeded points, then restart', () => {
         await svc.start();
         await checkAfterRestart();
         const outcome = await waitRow(target.table, target.id, 1000);
+        if (op.outcome) expect(outcome, `${op.name} ${target.id} after a kill:\n${svc.logTail()}`).toBe(op.outcome);
         figures[op.name]!.points++;
         figures[op.name]!.outcomes[outcome] = (figures[op.name]!.outcomes[outcome] ?? 0) + 1;
       }
