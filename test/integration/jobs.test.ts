@@ -95,6 +95,45 @@ describe('job queue on Postgres', () => {
     expect(failed.last_error).toBe('boom');
   });
 
+  it('stop() lets a job that ends within the grace period finish, and releases one that does not (queued again, then resumed by the next worker)', async () => {
+    const quick = `quick-${randomUUID().slice(0, 8)}`;
+    const slow = `slow-${randomUUID().slice(0, 8)}`;
+    const q = await insertJob(t.db, { kind: quick, resourceId: randomUUID() });
+    const s = await insertJob(t.db, { kind: slow, resourceId: randomUUID() });
+    let slowStopped = false;
+    const handlers = (slowMs: number) => ({
+      [quick]: async () => {
+        await new Promise((r) => setTimeout(r, 400));
+      },
+      [slow]: async (_job: unknown, ctx: { signal: AbortSignal }) => {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, slowMs);
+          ctx.signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            slowStopped = true;
+            reject(ctx.signal.reason);
+          });
+        });
+      },
+    });
+    const opts = { db: t.db, hostId: 'h1', maxConcurrent: 2, leaseSeconds: 30, pollMs: 20, logger: silent };
+    const first = startJobWorker({ ...opts, owner: 'stopping', handlers: handlers(60_000), shutdownGraceMs: 1500 });
+    const running = async () =>
+      (await t.db.selectFrom('jobs').select('id').where('id', 'in', [q.id, s.id]).where('status', '=', 'running').execute()).length;
+    for (let i = 0; i < 200 && (await running()) < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    const stopAt = Date.now();
+    await first.stop();
+    expect(Date.now() - stopAt).toBeGreaterThanOrEqual(1400); // the grace period was given
+    const row = (id: number) => t.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect((await row(q.id)).status).toBe('done');
+    expect(slowStopped).toBe(true);
+    expect(await row(s.id)).toMatchObject({ status: 'queued', lease_owner: null, attempts: 1 });
+    const next = startJobWorker({ ...opts, owner: 'next', handlers: handlers(50) });
+    for (let i = 0; i < 200 && (await row(s.id)).status !== 'done'; i++) await new Promise((r) => setTimeout(r, 20));
+    await next.stop();
+    expect(await row(s.id)).toMatchObject({ status: 'done', attempts: 2 });
+  });
+
   it("claims fairly across projects: a project with a long queue holds up another project's job by one job at most", async () => {
     const kind = `k-${randomUUID().slice(0, 8)}`;
     const flood: Array<{ id: number }> = [];
