@@ -11,9 +11,9 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
-/** Starts moto_server; rejects when it is not installed or does not answer within 30 s. */
-export async function startMoto(): Promise<Moto> {
-  const port = await freePort();
+/** Starts moto_server (on `fixedPort`, else a free port); rejects when it is not installed or does not answer within 30 s. */
+export async function startMoto(fixedPort?: number): Promise<Moto> {
+  const port = fixedPort ?? (await freePort());
   const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);

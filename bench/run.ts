@@ -1,4 +1,6 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -30,6 +32,8 @@ import { profileMarkdown, summariseProfiles } from './profile.js';
  *   --cbr-runs N    repetitions of the CBR checkpoint vs sequential Cinder backups figure (default: the first --runs)
  *   --db-scale N    pgbench scale of the database section (default 66, about 1 GiB; --smoke: 1)
  *   --db-runs N     repetitions of the database section (default: the first --runs)
+ *   --peers / --no-peers   bench/peers.ts (CBT vs full read, zstd levels 1/3/6 vs zstd -T0, restic) at the smallest size
+ *                  (with --big when 8G is among the sizes); on by default, off in --smoke unless --peers
  *   --no-data --no-cinder --no-s3 --no-api --no-concurrency --no-cbr --no-db   leave a part out (reported as a gap)
  *   --workdir DIR   where images and the posix store go (default $TMPDIR/cbt-bench-<pid>)
  *   --out FILE      the markdown report (default BENCHMARKS.md at the repository root)
@@ -210,7 +214,28 @@ async function main(): Promise<void> {
   } finally {
     await moto?.stop();
   }
+  // Issue 16's CBT / zstd-level / restic figures (bench/peers.ts, its own moto): off in the smoke run unless --peers.
+  const peers = args.has('peers') || (!smoke && !args.has('no-peers'));
+  if (!peers)
+    gaps.push(`CBT, zstd levels, restic (bench/peers.ts): left out${smoke ? ' of the smoke run (add --peers)' : ' (--no-peers)'}`);
   writeReport(true);
+  if (peers) {
+    log('CBT, zstd levels and restic (bench/peers.ts)');
+    const big = sizes.some((sz) => sz >= 8 * 2 ** 30) ? ['--big'] : [];
+    const r = spawnSync(
+      process.execPath,
+      [fileURLToPath(new URL('./peers.js', import.meta.url)), '--size', String(Math.min(...sizes)), ...big],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 16 * 2 ** 20,
+      },
+    );
+    appendFileSync(
+      out,
+      `\n## Changed-block tracking, zstd levels and restic (bench/peers.ts)\n\n${r.status === 0 ? r.stdout : `failed (exit ${r.status}); see the log\n`}`,
+    );
+  }
   log(`wrote ${out}`);
   rmSync(workdir, { recursive: true, force: true });
 }
