@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-    exclude: ['test/acceptance/**', 'node_modules/**', 'dist/**'],
+    exclude: ['test/acceptance/**', 'test/hosts/**', 'node_modules/**', 'dist/**'],
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
