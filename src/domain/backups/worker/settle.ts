@@ -4,6 +4,7 @@
  */
 import { previousStatusOrAvailable } from '../../../db/sql-values.js';
 import { liveOwnersOfPrefix } from '../../../db/backup-prefixes-repository.js';
+import { forgetStoredObjects } from '../../../db/backup-stored-objects-repository.js';
 import { adjustDependents, softDeleteBackup, transitionBackup, updateBackupFields } from '../../../db/backups-repository.js';
 import type { BackupRow, Db } from '../../../db/schema.js';
 import { transitionSnapshot } from '../../../db/snapshots-repository.js';
@@ -57,6 +58,7 @@ export async function completeDelete(deps: BackupManagerDeps, row: BackupRow): P
   }
   await deps.db.transaction().execute(async (trx) => {
     const gone = await softDeleteBackup(trx, row.id);
+    await forgetStoredObjects(trx, row.id); // a backup deleted while it ran: nothing resumes it
     if (gone?.parent_id && gone.stored_bytes > 0) await adjustDependents(trx, gone.parent_id, -1);
   });
 }
