@@ -110,10 +110,18 @@ const lastJob = async (kind: string, resourceId: string) =>
       .executeTakeFirstOrThrow()
   ).id;
 
-/** True once this job's run has reported more than `point` bytes done (never an earlier run's record). */
-async function progressPast(backupId: string, jobId: number, point: number): Promise<boolean> {
-  const b = await backupRow(backupId);
-  return b.progress_job_id === jobId && b.progress_bytes_done > point;
+/**
+ * A seeded point `delayMs` after this job's run started (its progress record names the job, never
+ * an earlier run's). Progress is saved once a second, so a restore or verify that takes about that
+ * long could end before any bytes-done figure crossed a point: the start of the record is the
+ * only signal each run is sure to give.
+ */
+function delayAfterStart(backupId: string, jobId: number, delayMs: number): () => Promise<boolean> {
+  let startedAt = 0;
+  return async () => {
+    if (!startedAt && (await backupRow(backupId)).progress_job_id === jobId) startedAt = Date.now();
+    return startedAt > 0 && Date.now() - startedAt >= delayMs;
+  };
 }
 
 /** Stops the job's worker with `signal` at the moment `reached()` says, and brings the workers back as the case needs. */
@@ -128,10 +136,20 @@ async function interrupt(kind: string, resourceId: string, signal: 'SIGKILL' | '
   }
 }
 
-/** After a SIGTERM case: worker 1 running, worker 2 stopped, whichever was stopped. */
+/** After a case: worker 1 running, worker 2 stopped, whichever was stopped. */
 async function workersBack(): Promise<void> {
   if (!w1.pid()) await w1.start();
-  await w2.term();
+  if (w2.pid()) await w2.term();
+}
+
+/** Runs a case that may start worker 2 and stop either worker, leaving the workers as the next case expects, pass or fail. */
+async function withWorkersRestored(signal: 'SIGKILL' | 'SIGTERM', body: () => Promise<void>): Promise<void> {
+  if (signal === 'SIGTERM') await w2.start();
+  try {
+    await body();
+  } finally {
+    await workersBack();
+  }
 }
 
 let volume: string;
@@ -216,97 +234,91 @@ const interruptedBackups: Record<string, string> = {};
 
 describe('resume after SIGKILL and SIGTERM at seeded points (real worker processes)', { timeout: 600_000 }, () => {
   for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
-    it(`backup, ${signal}: resumes from its stored objects, ends available with the uninterrupted run's objects, uploading only the rest`, async () => {
-      if (signal === 'SIGTERM') await w2.start();
-      const started = Date.now();
-      const id = await backup('resume'); // the name is in _metadata: the same as the reference's
-      // A seeded point among the data objects (objects 2..15 of 16 random ones).
-      const point = 2 + Math.floor(random() * 14);
-      await interrupt('backup', id, signal, async () => {
-        const { n } = await db
-          .selectFrom('backup_stored_objects')
-          .select(sql<number>`count(*)`.as('n'))
-          .where('backup_id', '=', id)
-          .executeTakeFirstOrThrow();
-        return Number(n) >= point;
-      });
-      expect((await backupRow(id)).status, 'the kill came after the backup ended: no interruption tested').toBe('creating');
-      await available(id);
-      const seconds = (Date.now() - started) / 1000;
-      await expectSameAsReference(id);
-      const line = storedLine(id);
-      expect(line.reused_objects).toBeGreaterThanOrEqual(point);
-      expect(line.uploaded_bytes + line.reused_bytes).toBe(reference.uploaded);
-      expect(line.uploaded_bytes).toBeLessThan(reference.uploaded);
-      const b = await backupRow(id);
-      expect(b.object_count).toBe([...reference.objects.keys()].filter((k) => k.startsWith('-')).length);
-      expect(await volumeStatus(volume)).toBe('available');
-      interruptedBackups[signal] = id;
-      figures[`backup_${signal}`] = {
-        point_objects: point,
-        reused_objects: line.reused_objects,
-        reuploaded_bytes: line.uploaded_bytes,
-        full_run_bytes: reference.uploaded,
-        seconds_total: seconds,
-      };
-      if (signal === 'SIGTERM') await workersBack();
-    });
+    it(`backup, ${signal}: resumes from its stored objects, ends available with the uninterrupted run's objects, uploading only the rest`, () =>
+      withWorkersRestored(signal, async () => {
+        const started = Date.now();
+        const id = await backup('resume'); // the name is in _metadata: the same as the reference's
+        // A seeded point among the data objects (objects 2..15 of 16 random ones).
+        const point = 2 + Math.floor(random() * 14);
+        await interrupt('backup', id, signal, async () => {
+          const { n } = await db
+            .selectFrom('backup_stored_objects')
+            .select(sql<number>`count(*)`.as('n'))
+            .where('backup_id', '=', id)
+            .executeTakeFirstOrThrow();
+          return Number(n) >= point;
+        });
+        expect((await backupRow(id)).status, 'the kill came after the backup ended: no interruption tested').toBe('creating');
+        await available(id);
+        const seconds = (Date.now() - started) / 1000;
+        await expectSameAsReference(id);
+        const line = storedLine(id);
+        expect(line.reused_objects).toBeGreaterThanOrEqual(point);
+        expect(line.uploaded_bytes + line.reused_bytes).toBe(reference.uploaded);
+        expect(line.uploaded_bytes).toBeLessThan(reference.uploaded);
+        const b = await backupRow(id);
+        expect(b.object_count).toBe([...reference.objects.keys()].filter((k) => k.startsWith('-')).length);
+        expect(await volumeStatus(volume)).toBe('available');
+        interruptedBackups[signal] = id;
+        figures[`backup_${signal}`] = {
+          point_objects: point,
+          reused_objects: line.reused_objects,
+          reuploaded_bytes: line.uploaded_bytes,
+          full_run_bytes: reference.uploaded,
+          seconds_total: seconds,
+        };
+      }));
   }
 
   for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
-    it(`restore, ${signal}: runs again into the same target and ends available, byte-identical to the volume`, async () => {
-      if (signal === 'SIGTERM') await w2.start();
-      const id = interruptedBackups[signal] ?? reference.id;
-      const r = await call('POST', `/backups/${id}/restore`, { restore: { name: `restore-${signal}` } });
-      expect(r.status, JSON.stringify(r.json)).toBe(202);
-      const target = r.json.restore.volume_id as string;
-      const point = Math.floor(random() * 0.05 * 1024 * MiB);
-      const job = await lastJob('restore', id);
-      await interrupt('restore', id, signal, () => progressPast(id, job, point));
-      expect((await backupRow(id)).status, 'the kill came after the restore ended: no interruption tested').toBe('restoring');
-      await available(id);
-      expect(
-        await until('the target settles', async () => {
-          const s = await volumeStatus(target);
-          return s === 'creating' || s === 'restoring-backup' ? undefined : s;
-        }),
-      ).toBe('available');
-      expect(await sha256File(join(api.dataDir, 'volumes', `volume-${target}`))).toBe(await sha256File(volumeFile));
-      figures[`restore_${signal}`] = { point_bytes: point };
-      if (signal === 'SIGTERM') await workersBack();
-    });
+    it(`restore, ${signal}: runs again into the same target and ends available, byte-identical to the volume`, () =>
+      withWorkersRestored(signal, async () => {
+        const id = interruptedBackups[signal] ?? reference.id;
+        const r = await call('POST', `/backups/${id}/restore`, { restore: { name: `restore-${signal}` } });
+        expect(r.status, JSON.stringify(r.json)).toBe(202);
+        const target = r.json.restore.volume_id as string;
+        // A seeded point early in the run: a restore of this volume takes about a second.
+        const delayMs = Math.floor(random() * 300);
+        const job = await lastJob('restore', id);
+        await interrupt('restore', id, signal, delayAfterStart(id, job, delayMs));
+        expect((await backupRow(id)).status, 'the kill came after the restore ended: no interruption tested').toBe('restoring');
+        await available(id);
+        expect(
+          await until('the target settles', async () => {
+            const s = await volumeStatus(target);
+            return s === 'creating' || s === 'restoring-backup' ? undefined : s;
+          }),
+        ).toBe('available');
+        expect(await sha256File(join(api.dataDir, 'volumes', `volume-${target}`))).toBe(await sha256File(volumeFile));
+        figures[`restore_${signal}`] = { delay_ms: delayMs };
+      }));
   }
 
   for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
-    it(`verify, ${signal}: starts over and ends ok`, async () => {
-      if (signal === 'SIGTERM') await w2.start();
-      const id = interruptedBackups[signal] ?? reference.id;
-      await db.updateTable('backups').set({ verified_at: null, verify_result: null }).where('id', '=', id).execute();
-      const v = await call('POST', `/backups/${id}/action`, { 'os-verify': null });
-      expect(v.status, JSON.stringify(v.json)).toBe(202);
-      // A verify reads little (the objects are compressed) and saves progress once a second: the
-      // seeded point is a delay after its run started (its progress record names this job).
-      const delayMs = Math.floor(random() * 300);
-      const job = await lastJob('verify', id);
-      let startedAt = 0;
-      await interrupt('verify', id, signal, async () => {
-        if (!startedAt && (await backupRow(id)).progress_job_id === job) startedAt = Date.now();
-        return startedAt > 0 && Date.now() - startedAt >= delayMs;
-      });
-      expect((await backupRow(id)).verify_result, 'the kill came after the verify ended: no interruption tested').toBe('pending');
-      const result = await until('the verify ends', async () => {
-        const r = (await backupRow(id)).verify_result;
-        return r === 'pending' || r === null ? undefined : r;
-      });
-      expect(result, `${(await backupRow(id)).fail_reason}`).toBe('ok');
-      const row = await until('the verify job ends', async () => {
-        const j = await db.selectFrom('jobs').select(['status', 'attempts']).where('id', '=', job).executeTakeFirstOrThrow();
-        return j.status === 'running' || j.status === 'queued' ? undefined : j;
-      });
-      expect(row).toMatchObject({ status: 'done' });
-      expect(row.attempts).toBeGreaterThan(1);
-      figures[`verify_${signal}`] = { delay_ms: delayMs, attempts: row.attempts };
-      if (signal === 'SIGTERM') await workersBack();
-    });
+    it(`verify, ${signal}: starts over and ends ok`, () =>
+      withWorkersRestored(signal, async () => {
+        const id = interruptedBackups[signal] ?? reference.id;
+        await db.updateTable('backups').set({ verified_at: null, verify_result: null }).where('id', '=', id).execute();
+        const v = await call('POST', `/backups/${id}/action`, { 'os-verify': null });
+        expect(v.status, JSON.stringify(v.json)).toBe(202);
+        // A verify reads little (the objects are compressed) and saves progress once a second: the
+        // seeded point is a delay after its run started (its progress record names this job).
+        const delayMs = Math.floor(random() * 300);
+        const job = await lastJob('verify', id);
+        await interrupt('verify', id, signal, delayAfterStart(id, job, delayMs));
+        expect((await backupRow(id)).verify_result, 'the kill came after the verify ended: no interruption tested').toBe('pending');
+        const result = await until('the verify ends', async () => {
+          const r = (await backupRow(id)).verify_result;
+          return r === 'pending' || r === null ? undefined : r;
+        });
+        expect(result, `${(await backupRow(id)).fail_reason}`).toBe('ok');
+        const row = await until('the verify job ends', async () => {
+          const j = await db.selectFrom('jobs').select(['status', 'attempts']).where('id', '=', job).executeTakeFirstOrThrow();
+          return j.status === 'running' || j.status === 'queued' ? undefined : j;
+        });
+        expect(row).toMatchObject({ status: 'done' });
+        expect(row.attempts).toBeGreaterThan(1);
+        figures[`verify_${signal}`] = { delay_ms: delayMs, attempts: row.attempts };
+      }));
   }
 });
