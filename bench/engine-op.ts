@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { createBackupEngine } from '../src/engine/backup-engine.js';
 import type { BackupLocation, BackupRequest, Compression, RestoreRequest } from '../src/engine/engine-api.js';
+import { ownKeys } from '../src/engine/engine-context.js';
 import type { ObjectStore } from '../src/storage/object-store.js';
 import { PosixObjectStore } from '../src/storage/posix-store.js';
 import { S3ObjectStore } from '../src/storage/s3-store.js';
@@ -19,7 +20,9 @@ export type StoreSpec = { kind: 'posix'; root: string } | { kind: 's3'; endpoint
 export type OpSpec =
   | { op: 'backup'; store: StoreSpec; compression: Compression; requests: (Omit<BackupRequest, 'createdAt'> & { createdAt: string })[] }
   | { op: 'restore'; store: StoreSpec; compression: Compression; request: RestoreRequest }
-  | { op: 'delete'; store: StoreSpec; compression: Compression; locations: BackupLocation[] };
+  | { op: 'delete'; store: StoreSpec; compression: Compression; locations: BackupLocation[] }
+  /** The store's GET ceiling: every object of `location` fetched `concurrency` at a time, bodies dropped undecoded. */
+  | { op: 'get-all'; store: StoreSpec; compression: Compression; location: BackupLocation; concurrency: number };
 
 export interface OpOutput {
   seconds: number;
@@ -105,6 +108,20 @@ export function opMain<S, O>(moduleUrl: string, run: (spec: S) => Promise<O>): v
   );
 }
 
+/** GETs every object of a backup, `concurrency` at a time, reading each body as a stream and dropping it; returns the bytes. */
+async function getAll(store: ObjectStore, location: BackupLocation, concurrency: number): Promise<number> {
+  const keys = ownKeys(await store.list(location.container, location.prefix), location.prefix);
+  let next = 0;
+  let bytes = 0;
+  const lane = async (): Promise<void> => {
+    while (next < keys.length) {
+      for await (const chunk of await store.getStream(location.container, keys[next++]!)) bytes += (chunk as Buffer).length;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return bytes;
+}
+
 async function run(spec: OpSpec): Promise<OpOutput> {
   const engine = defaultEngine(spec.compression);
   const store = openStore(spec.store);
@@ -124,6 +141,8 @@ async function run(spec: OpSpec): Promise<OpOutput> {
       }
     } else if (spec.op === 'restore') {
       await engine.restore(store, spec.request);
+    } else if (spec.op === 'get-all') {
+      totals.storedBytes = await getAll(store, spec.location, spec.concurrency);
     } else {
       for (const l of spec.locations) await engine.deleteBackup(store, l);
     }

@@ -28,12 +28,15 @@ export function createBackupEngine(options: BackupEngineOptions): BackupEngine &
   const pool = new WorkerPool(options.workerThreads);
   // Memory = (chunks in flight + buffers) x object size for the whole engine, however many
   // operations run: one buffer per worker plus one being read or written keeps the pool busy.
+  // A restore holds at most one body and one decode buffer per object, both pooled: its memory is
+  // (buffers + bodies) x object size, whatever the volume's size.
   const ctx: EngineContext = {
     options: engineOptions,
     pool,
     metrics: createEngineMetrics(registry),
     chunkBudget: new Semaphore(Math.max(1, options.chunksInFlight)),
     buffers: new BufferPool(pool.size + 1, options.objectSize + 1),
+    bodies: new BufferPool(pool.size + 1, options.objectSize + 1),
   };
   return {
     registry,

@@ -104,15 +104,18 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
 
 function decode(t: DecodeTask, transfer: ArrayBuffer[]): DecodeResult {
   const decoded = decompress(t.data, t.compression, t.length, t.out ? new Uint8Array(t.out) : undefined);
-  // Decoded into the recycled buffer, or a buffer of its own; either way it travels back whole.
-  const raw = decoded.buffer === t.out ? new Uint8Array(t.out, 0, decoded.length) : owned(decoded);
-  if (t.out && raw.buffer !== t.out) transfer.push(t.out); // unused, but back to the caller all the same
+  // Decoded into the recycled buffer, left in place (stored raw), or in a buffer of its own. The
+  // task's buffers all travel back, used or not, so the caller recycles them.
+  const body = t.data.buffer as ArrayBuffer;
+  const inPlace = decoded.buffer === t.out || decoded.buffer === body;
+  const raw = inPlace ? new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.length) : owned(decoded);
+  for (const b of new Set([raw.buffer as ArrayBuffer, body, t.out])) if (b) transfer.push(b);
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const md5 = t.wantMd5 ? createHash('md5').update(buf).digest('hex') : null;
   const zero = new Uint8Array(Math.ceil(t.length / t.blockSize));
   const digests = hashBlocks(buf, t.blockSize, zero);
-  transfer.push(raw.buffer as ArrayBuffer, digests.buffer as ArrayBuffer);
-  return { kind: 'decode', raw, md5, digests, zero: t.wantZeroFlags ? zero : null, out: t.out };
+  transfer.push(digests.buffer as ArrayBuffer);
+  return { kind: 'decode', raw, md5, digests, zero: t.wantZeroFlags ? zero : null, out: t.out, body };
 }
 
 port.on('message', (msg: WorkerRequest) => {

@@ -12,6 +12,11 @@ export interface EngineContext {
   chunkBudget: Semaphore;
   /** Reused chunk-sized buffers (objectSize + 1 bytes: room to detect an over-long object), over all operations. */
   buffers: BufferPool;
+  /**
+   * Reused buffers of the same size that restores GET stored bodies into, over all operations: a
+   * body is held from its GET to the end of its decode, so this caps bodies fetched ahead.
+   */
+  bodies: BufferPool;
 }
 
 /** Keys under `prefix` that belong to that backup (`<prefix>-N`, `<prefix>_...`), not to a longer prefix. */

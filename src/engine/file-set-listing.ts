@@ -53,7 +53,7 @@ export function withBackupListing(store: ObjectStore): ObjectStore {
     },
     ensureContainer: (c) => store.ensureContainer(c),
     put: (c, k, b, o) => store.put(c, k, b, o),
-    get: (c, k, r) => store.get(c, k, r),
+    get: (c, k, r, i) => store.get(c, k, r, i),
     getStream: (c, k) => store.getStream(c, k),
     head: (c, k) => store.head(c, k),
     list,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
-import { Semaphore, isSmallChunk } from './concurrency.js';
+import { Semaphore } from './concurrency.js';
 import { DIGEST_BYTES, digestHex } from './digest-list.js';
 import type { EngineContext } from './engine-context.js';
 import {
@@ -12,13 +12,14 @@ import {
   type RestoreResult,
   type VerifyResult,
 } from './engine-api.js';
+import { ObjectBuffers } from './restore-buffers.js';
 import { integrityError, loadLayer, planFinalMap, type PlannedObject } from './restore-plan.js';
 import { WorkerTaskError } from './worker-pool.js';
 import { owned, type DecodeResult } from './worker-protocol.js';
 
 /**
- * Fetches one planned object, decodes it in the pool (into the buffer `takeOut` lends, once the
- * object is here, so buffers wait on no network) and checks it: every
+ * Fetches one planned object (into its pooled body), decodes it in the pool (into the buffer
+ * taken once the object is here, so decode buffers wait on no network) and checks it: every
  * block against the layer's `_sha256file`, and the md5 in `_metadata` only when the hashes cannot
  * cover the object (an offset off the block grid) or disagree (then md5 tells corrupt data from a
  * corrupt hash list).
@@ -29,22 +30,25 @@ async function fetchVerified(
   p: PlannedObject,
   fetchSlots: Semaphore,
   wantZero: boolean,
-  takeOut: () => Promise<ArrayBuffer | null>,
+  bufs: ObjectBuffers,
   signal: AbortSignal,
 ): Promise<DecodeResult & { storedBytes: number }> {
   const { entry, layer } = p;
+  const into = await bufs.takeBody();
   const stored = await fetchSlots.run(async () => {
     try {
-      return await store.get(layer.location.container, entry.name);
+      return await store.get(layer.location.container, entry.name, undefined, into);
     } catch (err) {
       if (err instanceof ObjectNotFoundError) throw integrityError(`${entry.name} is missing`);
       throw err;
     }
   }, signal);
   ctx.metrics.bytesFetched.inc(stored.length);
-  const data = owned(stored);
+  // A view of the pooled body travels as is (its whole buffer transferred); anything else is copied if shared.
+  const bodySent = into !== undefined && stored.buffer === into;
+  const data = bodySent ? stored : owned(stored);
   const onGrid = entry.offset % layer.blockSize === 0;
-  const out = await takeOut();
+  const out = await bufs.takeOut();
   let r: DecodeResult;
   try {
     r = await ctx.pool.run(
@@ -61,9 +65,12 @@ async function fetchVerified(
       out ? [data.buffer as ArrayBuffer, out] : [data.buffer as ArrayBuffer],
     );
   } catch (err) {
+    bufs.lost(bodySent);
     if (err instanceof WorkerTaskError && err.codecError) throw integrityError(`${entry.name}: ${err.message}`);
     throw err;
   }
+  bufs.returned(r, bodySent);
+  bufs.releaseBodyUnlessIn(r.raw);
   const md5Matches = (): boolean => (r.md5 ?? createHash('md5').update(r.raw).digest('hex')) === entry.md5;
   if (!onGrid && !md5Matches()) throw integrityError(`${entry.name}: md5 mismatch (stored data is corrupt)`);
   if (onGrid) {
@@ -119,10 +126,9 @@ async function runPlan(
   for (const location of chain) layers.push(await loadLayer(store, location));
   const plan = planFinalMap(layers);
   const total = plan.reduce((n, p) => n + p.ranges.reduce((m, [s, e]) => m + e - s, 0), 0);
-  // Objects in flight and the buffers they decode into come from the engine-wide budget shared
-  // with every other operation; an object longer than a chunk (Cinder's posix driver writes ~2 GB
-  // ones) is decoded into a buffer of its own.
-  const outSize = ctx.buffers.size;
+  // Objects in flight, their bodies and the buffers they decode into come from the engine-wide
+  // budget shared with every other operation (ObjectBuffers); an object longer than a chunk
+  // (Cinder's posix driver writes ~2 GB ones) is fetched and decoded into buffers of its own.
   const fetchSlots = new Semaphore(Math.max(1, ctx.options.uploadConcurrency));
   const abort = new AbortController();
   const outcome: PlanOutcome = { objects: 0, bytes: 0, fetched: 0, written: 0, volumeMeta: layers[layers.length - 1]!.volumeMeta };
@@ -148,17 +154,11 @@ async function runPlan(
     }
     const startedAt = performance.now();
     const task = (async () => {
-      let out: ArrayBuffer | null = null;
-      const takeOut = async (): Promise<ArrayBuffer | null> =>
-        (out = !isSmallChunk(p.entry.length, outSize) && p.entry.length < outSize ? await ctx.buffers.acquire(abort.signal) : null);
-      let r: (DecodeResult & { storedBytes: number }) | null = null;
+      const bufs = new ObjectBuffers(ctx, p, abort.signal);
       try {
-        r = await fetchVerified(ctx, store, p, fetchSlots, target?.isNew ?? false, takeOut, abort.signal);
-        await writeDecoded(r, p);
+        await writeDecoded(await fetchVerified(ctx, store, p, fetchSlots, target?.isNew ?? false, bufs, abort.signal), p);
       } finally {
-        // `out` went to the worker and comes back as `r.out`; a failed task lost it.
-        if (out && r?.out) ctx.buffers.release(r.out);
-        else if (out) ctx.buffers.forget();
+        bufs.releaseAll();
       }
       ctx.metrics.bytesRead.inc({ operation: target ? 'restore' : 'verify' }, p.entry.length);
       ctx.metrics.chunkSeconds.observe({ operation: target ? 'restore' : 'verify' }, (performance.now() - startedAt) / 1000);

@@ -42,7 +42,8 @@ export interface EncodeResult {
 
 export interface DecodeTask {
   kind: 'decode';
-  data: Uint8Array; // stored bytes, transferred
+  /** The stored bytes, their buffer transferred (it may be a longer, recycled one); comes back as DecodeResult.body. */
+  data: Uint8Array;
   compression: string;
   length: number;
   blockSize: number;
@@ -64,6 +65,8 @@ export interface DecodeResult {
   zero: Uint8Array | null; // 1 per all-zero block, when asked
   /** The task's `out` buffer, back for recycling (`raw` views it when the object was decoded into it). */
   out: ArrayBuffer | null;
+  /** The buffer of the task's `data`, back for recycling (`raw` views it when the object was stored raw). */
+  body: ArrayBuffer;
 }
 
 export interface WorkerRequest {

@@ -25,13 +25,16 @@ export class MemoryObjectStore implements ObjectStore {
     this.bucket(container, 'put').set(key, Buffer.from(body));
   }
 
-  async get(container: string, key: string, range?: { start: number; end: number }): Promise<Buffer> {
+  async get(container: string, key: string, range?: { start: number; end: number }, into?: ArrayBuffer): Promise<Buffer> {
     const body = this.object(container, key);
-    if (!range) return Buffer.from(body);
-    if (range.start < 0 || range.start > range.end || range.start >= body.length) {
+    if (range && (range.start < 0 || range.start > range.end || range.start >= body.length)) {
       throw new ObjectStoreError(`memory get ${container}/${key} failed: range outside ${body.length} bytes`);
     }
-    return Buffer.from(body.subarray(range.start, Math.min(range.end + 1, body.length)));
+    const part = range ? body.subarray(range.start, Math.min(range.end + 1, body.length)) : body;
+    if (!into || into.byteLength < part.length) return Buffer.from(part);
+    const out = Buffer.from(into, 0, part.length);
+    out.set(part);
+    return out;
   }
 
   async getStream(container: string, key: string): Promise<Readable> {

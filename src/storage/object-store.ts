@@ -25,8 +25,12 @@ export interface ObjectStore {
    */
   put(container: string, key: string, body: Buffer, options?: { md5?: string }): Promise<void>;
 
-  /** Reads a whole object (or `range` of it, inclusive end). Throws ObjectNotFoundError when absent. */
-  get(container: string, key: string, range?: { start: number; end: number }): Promise<Buffer>;
+  /**
+   * Reads a whole object (or `range` of it, inclusive end). Throws ObjectNotFoundError when absent.
+   * With `into`, a body that fits is read into it and the result views it from offset 0 (the
+   * caller recycles it); a longer body gets a buffer of its own.
+   */
+  get(container: string, key: string, range?: { start: number; end: number }, into?: ArrayBuffer): Promise<Buffer>;
 
   /** Streams an object. Throws ObjectNotFoundError when absent. */
   getStream(container: string, key: string): Promise<Readable>;

@@ -68,7 +68,7 @@ export class PosixObjectStore implements ObjectStore {
     }
   }
 
-  async get(container: string, key: string, range?: { start: number; end: number }): Promise<Buffer> {
+  async get(container: string, key: string, range?: { start: number; end: number }, into?: ArrayBuffer): Promise<Buffer> {
     const fd = await this.openObject(container, key);
     try {
       const size = (await fd.stat()).size;
@@ -78,7 +78,8 @@ export class PosixObjectStore implements ObjectStore {
       if (range && (start > end || start < 0)) {
         throw new ObjectStoreError(`posix get ${container}/${key} failed: range ${start}-${range.end} outside ${size} bytes`);
       }
-      const out = Buffer.allocUnsafe(Math.max(0, end - start + 1));
+      const length = Math.max(0, end - start + 1);
+      const out = into && into.byteLength >= length ? Buffer.from(into, 0, length) : Buffer.allocUnsafe(length);
       let filled = 0;
       while (filled < out.length) {
         const { bytesRead } = await fd.read(out, filled, out.length - filled, start + filled);

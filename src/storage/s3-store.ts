@@ -98,9 +98,9 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async get(container: string, key: string, range?: { start: number; end: number }): Promise<Buffer> {
+  async get(container: string, key: string, range?: { start: number; end: number }, into?: ArrayBuffer): Promise<Buffer> {
     const { chunks, length, describe } = await this.openChunks(container, key, range);
-    return collect(chunks, length, describe);
+    return collect(chunks, length, describe, into);
   }
 
   async getStream(container: string, key: string): Promise<Readable> {

@@ -10,9 +10,9 @@ export class EngineMemoryStore extends MemoryObjectStore {
     return super.put(container, key, body);
   }
 
-  override async get(container: string, key: string, range?: { start: number; end: number }): Promise<Buffer> {
+  override async get(container: string, key: string, range?: { start: number; end: number }, into?: ArrayBuffer): Promise<Buffer> {
     this.gets.set(key, (this.gets.get(key) ?? 0) + 1);
-    return super.get(container, key, range);
+    return super.get(container, key, range, into);
   }
 
   /** Replaces a stored object's bytes through the store API (tests corrupt backups with it). */

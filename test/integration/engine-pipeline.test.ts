@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeVolumeImage } from '../../bench/volume-image.js';
@@ -11,10 +12,14 @@ afterEach(async () => fx.cleanup());
 
 const KiB = 1024;
 
-/** A memory store that records each PUT's Content-MD5 and can hold PUTs until released or failed. */
+/**
+ * A memory store that records each PUT's Content-MD5 and the size of the buffer each data GET was
+ * offered to read into, and can hold data PUTs and GETs until released or failed.
+ */
 class GatedStore extends MemoryObjectStore {
   override readonly wantsContentMd5: boolean;
   readonly md5s = new Map<string, string | undefined>();
+  readonly intoSizes: number[] = [];
   waiting = 0;
   private gate: { open: boolean; failWith: Error | null; wake: Array<() => void> } = { open: true, failWith: null, wake: [] };
 
@@ -42,6 +47,18 @@ class GatedStore extends MemoryObjectStore {
     if (this.gate.failWith && /-\d{5}$/.test(key)) throw this.gate.failWith;
     this.md5s.set(key, options?.md5);
     return super.put(container, key, body);
+  }
+
+  override async get(container: string, key: string, range?: { start: number; end: number }, into?: ArrayBuffer): Promise<Buffer> {
+    if (/-\d{5}$/.test(key)) {
+      this.intoSizes.push(into?.byteLength ?? 0);
+      if (!this.gate.open) {
+        this.waiting++;
+        await new Promise<void>((resolve) => this.gate.wake.push(resolve));
+        this.waiting--;
+      }
+    }
+    return super.get(container, key, range, into);
   }
 }
 
@@ -124,6 +141,26 @@ describe('backup pipeline', () => {
     const ok = new GatedStore(false);
     const res = await engine.backup(ok, fx.request(src, size, fx.location()));
     expect(res.objectCount).toBe(40);
+  });
+
+  it('a restore fetches ahead into at most workers + 1 recycled bodies while GETs stall, then restores every byte', async () => {
+    const src = await fortyChunkImage(11);
+    const store = new GatedStore(false);
+    const loc = fx.location();
+    // Room for 8 objects and 8 GETs in flight: only the pool of bodies (2 workers + 1) bounds the GETs.
+    const engine = fx.engine({ chunksInFlight: 8, uploadConcurrency: 8 });
+    await engine.backup(store, fx.request(src, size, loc));
+    store.hold();
+    const target = join(fx.dir, 'restored');
+    await writeFile(target, '');
+    await truncate(target, size);
+    const restore = engine.restore(store, { chain: [loc], target: { path: target, sizeBytes: size }, targetIsNew: true });
+    expect(await heldReaches(store, 3)).toBe(3);
+    store.release();
+    await restore;
+    expect((await readFile(target)).equals(await readFile(src))).toBe(true);
+    // Every 64 KiB object was read into a pooled body (object size + 1 bytes), none into one of its own.
+    expect(store.intoSizes).toEqual(Array.from({ length: 40 }, () => 64 * KiB + 1));
   });
 
   it('queues hundreds of small PUTs of an incremental without piling listeners on the abort signal', async () => {
