@@ -43,6 +43,19 @@ async function restore(o: ScenarioOptions, chain: BackupLocation[], target: stri
   });
 }
 
+/**
+ * The store's GET ceiling on the same backup: every object fetched 4 and 8 at a time (the restore's
+ * GETs in flight, and twice that), bodies dropped; the faster, as the volume's size over the time.
+ */
+async function getCeiling(o: ScenarioOptions, location: BackupLocation): Promise<number> {
+  let best = 0;
+  for (const concurrency of [4, 8]) {
+    const g = await runEngineOp({ op: 'get-all', store: o.store, compression: o.compression, location, concurrency });
+    best = Math.max(best, o.images.sizeBytes / MiB / g.seconds);
+  }
+  return best;
+}
+
 async function check(o: ScenarioOptions, restored: string, source: string, what: string): Promise<void> {
   if (!o.verify) return;
   const [a, b] = await Promise.all([fileSha256(restored), fileSha256(source)]);
@@ -74,6 +87,7 @@ export async function dataPathRun(o: ScenarioOptions, figures: Figures, volumeId
     add('restore peak RSS', 'MiB', rNew.peakRssBytes / MiB);
     add('restore CPU', 's/GiB', rNew.cpuSeconds / (sizeBytes / GiB));
     await check(o, target, base, 'full restore');
+    add('GET ceiling (every object fetched in parallel, undecoded), as volume MiB/s', 'MiB/s', await getCeiling(o, full.location));
     if (o.short) return;
 
     // An existing volume holding other data: every byte has to be written.

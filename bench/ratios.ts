@@ -7,6 +7,8 @@ import { median, type Figures } from './stats.js';
  * same moto, ours vs the machine limit, incremental cost, RSS growth from the smallest to the
  * largest size. NaN (shown as n/a) where a side was not measured.
  */
+const GET_CEILING = 'GET ceiling (every object fetched in parallel, undecoded), as volume MiB/s';
+
 export function computeRatios(f: Figures, limits: Map<string, MachineLimit[]>, labels: string[]): Ratio[] {
   const r: Ratio[] = [];
   for (const label of labels) {
@@ -36,6 +38,17 @@ export function computeRatios(f: Figures, limits: Map<string, MachineLimit[]>, l
         what: `${label}: restore, ours zlib / Cinder zlib (moto)`,
         value: ours('moto S3', 'zlib', 'restore, new sparse volume') / cinder('restore, new volume'),
         unit: 'x',
+      },
+      {
+        what: `${label}: restore (new volume) / the store's GET ceiling on the same backup (moto)`,
+        value: (100 * ours('moto S3', 'zstd', 'restore, new sparse volume')) / ours('moto S3', 'zstd', GET_CEILING),
+        unit: '%',
+        target: { op: '>=', value: 80 },
+      },
+      {
+        what: `${label}: restore (new volume) / the store's GET ceiling on the same backup (posix)`,
+        value: (100 * ours('posix', 'zstd', 'restore, new sparse volume')) / ours('posix', 'zstd', GET_CEILING),
+        unit: '%',
       },
       {
         what: `${label}: incremental after 1%, speed ours / Cinder (Cinder's time / ours, moto)`,
@@ -83,18 +96,30 @@ export function computeRatios(f: Figures, limits: Map<string, MachineLimit[]>, l
         unit: 'MiB',
         target: { op: '<', value: 300 },
       },
+      ...['posix', 'moto S3'].map(
+        (store): Ratio => ({
+          what: `${label}: peak RSS of a restore into a new volume (${store}), MiB`,
+          value: ours(store, 'zstd', 'restore peak RSS'),
+          unit: 'MiB',
+          target: { op: '<', value: 300 },
+        }),
+      ),
     );
   }
   if (labels.length > 1) {
     const first = labels[0]!;
     const last = labels[labels.length - 1]!;
-    const rss = (l: string): number => f.median(`ours, posix, zstd, ${l}`, 'full backup peak RSS');
-    r.push({
-      what: `peak RSS of a full backup, ${last} / ${first} (posix)`,
-      value: (100 * rss(last)) / rss(first),
-      unit: '%',
-      target: { op: '<=', value: 110 },
-    });
+    const rss = (l: string, metric: string): number => f.median(`ours, posix, zstd, ${l}`, metric);
+    for (const [what, metric] of [
+      ['a full backup', 'full backup peak RSS'],
+      ['a restore', 'restore peak RSS'],
+    ])
+      r.push({
+        what: `peak RSS of ${what}, ${last} / ${first} (posix)`,
+        value: (100 * rss(last, metric!)) / rss(first, metric!),
+        unit: '%',
+        target: { op: '<=', value: 110 },
+      });
   }
   const api = [...new Set(f.all().map((x) => x.section))].find((s) => s.startsWith('API, '));
   if (api) {
