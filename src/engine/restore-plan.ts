@@ -1,5 +1,6 @@
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
 import { metadataName, parseMetadata, parseSha256File, sha256FileName, type ObjectEntry } from './backup-format.js';
+import { digestsFromHex, sameDigest } from './digest-list.js';
 import { ownKeys } from './engine-context.js';
 import { BackupIntegrityError, type BackupLocation } from './engine-api.js';
 
@@ -8,8 +9,18 @@ export interface Layer {
   location: BackupLocation;
   objects: ObjectEntry[];
   blockSize: number;
-  sha256s: string[];
+  /**
+   * The `_sha256file`'s hashes as raw digests, `valid[i]` 0 for a malformed entry (digest-list.ts:
+   * kept as hex strings they were ~23 MiB of heap at 8 GiB, and the restore's peak grew with the volume).
+   */
+  hashes: { digests: Uint8Array; valid: Uint8Array };
   volumeMeta: string | null;
+}
+
+/** True when block `i` of `a` and block `j` of `b` carry the same hash (two malformed entries count as the same). */
+export function sameHash(a: Layer['hashes'], i: number, b: Layer['hashes'], j: number): boolean {
+  if (a.valid[i] === 1 && b.valid[j] === 1) return sameDigest(a.digests, i, b.digests, j);
+  return a.valid[i] === 0 && b.valid[j] === 0;
 }
 
 /** An object to fetch, and the absolute byte ranges [start, end) of it that survive in the final image. */
@@ -47,7 +58,7 @@ export async function loadLayer(store: ObjectStore, location: BackupLocation): P
   const recorded = new Set(meta.objects.map((o) => o.name));
   for (const name of recorded) if (!listed.has(name)) throw integrityError(`${name} is missing`);
   for (const name of listed) if (!recorded.has(name)) throw integrityError(`${name} is stored but not listed in ${metaKey}`);
-  return { location, objects: meta.objects, blockSize: sha.blockSize, sha256s: sha.sha256s, volumeMeta: meta.volumeMeta };
+  return { location, objects: meta.objects, blockSize: sha.blockSize, hashes: digestsFromHex(sha.sha256s), volumeMeta: meta.volumeMeta };
 }
 
 /** Subtracts the sorted, disjoint `covered` intervals from [a, b). */
@@ -104,16 +115,16 @@ export function planFinalMap(layers: Layer[]): PlannedObject[] {
     }
   }
   const end = covered.length === 0 ? 0 : covered[covered.length - 1]![1];
-  if (covered.length > 1 || (covered[0] && covered[0][0] !== 0) || Math.ceil(end / last.blockSize) !== last.sha256s.length) {
+  if (covered.length > 1 || (covered[0] && covered[0][0] !== 0) || Math.ceil(end / last.blockSize) !== last.hashes.valid.length) {
     throw integrityError(
-      `the objects of ${metadataName(last.location.prefix)} do not cover the ${last.sha256s.length} blocks of its _sha256file`,
+      `the objects of ${metadataName(last.location.prefix)} do not cover the ${last.hashes.valid.length} blocks of its _sha256file`,
     );
   }
   for (const p of plan) {
     if (p.layer === last || p.layer.blockSize !== last.blockSize || p.entry.offset % last.blockSize !== 0) continue;
     for (const [s, e] of p.ranges) {
       for (let g = Math.floor(s / last.blockSize); g * last.blockSize < e; g++) {
-        if (p.layer.sha256s[g] !== last.sha256s[g]) {
+        if (!sameHash(p.layer.hashes, g, last.hashes, g)) {
           throw integrityError(`block ${g} of ${p.entry.name} disagrees with ${sha256FileName(last.location.prefix)}`);
         }
       }

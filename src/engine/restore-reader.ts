@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
 import { Semaphore } from './concurrency.js';
-import { DIGEST_BYTES, digestHex } from './digest-list.js';
+import { DIGEST_BYTES, sameDigest } from './digest-list.js';
 import type { EngineContext } from './engine-context.js';
 import {
   OperationCancelledError,
@@ -76,7 +76,8 @@ async function fetchVerified(
   if (onGrid) {
     const first = entry.offset / layer.blockSize;
     let bad = -1;
-    for (let i = 0; i < r.digests.length / DIGEST_BYTES && bad < 0; i++) if (layer.sha256s[first + i] !== digestHex(r.digests, i)) bad = i;
+    for (let i = 0; i < r.digests.length / DIGEST_BYTES && bad < 0; i++)
+      if (layer.hashes.valid[first + i] !== 1 || !sameDigest(layer.hashes.digests, first + i, r.digests, i)) bad = i;
     if (bad >= 0) {
       if (!md5Matches()) throw integrityError(`${entry.name}: md5 mismatch (stored data is corrupt)`);
       throw integrityError(`${entry.name}: block ${first + bad} does not match its _sha256file`);
