@@ -1,6 +1,6 @@
 import { type Session, call } from './api.js';
 import { confirmDialog, errorBox, h, statusBadge, when } from './dom.js';
-import { type Instance, type TroveBackup, backupsOf } from './others.js';
+import { type Instance, type TroveBackupPage, backupsOf, moreBackupsHint } from './others.js';
 
 /**
  * One Trove instance's page (#/instances/{id}): its fields, its backups with restore as a new
@@ -93,7 +93,8 @@ export async function instancePage(s: Session, main: HTMLElement, id: string): P
       undefined,
       'v1.0',
     );
-    const { backups } = await call<{ backups: TroveBackup[] }>(s, 'GET', `/instances/${id}/backups`, undefined, 'v1.0');
+    const page = await call<TroveBackupPage>(s, 'GET', `/instances/${id}/backups`, undefined, 'v1.0');
+    const { backups } = page;
     const out = h('div', { 'aria-live': 'polite' });
     body.replaceChildren(
       h('h1', {}, i.name, ' ', statusBadge(i.status.toLowerCase())),
@@ -154,6 +155,7 @@ export async function instancePage(s: Session, main: HTMLElement, id: string): P
       out,
       h('h2', {}, 'Backups'),
       backupsOf(s, i, backups),
+      moreBackupsHint(page) ?? '',
     );
     const busy = !SETTLED.includes(i.status) || backups.some((b) => b.status === 'NEW' || b.status === 'BUILDING');
     if (busy && !stopped) timer = setTimeout(() => void draw().catch((err) => body.append(errorBox(err))), 2000);

@@ -21,6 +21,18 @@ export interface TroveBackup {
   parent_id: string | null;
 }
 
+/** A page of an instance's backups as Trove answers it: `links` carries rel=next when more follow. */
+export interface TroveBackupPage {
+  backups: TroveBackup[];
+  links?: Array<{ rel: string; href: string }>;
+}
+
+/** Says that only the newest backups are listed when Trove's page has a next link. */
+export function moreBackupsHint(page: TroveBackupPage): HTMLElement | null {
+  if (!page.links?.some((l) => l.rel === 'next')) return null;
+  return h('p', { class: 'hint more-backups' }, `The newest ${page.backups.length} backups are listed.`);
+}
+
 /** Restores `backup` as a new instance shaped like its source (flavor, volume size, datastore). */
 async function restoreAsNew(s: Session, source: Instance, backup: TroveBackup, name: string): Promise<string> {
   const instance: Record<string, unknown> = { name, restorePoint: { backupRef: backup.id } };
@@ -87,11 +99,7 @@ export function backupsOf(s: Session, inst: Instance, backups: TroveBackup[]): H
 /** Trove database instances of the project (GET /v1.0/{project}/instances, same token), each with its backups. */
 export async function instancesPage(s: Session, main: HTMLElement): Promise<void> {
   const r = await call<{ instances: Instance[] }>(s, 'GET', '/instances', undefined, 'v1.0');
-  const backups = await Promise.all(
-    r.instances.map((i) =>
-      call<{ backups: TroveBackup[] }>(s, 'GET', `/instances/${i.id}/backups`, undefined, 'v1.0').then((b) => b.backups),
-    ),
-  );
+  const pages = await Promise.all(r.instances.map((i) => call<TroveBackupPage>(s, 'GET', `/instances/${i.id}/backups`, undefined, 'v1.0')));
   main.append(
     h('h1', {}, 'Database instances (Trove)'),
     await createInstanceForm(s),
@@ -111,7 +119,8 @@ export async function instancesPage(s: Session, main: HTMLElement): Promise<void
                 `${i.datastore ? `${i.datastore.type} ${i.datastore.version}` : ''} · volume ${i.volume ? `${i.volume.size} GB` : '—'} · created ${when(i.created)} · `,
                 h('span', { class: 'id' }, i.id),
               ),
-              backupsOf(s, i, backups[n] ?? []),
+              backupsOf(s, i, pages[n]?.backups ?? []),
+              pages[n] ? moreBackupsHint(pages[n]) : null,
             ),
           ),
         ),
