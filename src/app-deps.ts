@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
 import type { Database } from './db/schema.js';
+import type { PageCache } from './domain/common/page-cache.js';
 import type { VolumeUploads } from './domain/volumes/uploads.js';
 import type { AuthStrategy } from './http/auth/auth-strategy.js';
 import type { ObjectStore } from './storage/object-store.js';
@@ -20,6 +21,8 @@ export interface AppDeps {
   volumes: VolumeBackend;
   store: ObjectStore;
   metrics: Registry;
+  /** Rendered list pages (LIST_CACHE_BYTES); buildApp makes one per app when absent. */
+  listCache?: PageCache;
   /** Tells this process's job worker that work was just queued (claim now, not at the next poll). */
   wakeJobs?: () => void;
   /** pino options or false; tests pass false. */

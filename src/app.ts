@@ -14,6 +14,7 @@ import { registerRateLimit } from './http/rate-limit.js';
 import { registerRequestLog } from './http/request-log.js';
 import { CINDER_RESPONSES, documentedResponsesTransform } from './http/openapi-responses.js';
 import { pingDatabase } from './db/connection.js';
+import { PageCache } from './domain/common/page-cache.js';
 import { consoleRoutes, defaultConsoleDir } from './routes/console.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes, registerHttpMetrics } from './routes/metrics.js';
@@ -69,7 +70,9 @@ async function registerDocsUi(app: FastifyInstance, more: Array<{ name: string; 
  * bodies), then the unauthenticated routes, then /v3 behind auth, each resource module
  * registered with and without /{project_id}; then Trove's /v1.0 (hidden from this document).
  */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
+  // One page cache for both twins of each route (with and without /{project_id}).
+  const deps: AppDeps = appDeps.listCache ? appDeps : { ...appDeps, listCache: new PageCache(appDeps.config.LIST_CACHE_BYTES) };
   const app = Fastify({ ...serverOptions(deps), frameworkErrors: frameworkErrorHandler });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

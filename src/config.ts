@@ -94,6 +94,8 @@ const ConfigSchema = z
     MAX_REQUEST_BODY_BYTES: envInt(1024).default(114688),
     OSAPI_MAX_LIMIT: envInt(1).default(1000),
     LIST_RENDERING: z.enum(['js', 'postgres']).default('js'),
+    // Bytes of rendered backup list pages kept per API process (validated by Postgres per request); 0: off.
+    LIST_CACHE_BYTES: envInt(0).default(32 * 1024 * 1024),
     RATE_LIMIT_PER_MINUTE: envInt(0).default(0),
     DATA_UPLOADS_PER_PROJECT: envInt(1, 1000).default(2),
     DATA_UPLOADS_PER_PROCESS: envInt(1, 1000).default(8),

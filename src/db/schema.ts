@@ -187,6 +187,16 @@ export interface JobProjectTurnsTable {
   last_claimed_at: ColumnType<Date, Date | string, Date | string>;
 }
 
+/**
+ * Per project, the last transaction that changed what its backup lists show (written by
+ * triggers, migrations/20261206_2100_list_versions.ts); the list page cache's validator.
+ */
+export interface ListVersionsTable {
+  project_id: string;
+  /** xid8, read as its decimal text. */
+  version: string;
+}
+
 /** One row per running job worker process, renewed on a timer: a host is live while one of its rows has not expired. */
 export interface WorkerHeartbeatsTable {
   /** The worker's lease owner (host:pid:random). */
@@ -372,6 +382,7 @@ export interface Database {
   jobs: JobsTable;
   job_project_turns: JobProjectTurnsTable;
   worker_heartbeats: WorkerHeartbeatsTable;
+  list_versions: ListVersionsTable;
   backup_prefixes: BackupPrefixesTable;
   backup_stored_objects: BackupStoredObjectsTable;
   quotas: QuotasTable;

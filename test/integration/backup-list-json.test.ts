@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { PageCache } from '../../src/domain/common/page-cache.js';
 import { seededRandom } from '../reliability/fault-proxy.js';
 import { ADMIN, type BackupTestEnv, P1, P2, backupTestEnv, insertBackups } from './backups-fixtures.js';
 
@@ -14,6 +15,8 @@ import { ADMIN, type BackupTestEnv, P1, P2, backupTestEnv, insertBackups } from 
  * rows holding adversarial strings (every control character, quotes, backslashes, "/",
  * U+2028/U+2029, astral characters), NULLs, microsecond and whole-second timestamps and
  * metadata keys that JSON.parse reorders.
+ * Both again with the page cache (LIST_CACHE_BYTES > 0, domain/common/list-cache.ts): each
+ * page asked twice (rendered, then served from the cache) must be the same bytes as uncached.
  */
 
 const CONTROLS = Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1));
@@ -86,12 +89,22 @@ const TIMES = [
 describe('backup list pages rendered by Postgres are byte-identical to the views', () => {
   let env: BackupTestEnv;
   let jsApp: FastifyInstance;
+  let cachedApps: FastifyInstance[] = [];
+  const caches = [new PageCache(64 << 20), new PageCache(64 << 20)];
   let compared = 0;
 
   beforeAll(async () => {
-    env = await backupTestEnv({ LIST_RENDERING: 'postgres' });
+    env = await backupTestEnv({ LIST_RENDERING: 'postgres', LIST_CACHE_BYTES: '0' });
     jsApp = await buildApp({ ...env.deps, config: Object.freeze({ ...env.config, LIST_RENDERING: 'js' as const }) });
     await jsApp.ready();
+    cachedApps = await Promise.all(
+      (['postgres', 'js'] as const).map(async (LIST_RENDERING, i) => {
+        const config = Object.freeze({ ...env.config, LIST_RENDERING, LIST_CACHE_BYTES: 64 << 20 });
+        const app = await buildApp({ ...env.deps, config, listCache: caches[i]! });
+        await app.ready();
+        return app;
+      }),
+    );
     const rand = seededRandom(20261206);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
     const rows = Array.from({ length: 160 }, (_, i) => ({
@@ -131,6 +144,7 @@ describe('backup list pages rendered by Postgres are byte-identical to the views
 
   afterAll(async () => {
     await jsApp?.close();
+    for (const app of cachedApps) await app.close();
     await env?.close();
   });
 
@@ -144,6 +158,16 @@ describe('backup list pages rendered by Postgres are byte-identical to the views
     expect(a!.headers['content-length'], url).toBe(b!.headers['content-length']);
     expect(a!.body, `${url} at ${version ?? '3.0'} as ${project}`).toBe(b!.body);
     compared++;
+    // Cached: the first answer may be rendered, the second is served from the cache when cacheable.
+    for (let round = 0; round < 2; round++) {
+      const cached = await Promise.all(cachedApps.map((app) => app.inject({ method: 'GET', url, headers })));
+      for (const c of cached) {
+        expect(c.statusCode, `cached ${url}`).toBe(b!.statusCode);
+        expect(c.headers['content-type'], `cached ${url}`).toBe(b!.headers['content-type']);
+        expect(c.headers['content-length'], `cached ${url}`).toBe(b!.headers['content-length']);
+        expect(c.body, `cached (round ${round}) ${url} at ${version ?? '3.0'} as ${project}`).toBe(b!.body);
+      }
+    }
     return a!.statusCode === 200 ? JSON.parse(a!.body) : null;
   }
 
@@ -199,6 +223,8 @@ describe('backup list pages rendered by Postgres are byte-identical to the views
 
   it('compared many bodies, and the adversarial rows were in them', async () => {
     expect(compared).toBeGreaterThan(1000);
+    // Most pages were served from the caches (all_tenants pages and errors never are).
+    for (const cache of caches) expect(cache.hits).toBeGreaterThan(1000);
     const r = await both(`/v3/${ADMIN}/backups/detail?all_tenants=1&limit=1000`, ADMIN, 'latest');
     const text = JSON.stringify(r);
     for (const s of ['\\u0001', '\\u001f', '\u2028', '\\"', '\\\\', '/', '\u{1f600}', '"0":', '"4294967295":', ':null'])

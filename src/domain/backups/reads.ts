@@ -52,9 +52,12 @@ export interface BackupPage<R = BackupViewRow> {
   total: number | null;
   params: ListParams;
   lastId: string | null;
+  /** The one project every row read (listed rows, marker) belongs to; null: all_tenants or another project's marker. */
+  project: string | null;
 }
 
 export type { BackupJsonRow, BackupJsonView } from '../../db/backup-views-json.js';
+export type { BackupSelect } from '../../db/backups-list-repository.js';
 
 /** GET /backups/detail, the views' reference path: the columns the detail view prints. */
 export function listBackupViewsFor(deps: ListDeps, ctx: RequestContext, query: Query, atLeast: AtLeast, selection: BackupViewSelection) {
@@ -71,6 +74,9 @@ export function listBackupJsonFor(deps: ListDeps, ctx: RequestContext, query: Qu
   return listBackupsFor(deps, ctx, query, atLeast, selectBackupJson(view));
 }
 
+/** What a list page reads of each row (list-cached.ts): the detail view's columns, the summary's, or Postgres' JSON. */
+export const backupListSelect = { detail: backupViewColumns, summary: backupSummaryColumns, json: selectBackupJson };
+
 type ListDeps = Pick<BackupApiDeps, 'db' | 'config'>;
 type Query = Record<string, unknown>;
 type AtLeast = (v: string) => boolean;
@@ -80,14 +86,28 @@ type AtLeast = (v: string) => boolean;
  * an unknown or invisible marker is a 404, as Cinder. `select`: what the view reads of a row.
  */
 async function listBackupsFor<R extends { id: string }>(
-  deps: Pick<BackupApiDeps, 'db' | 'config'>,
+  deps: ListDeps,
   ctx: RequestContext,
   query: Record<string, unknown>,
   atLeast: (v: string) => boolean,
   select: BackupSelect<R>,
 ): Promise<BackupPage<R>> {
+  return listBackupPage(deps, ctx, parseBackupListParams(deps, ctx, query, atLeast), select);
+}
+
+/** The list query's parameters (limit, marker, sort, filters...) after the list policy check. Throws 403 or 400. */
+export function parseBackupListParams(deps: Pick<ListDeps, 'config'>, ctx: RequestContext, query: Query, atLeast: AtLeast): ListParams {
   authorize(ctx, 'backup:get_all');
-  const params = parseListParams(query, ctx, atLeast, BACKUP_LIST_RULES, deps.config.OSAPI_MAX_LIMIT);
+  return parseListParams(query, ctx, atLeast, BACKUP_LIST_RULES, deps.config.OSAPI_MAX_LIMIT);
+}
+
+/** One page for `params` (parseBackupListParams). Throws 404 for an unknown or invisible marker. */
+export async function listBackupPage<R extends { id: string }>(
+  deps: Pick<ListDeps, 'db'>,
+  ctx: RequestContext,
+  params: ListParams,
+  select: BackupSelect<R>,
+): Promise<BackupPage<R>> {
   // An admin without all_tenants sees their own project, like everyone else.
   const scope = params.allTenants ? { projectId: null } : { projectId: ctx.projectId };
   let markerRow: BackupRow | null = null;
@@ -96,11 +116,14 @@ async function listBackupsFor<R extends { id: string }>(
     if (!markerRow) throw notFound('Backup', params.marker);
   }
   const { rows, total } = await listBackups(deps.db, scope, params, markerRow, select);
+  // An admin's marker may be another project's row: then the page read more than one project.
+  const oneProject = scope.projectId !== null && (markerRow === null || markerRow.project_id === scope.projectId);
   return {
     items: rows,
     total,
     params,
     lastId: rows.at(-1)?.id ?? null,
+    project: oneProject ? scope.projectId : null,
   };
 }
 

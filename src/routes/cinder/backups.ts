@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../../app-deps.js';
 import { updateBackup, deleteBackup } from '../../domain/backups/actions.js';
 import { createBackup } from '../../domain/backups/create.js';
+import { backupListBody } from '../../domain/backups/list-cached.js';
 import { listBackupJsonFor, listBackupSummariesFor, listBackupViewsFor, showBackup } from '../../domain/backups/reads.js';
 import type { BackupApiDeps } from '../../domain/backups/deps.js';
 import { allowed } from '../../domain/common/policy.js';
@@ -18,6 +19,7 @@ import {
   UpdateBackupV39,
 } from './backups.schemas.js';
 import { backupDetail, backupLinks, backupList, backupSummary, type DetailOptions, detailOptions } from './backups.views.js';
+import { backupListRendering, type ListPath } from './backups-list.js';
 import { JSON_TYPE, jsonListBody } from './list-json.js';
 
 const tags = ['backups'];
@@ -26,6 +28,7 @@ const tags = ['backups'];
 export async function backupsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const api: BackupApiDeps = { db: deps.db, config: deps.config, store: deps.store };
+  const listDeps = { ...api, listCache: deps.listCache };
   const lc = (req: FastifyRequest) => linkContext(req, deps.config.PUBLIC_ENDPOINT);
   const detailOpts = (req: FastifyRequest) => detailOptions((v) => atLeast(req, v), allowed(req.ctx, 'backup:backup_project_attribute'));
   const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
@@ -41,7 +44,17 @@ export async function backupsRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return reply.type(JSON_TYPE).send(jsonListBody('backups', page.items, page, { lc: l, path, query: query(req) }));
   };
 
+  // NOTE: LIST_CACHE_BYTES > 0: pages are served from the page cache while the project's list
+  // version is unchanged (domain/common/list-cache.ts), the same bytes as without it.
+  const cached = deps.listCache?.enabled === true;
+  const cachedPage = async (req: FastifyRequest, reply: FastifyReply, path: ListPath, detail: DetailOptions | null) => {
+    const rendering = backupListRendering(req, deps.config.LIST_RENDERING, lc(req), path, detail);
+    const body = await backupListBody(listDeps, req.ctx, query(req), (v) => atLeast(req, v), rendering);
+    return reply.type(JSON_TYPE).send(body);
+  };
+
   r.get('/backups', { schema: { summary: 'List backups', tags } }, async (req, reply) => {
+    if (cached) return cachedPage(req, reply, 'backups', null);
     if (sqlRendered) return jsonPage(req, reply, 'backups', null);
     const page = await listBackupSummariesFor(api, req.ctx, query(req), (v) => atLeast(req, v));
     return backupList(lc(req), page, 'backups', query(req), backupSummary);
@@ -49,6 +62,7 @@ export async function backupsRoutes(app: FastifyInstance, deps: AppDeps): Promis
 
   r.get('/backups/detail', { schema: { summary: 'List backups with details', tags } }, async (req, reply) => {
     const opts = detailOpts(req);
+    if (cached) return cachedPage(req, reply, 'backups/detail', opts);
     if (sqlRendered) return jsonPage(req, reply, 'backups/detail', opts);
     const page = await listBackupViewsFor(api, req.ctx, query(req), (v) => atLeast(req, v), opts);
     return backupList(lc(req), page, 'backups/detail', query(req), (links, row) => backupDetail(links, row, opts));

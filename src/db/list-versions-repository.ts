@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely';
+import type { Database, Db } from './schema.js';
+
+/**
+ * The list version of a project (migrations/20261206_2100_list_versions.ts): changes in the
+ * same transaction as anything its backup lists show. null: no version (never cacheable).
+ */
+export async function readListVersion(db: Db, projectId: string): Promise<string | null> {
+  const row = await db.selectFrom('list_versions').select('version').where('project_id', '=', projectId).executeTakeFirst();
+  return row?.version ?? null;
+}
+
+/**
+ * Runs `fn` in one read-only REPEATABLE READ transaction: every query in it sees the same
+ * snapshot, so a version read there is exactly the version of the rows read beside it.
+ */
+export function inOneSnapshot<T>(db: Kysely<Database>, fn: (trx: Db) => Promise<T>): Promise<T> {
+  return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(fn);
+}
