@@ -32,6 +32,7 @@ import { profileMarkdown, summariseProfiles } from './profile.js';
  *   --cbr-runs N    repetitions of the CBR checkpoint vs sequential Cinder backups figure (default: the first --runs)
  *   --db-scale N    pgbench scale of the database section (default 66, about 1 GiB; --smoke: 1)
  *   --db-runs N     repetitions of the database section (default: the first --runs)
+ *   --api-runs N    repetitions of the API loads, list cache off and on alternately (default: the first --runs)
  *   --peers / --no-peers   bench/peers.ts (CBT vs full read, zstd levels 1/3/6 vs zstd -T0, restic) at the smallest size
  *                  (with --big when 8G is among the sizes); on by default, off in --smoke unless --peers
  *   --no-data --no-cinder --no-s3 --no-api --no-concurrency --no-cbr --no-db   leave a part out (reported as a gap)
@@ -210,7 +211,7 @@ async function main(): Promise<void> {
       });
     writeReport(false);
     if (args.has('no-api')) gaps.push('API load: left out (--no-api)');
-    else await apiBench({ smoke, figures, gaps, notes, log, workdir });
+    else await apiBench({ smoke, runs: Number(args.get('api-runs') ?? runList[0]), figures, gaps, notes, log, workdir });
   } finally {
     await moto?.stop();
   }
