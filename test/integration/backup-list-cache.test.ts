@@ -178,6 +178,27 @@ describe('the backup list page cache', () => {
     expect(find(await same('after a row removed in SQL'), z)).toBeUndefined();
   }, 60_000);
 
+  it('a write still open in a transaction neither blocks other writers of the project nor shows before its commit', async () => {
+    const [x, y] = [ids[9]!, ids[10]!];
+    await same('warm');
+    const open = await env.t.db.startTransaction().execute();
+    try {
+      await open.updateTable('backups').set({ display_name: 'open-tx' }).where('id', '=', x).execute();
+      // The version is written at commit (deferred triggers): another writer of P1 does not wait for this one.
+      const other = bDb.updateTable('backups').set({ display_name: 'other-writer' }).where('id', '=', y).execute();
+      const waited = await Promise.race([other.then(() => false), new Promise((r) => setTimeout(() => r(true), 3000))]);
+      expect(waited, 'the other writer waited for the open transaction').toBe(false);
+      const during = await same('while a write is open');
+      expect(find(during, x).name).toBe('b-9');
+      expect(find(during, y).name).toBe('other-writer');
+      await open.commit().execute();
+    } catch (err) {
+      await open.rollback().execute();
+      throw err;
+    }
+    expect(find(await same('after the commit'), x).name).toBe('open-tx');
+  });
+
   it('never caches all_tenants listings, nor a page after another project`s marker', async () => {
     const admin = async (app: FastifyInstance, url: string) =>
       (await app.inject({ method: 'GET', url: `/v3/${ADMIN}/${url}`, headers: headers(ADMIN, '3.64') })).body;

@@ -27,7 +27,9 @@ export async function throughListCache(
 ): Promise<Buffer> {
   if (!cache?.enabled || project === null) return (await render(db)).body;
   const version = await readListVersion(db, project);
-  const hit = version === null ? undefined : cache.get(key, version);
+  // No version (the project has never had a backup): nothing could tag the page, render it alone.
+  if (version === null) return (await render(db)).body;
+  const hit = cache.get(key, version);
   if (hit) return hit;
   const fresh = await inOneSnapshot(db, async (trx) => ({ version: await readListVersion(trx, project), page: await render(trx) }));
   if (fresh.version !== null && fresh.page.project === project) cache.set(key, fresh.version, fresh.page.body);
