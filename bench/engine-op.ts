@@ -15,7 +15,10 @@ import { S3ObjectStore } from '../src/storage/s3-store.js';
  * spec overrides the codec.
  */
 
-export type StoreSpec = { kind: 'posix'; root: string } | { kind: 's3'; endpoint: string; bucket: string };
+/** An S3 store: moto takes any key; Swift s3api its own (tempauth) key and checksums only WHEN_REQUIRED. */
+export type StoreSpec =
+  | { kind: 'posix'; root: string }
+  | { kind: 's3'; endpoint: string; bucket: string; accessKeyId?: string; secretAccessKey?: string; checksumMode?: 'WHEN_REQUIRED' };
 
 export type OpSpec =
   | { op: 'backup'; store: StoreSpec; compression: Compression; requests: (Omit<BackupRequest, 'createdAt'> & { createdAt: string })[] }
@@ -37,14 +40,17 @@ export interface OpOutput {
 /** The store a spec names, with the service's default S3 client settings. */
 export function openStore(s: StoreSpec): ObjectStore {
   if (s.kind === 'posix') return new PosixObjectStore(s.root);
-  const c = loadConfig({ BACKUP_STORE: 's3', S3_ENDPOINT: s.endpoint, S3_BUCKET: s.bucket });
+  // The S3_* client settings (sockets, attempts, timeouts) from the environment, so that
+  // restore-compare's --baseline-env can run the same build with another setting.
+  const tuning = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^S3_(MAX_|TIMEOUT|CHECKSUM|MULTIPART)/.test(k)));
+  const c = loadConfig({ ...tuning, BACKUP_STORE: 's3', S3_ENDPOINT: s.endpoint, S3_BUCKET: s.bucket });
   return new S3ObjectStore({
     endpoint: s.endpoint,
     region: c.S3_REGION,
-    accessKeyId: 'bench',
-    secretAccessKey: 'bench-secret',
+    accessKeyId: s.accessKeyId ?? 'bench',
+    secretAccessKey: s.secretAccessKey ?? 'bench-secret',
     forcePathStyle: true,
-    checksumMode: c.S3_CHECKSUM_MODE,
+    checksumMode: s.checksumMode ?? c.S3_CHECKSUM_MODE,
     maxAttempts: c.S3_MAX_ATTEMPTS,
     timeoutMs: c.S3_TIMEOUT_MS,
     maxSockets: c.S3_MAX_SOCKETS,
