@@ -1,8 +1,9 @@
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
-import { metadataName, parseMetadata, parseSha256File, sha256FileName, type ObjectEntry } from './backup-format.js';
-import { digestsFromHex, sameDigest } from './digest-list.js';
+import { metadataName, parseMetadata, sha256FileName, type ObjectEntry } from './backup-format.js';
+import { sameDigest } from './digest-list.js';
 import { ownKeys } from './engine-context.js';
 import { BackupIntegrityError, type BackupLocation } from './engine-api.js';
+import { readSha256File } from './sha256-file-reader.js';
 
 /** One backup of a chain as stored: its objects and its hash list. */
 export interface Layer {
@@ -35,9 +36,9 @@ export function integrityError(message: string): BackupIntegrityError {
   return new BackupIntegrityError(message.length > 255 ? message.slice(0, 252) + '...' : message);
 }
 
-async function getText(store: ObjectStore, container: string, key: string): Promise<string> {
+async function getBytes(store: ObjectStore, container: string, key: string): Promise<Buffer> {
   try {
-    return (await store.get(container, key)).toString('utf8');
+    return await store.get(container, key);
   } catch (err) {
     if (err instanceof ObjectNotFoundError) throw integrityError(`${key} is missing`);
     throw err;
@@ -52,13 +53,13 @@ export async function loadLayer(store: ObjectStore, location: BackupLocation): P
   const { container, prefix } = location;
   const metaKey = metadataName(prefix);
   const shaKey = sha256FileName(prefix);
-  const meta = parseMetadata(await getText(store, container, metaKey), metaKey);
-  const sha = parseSha256File(await getText(store, container, shaKey), shaKey);
+  const meta = parseMetadata((await getBytes(store, container, metaKey)).toString('utf8'), metaKey);
+  const sha = readSha256File(await getBytes(store, container, shaKey), shaKey);
   const listed = new Set(ownKeys(await store.list(container, prefix), prefix).filter((k) => k !== metaKey && k !== shaKey));
   const recorded = new Set(meta.objects.map((o) => o.name));
   for (const name of recorded) if (!listed.has(name)) throw integrityError(`${name} is missing`);
   for (const name of listed) if (!recorded.has(name)) throw integrityError(`${name} is stored but not listed in ${metaKey}`);
-  return { location, objects: meta.objects, blockSize: sha.blockSize, hashes: digestsFromHex(sha.sha256s), volumeMeta: meta.volumeMeta };
+  return { location, objects: meta.objects, blockSize: sha.blockSize, hashes: sha.hashes, volumeMeta: meta.volumeMeta };
 }
 
 /** Subtracts the sorted, disjoint `covered` intervals from [a, b). */
