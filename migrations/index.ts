@@ -14,6 +14,7 @@ import * as m20261206_0620 from './20261206_0620_worker_heartbeats.js';
 import * as m20261206_0700 from './20261206_0700_backup_stored_objects.js';
 import * as m20261206_0750 from './20261206_0750_image_metadata.js';
 import * as m20261206_2100 from './20261206_2100_list_versions.js';
+import * as m20261206_2200 from './20261206_2200_list_versions_volumes.js';
 
 /**
  * Every migration, by sortable name. A static list (not a folder scan) so the same
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '20261206_0700_backup_stored_objects': m20261206_0700,
   '20261206_0750_image_metadata': m20261206_0750,
   '20261206_2100_list_versions': m20261206_2100,
+  '20261206_2200_list_versions_volumes': m20261206_2200,
 };

@@ -1,15 +1,12 @@
-import { throughListCache } from '../common/list-cache.js';
+import { cachedListBody, type ListRendering } from '../common/list-cache.js';
 import type { RequestContext } from '../common/context.js';
 import type { PageCache } from '../common/page-cache.js';
 import type { BackupApiDeps } from './deps.js';
 import { type BackupPage, type BackupSelect, listBackupPage, parseBackupListParams } from './reads.js';
 
 /** How the route renders a page: what it reads of each row, the body text, and every input of both. */
-export interface BackupListRendering<R> {
-  /** Everything `select` and `render` depend on beyond the page (route, link base, view options, query, microversion). */
-  key: string;
+export interface BackupListRendering<R> extends ListRendering<BackupPage<R>> {
   select: BackupSelect<R>;
-  render: (page: BackupPage<R>) => string;
 }
 
 /**
@@ -26,10 +23,5 @@ export async function backupListBody<R extends { id: string }>(
 ): Promise<Buffer> {
   const params = parseBackupListParams(deps, ctx, query, atLeast);
   const project = params.allTenants ? null : ctx.projectId;
-  // The caller's inputs, plus what the page's rows depend on: the parsed query and the caller.
-  const key = `${r.key}\n${JSON.stringify([ctx.projectId, ctx.isAdmin, ctx.roles, params])}`;
-  return throughListCache(deps.db, deps.listCache, project, key, async (db) => {
-    const page = await listBackupPage({ db }, ctx, params, r.select);
-    return { body: Buffer.from(r.render(page)), project: page.project };
-  });
+  return cachedListBody(deps, ctx, { params, project }, r, (db) => listBackupPage({ db }, ctx, params, r.select));
 }

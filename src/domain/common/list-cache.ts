@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { inOneSnapshot, readListVersion } from '../../db/list-versions-repository.js';
 import type { Database, Db } from '../../db/schema.js';
 import type { PageCache } from './page-cache.js';
+import type { RequestContext } from './context.js';
 
 /** A rendered list page and the one project whose list version covers every row it read (else null). */
 export interface RenderedPage {
@@ -27,11 +28,38 @@ export async function throughListCache(
 ): Promise<Buffer> {
   if (!cache?.enabled || project === null) return (await render(db)).body;
   const version = await readListVersion(db, project);
-  // No version (the project has never had a backup): nothing could tag the page, render it alone.
+  // No version (the project has never had a backup, volume or snapshot): nothing could tag the page, render it alone.
   if (version === null) return (await render(db)).body;
   const hit = cache.get(key, version);
   if (hit) return hit;
   const fresh = await inOneSnapshot(db, async (trx) => ({ version: await readListVersion(trx, project), page: await render(trx) }));
   if (fresh.version !== null && fresh.page.project === project) cache.set(key, fresh.version, fresh.page.body);
   return fresh.page.body;
+}
+
+/** How a route turns a list page into its body text, and every input of that besides the page. */
+export interface ListRendering<P> {
+  /** The route's inputs (path, microversion, link base, raw query, view options): routes/cinder/list-key.ts. */
+  key: string;
+  render: (page: P) => string;
+}
+
+/**
+ * A list request's body through the page cache, keyed by the route's inputs, the caller (project,
+ * admin, roles: all a view's policy checks read) and the parsed query. The caller has already
+ * passed the policy check and the query's validation (a cached page never answers a request
+ * that must fail). `read` reports the one project its rows belong to, else null (never cached).
+ */
+export function cachedListBody<P extends { project: string | null }>(
+  deps: { db: Kysely<Database>; listCache?: PageCache },
+  ctx: RequestContext,
+  list: { params: unknown; project: string | null },
+  r: ListRendering<P>,
+  read: (db: Db) => Promise<P>,
+): Promise<Buffer> {
+  const key = `${r.key}\n${JSON.stringify([ctx.projectId, ctx.isAdmin, ctx.roles, list.params])}`;
+  return throughListCache(deps.db, deps.listCache, list.project, key, async (db) => {
+    const page = await read(db);
+    return { body: Buffer.from(r.render(page)), project: page.project };
+  });
 }

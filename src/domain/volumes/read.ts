@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
 import { metadataFor } from '../../db/resource-metadata.js';
-import type { Database, VolumeRow } from '../../db/schema.js';
+import type { Database, Db, VolumeRow } from '../../db/schema.js';
 import { type AttachmentRow, attachmentsFor, findVolume, listVolumes } from '../../db/volumes-repository.js';
 import type { VolumeBackend } from '../../volumes/volume-backend.js';
 import type { RequestContext } from '../common/context.js';
@@ -36,14 +36,15 @@ export async function getVolumeRow(db: Kysely<Database>, ctx: RequestContext, id
   return row;
 }
 
-/** Adds metadata, image metadata and attachments to rows, in one query each. */
-export async function toRecords(db: Kysely<Database>, rows: VolumeRow[]): Promise<VolumeRecord[]> {
+/**
+ * Adds metadata, image metadata and attachments to rows, in one query each.
+ * NOTE: one after another: `db` may be a transaction (a list page read in one snapshot).
+ */
+export async function toRecords(db: Db, rows: VolumeRow[]): Promise<VolumeRecord[]> {
   const ids = rows.map((r) => r.id);
-  const [meta, image, att] = await Promise.all([
-    metadataFor(db, 'volume_metadata', ids),
-    metadataFor(db, 'volume_image_metadata', ids),
-    attachmentsFor(db, ids),
-  ]);
+  const meta = await metadataFor(db, 'volume_metadata', ids);
+  const image = await metadataFor(db, 'volume_image_metadata', ids);
+  const att = await attachmentsFor(db, ids);
   return rows.map((row) => ({
     row,
     metadata: meta.get(row.id) ?? {},
@@ -108,20 +109,40 @@ export const VOLUME_LIST_RULES: ListRules = {
   ],
 };
 
-/** GET /volumes[/detail]: a page, the total (with_count) and the parsed parameters (for next links). */
-export async function listVolumesFor(
-  db: Kysely<Database>,
+/** A checked GET /volumes[/detail] or /snapshots[/detail] request: parsed parameters, metadata filter and scope. */
+export interface ResourceListRequest {
+  params: ListParams;
+  metadata: Record<string, string> | null;
+  /** The one project the page reads; null: all_tenants. */
+  project: string | null;
+}
+
+/** A page, the total (with_count), the parsed parameters (for next links) and the one project its rows are of. */
+export interface ResourcePage<R> {
+  records: R[];
+  total: number | null;
+  params: ListParams;
+  project: string | null;
+}
+export type VolumePage = ResourcePage<VolumeRecord>;
+
+/** GET /volumes[/detail], before any read: the policy check and the query's validation (throws 403, 400). */
+export function parseVolumeList(
   ctx: RequestContext,
   query: Record<string, unknown>,
   atLeast: (v: string) => boolean,
   maxLimit: number,
-): Promise<{ records: VolumeRecord[]; total: number | null; params: ListParams }> {
+): ResourceListRequest {
   authorize(ctx, 'volume:get_all');
   const params = parseListParams(query, ctx, atLeast, VOLUME_LIST_RULES, maxLimit);
-  const scope = listScope(ctx, params.allTenants);
-  const marker = params.marker ? await findVolume(db, params.marker, scope) : null;
-  if (params.marker && !marker) throw notFound('Volume', params.marker);
-  const metadata = parseMetadataFilter(query.metadata);
-  const { rows, total } = await listVolumes(db, params, scope, marker ?? null, metadata);
-  return { records: await toRecords(db, rows), total, params };
+  return { params, metadata: parseMetadataFilter(query.metadata), project: listScope(ctx, params.allTenants).projectId };
+}
+
+/** The page of a checked request. Throws 404 for a marker outside the scope (the marker is then always of `project`). */
+export async function readVolumePage(db: Db, list: ResourceListRequest): Promise<VolumePage> {
+  const scope = { projectId: list.project };
+  const marker = list.params.marker ? await findVolume(db, list.params.marker, scope) : null;
+  if (list.params.marker && !marker) throw notFound('Volume', list.params.marker);
+  const { rows, total } = await listVolumes(db, list.params, scope, marker ?? null, list.metadata);
+  return { records: await toRecords(db, rows), total, params: list.params, project: list.project };
 }

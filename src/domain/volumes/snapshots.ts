@@ -2,23 +2,21 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { enqueueJob } from '../../jobs/kinds.js';
 import { metadataFor, replaceMetadata } from '../../db/resource-metadata.js';
-import type { Database, SnapshotRow } from '../../db/schema.js';
+import type { Database, Db, SnapshotRow } from '../../db/schema.js';
 import { keepImageMetadataInSnapshot } from './image-metadata.js';
-import { findSnapshot, insertSnapshot, listSnapshots, updateSnapshotFields } from '../../db/snapshots-repository.js';
+import { findSnapshot, insertSnapshot, updateSnapshotFields } from '../../db/snapshots-repository.js';
 import { shareLockVolumeStatus } from '../../db/volumes-repository.js';
 import type { RequestContext } from '../common/context.js';
 import { invalid, notFound } from '../common/errors.js';
 import { checkMetadataCount } from '../common/metadata-limit.js';
-import { type ListRules, parseListParams } from '../common/list-params.js';
-import { type ListParams } from '../../db/paginate.js';
 import { allowed, authorize } from '../common/policy.js';
 import { gigabytesMessage, projectQuotas, quotaExceeded, quotaUsage } from '../common/quotas.js';
 import { lockProjectQuota } from '../../db/quotas-repository.js';
 import type { Config } from '../../config.js';
 import { volumeHostId } from './host.js';
 import { VOLUME_SNAPSHOTTABLE } from './status.js';
-import { type VolumeServiceDeps, getVolumeRow, parseMetadataFilter } from './read.js';
-import { listScope, readScope } from '../common/scope.js';
+import { type VolumeServiceDeps, getVolumeRow } from './read.js';
+import { readScope } from '../common/scope.js';
 
 /** A snapshot with its metadata, what the Cinder view needs. */
 export interface SnapshotRecord {
@@ -33,7 +31,7 @@ export async function getSnapshotRow(db: Kysely<Database>, ctx: RequestContext, 
   return row;
 }
 
-export async function toSnapshotRecords(db: Kysely<Database>, rows: SnapshotRow[]): Promise<SnapshotRecord[]> {
+export async function toSnapshotRecords(db: Db, rows: SnapshotRow[]): Promise<SnapshotRecord[]> {
   const meta = await metadataFor(
     db,
     'snapshot_metadata',
@@ -44,46 +42,6 @@ export async function toSnapshotRecords(db: Kysely<Database>, rows: SnapshotRow[
 
 export async function showSnapshot(db: Kysely<Database>, ctx: RequestContext, id: string): Promise<SnapshotRecord> {
   return (await toSnapshotRecords(db, [await getSnapshotRow(db, ctx, id)]))[0]!;
-}
-
-export const SNAPSHOT_LIST_RULES: ListRules = {
-  columns: {
-    id: 'id',
-    name: 'display_name',
-    display_name: 'display_name',
-    description: 'display_description',
-    status: 'status',
-    volume_id: 'volume_id',
-    size: 'volume_size',
-    volume_size: 'volume_size',
-    created_at: 'created_at',
-    updated_at: 'updated_at',
-    project_id: 'project_id',
-    user_id: 'user_id',
-    progress: 'progress',
-  },
-  nameSortSince: '3.30',
-  memberFilters: ['name', 'status', 'volume_id', 'metadata', 'availability_zone', 'consumes_quota'],
-  reserved: ['metadata'],
-};
-
-/** GET /snapshots[/detail]. */
-export async function listSnapshotsFor(
-  db: Kysely<Database>,
-  ctx: RequestContext,
-  query: Record<string, unknown>,
-  atLeast: (v: string) => boolean,
-  maxLimit: number,
-): Promise<{ records: SnapshotRecord[]; total: number | null; params: ListParams }> {
-  authorize(ctx, 'volume:get_all_snapshots');
-  const params = parseListParams(query, ctx, atLeast, SNAPSHOT_LIST_RULES, maxLimit);
-  // metadata filters members may use only from 3.22 (dropped silently before, as other unknown filters).
-  const metadata = ctx.isAdmin || atLeast('3.22') ? parseMetadataFilter(query.metadata) : null;
-  const scope = listScope(ctx, params.allTenants);
-  const marker = params.marker ? await findSnapshot(db, params.marker, scope) : null;
-  if (params.marker && !marker) throw notFound('Snapshot', params.marker);
-  const { rows, total } = await listSnapshots(db, params, scope, marker ?? null, metadata);
-  return { records: await toSnapshotRecords(db, rows), total, params };
 }
 
 export interface CreateSnapshotInput {

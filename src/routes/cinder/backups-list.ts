@@ -3,9 +3,9 @@ import type { BackupListRendering } from '../../domain/backups/list-cached.js';
 import { type BackupPage, type BackupSelect, backupListSelect } from '../../domain/backups/reads.js';
 import type { BackupViewRow } from '../../db/schema.js';
 import { type LinkContext, resourceLinkPrefixes } from '../../http/links.js';
-import { formatVersion } from '../../http/microversion.js';
 import { type BackupLinker, backupDetail, backupList, backupSummary, type DetailOptions } from './backups.views.js';
 import { jsonListBody } from './list-json.js';
+import { listViewKey } from './list-key.js';
 
 export type ListPath = 'backups' | 'backups/detail';
 
@@ -24,7 +24,7 @@ export function backupListRendering(
   detail: DetailOptions | null,
 ): BackupListRendering<{ id: string }> {
   const query = req.query as Record<string, unknown>;
-  const key = JSON.stringify([rendering, path, formatVersion(req.apiVersion), lc, detail, query]);
+  const key = listViewKey(req, lc, path, [rendering, detail]);
   if (rendering === 'postgres') {
     const { self, bookmark } = resourceLinkPrefixes(lc, 'backups');
     const select = backupListSelect.json({ detail, selfPrefix: self, bookmarkPrefix: bookmark });

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../../app-deps.js';
 import { deleteSnapshot, resetSnapshotStatus, updateSnapshotStatus } from '../../domain/volumes/snapshot-actions.js';
-import { createSnapshot, listSnapshotsFor, showSnapshot, updateSnapshot } from '../../domain/volumes/snapshots.js';
+import { resourceListBody, SNAPSHOT_LIST } from '../../domain/volumes/list-cached.js';
+import { createSnapshot, showSnapshot, updateSnapshot } from '../../domain/volumes/snapshots.js';
 import { linkContext } from '../../http/links.js';
 import { atLeast } from '../../http/microversion.js';
 import { ResetSnapshotStatusAction, UpdateSnapshotBody, CreateSnapshotBody, UpdateSnapshotStatusAction } from './snapshots.schemas.js';
@@ -10,6 +11,8 @@ import { snapshotView } from './snapshots.views.js';
 import { actionOf, parseAction } from './volumes-actions.js';
 import { ActionBody, IdParams } from './volumes.schemas.js';
 import { listBody } from './volumes.views.js';
+import { JSON_TYPE } from './list-json.js';
+import { listViewKey } from './list-key.js';
 
 const tags = ['snapshots'];
 const ACTIONS = ['os-reset_status', 'os-force_delete', 'os-update_snapshot_status'] as const;
@@ -20,13 +23,23 @@ export async function snapshotsRoutes(app: FastifyInstance, deps: AppDeps): Prom
   const mv = (req: FastifyRequest) => (v: string) => atLeast(req, v);
   const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
 
+  // Rendered pages go through the page cache, as volumes' (routes/cinder/volumes.ts).
+  const listDeps = { db: deps.db, listCache: deps.listCache, maxLimit: deps.config.OSAPI_MAX_LIMIT };
   for (const detail of [false, true]) {
     const path = detail ? 'snapshots/detail' : 'snapshots';
-    r.get(`/${path}`, { schema: { summary: detail ? 'List snapshots with details' : 'List snapshots', tags } }, async (req) => {
-      const page = await listSnapshotsFor(deps.db, req.ctx, query(req), mv(req), deps.config.OSAPI_MAX_LIMIT);
-      const items = page.records.map((rec) => snapshotView(rec, { ctx: req.ctx, atLeast: mv(req), summary: !detail, extended: detail }));
+    r.get(`/${path}`, { schema: { summary: detail ? 'List snapshots with details' : 'List snapshots', tags } }, async (req, reply) => {
       const lc = linkContext(req, deps.config.PUBLIC_ENDPOINT);
-      return listBody('snapshots', items, { ...page, lastId: page.records.at(-1)?.row.id ?? null }, { lc, path, query: query(req) });
+      const body = await resourceListBody(listDeps, SNAPSHOT_LIST, req.ctx, query(req), mv(req), {
+        key: listViewKey(req, lc, path, null),
+        render: (page) => {
+          const items = page.records.map((rec) =>
+            snapshotView(rec, { ctx: req.ctx, atLeast: mv(req), summary: !detail, extended: detail }),
+          );
+          const lastId = page.records.at(-1)?.row.id ?? null;
+          return JSON.stringify(listBody('snapshots', items, { ...page, lastId }, { lc, path, query: query(req) }));
+        },
+      });
+      return reply.type(JSON_TYPE).send(body);
     });
   }
 

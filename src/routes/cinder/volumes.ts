@@ -7,7 +7,8 @@ import { createVolumeFromBackup } from '../../domain/backups/volume-from-backup.
 import { updateVolume } from '../../domain/volumes/actions.js';
 import { createVolume } from '../../domain/volumes/create.js';
 import { deleteVolume } from '../../domain/volumes/delete.js';
-import { listVolumesFor, showVolume } from '../../domain/volumes/read.js';
+import { resourceListBody, VOLUME_LIST } from '../../domain/volumes/list-cached.js';
+import { showVolume } from '../../domain/volumes/read.js';
 import { linkContext } from '../../http/links.js';
 import { atLeast } from '../../http/microversion.js';
 import { parseOrThrow } from '../../http/validation.js';
@@ -23,6 +24,8 @@ import {
   UpdateVolumeV353,
 } from './volumes.schemas.js';
 import { listBody, volumeDetail, volumeSummary } from './volumes.views.js';
+import { JSON_TYPE } from './list-json.js';
+import { listViewKey } from './list-key.js';
 import { z } from 'zod';
 
 const tags = ['volumes'];
@@ -41,12 +44,22 @@ export async function volumesRoutes(app: FastifyInstance, deps: AppDeps): Promis
   const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
   const view = (req: FastifyRequest, extended: boolean) => ({ ctx: req.ctx, lc: lc(req), atLeast: mv(req), extended });
 
+  // Rendered pages go through the page cache (domain/common/list-cache.ts): the same bytes as
+  // Fastify's JSON.stringify of the same body (test/integration/volume-list-cache.test.ts).
+  const listDeps = { db: deps.db, listCache: deps.listCache, maxLimit: deps.config.OSAPI_MAX_LIMIT };
   for (const detail of [false, true]) {
     const path = detail ? 'volumes/detail' : 'volumes';
-    r.get(`/${path}`, { schema: { summary: detail ? 'List volumes with details' : 'List volumes', tags } }, async (req) => {
-      const page = await listVolumesFor(deps.db, req.ctx, query(req), mv(req), deps.config.OSAPI_MAX_LIMIT);
-      const items = page.records.map((rec) => (detail ? volumeDetail(rec, view(req, true)) : volumeSummary(rec, lc(req))));
-      return listBody('volumes', items, { ...page, lastId: page.records.at(-1)?.row.id ?? null }, { lc: lc(req), path, query: query(req) });
+    r.get(`/${path}`, { schema: { summary: detail ? 'List volumes with details' : 'List volumes', tags } }, async (req, reply) => {
+      const l = lc(req);
+      const body = await resourceListBody(listDeps, VOLUME_LIST, req.ctx, query(req), mv(req), {
+        key: listViewKey(req, l, path, null),
+        render: (page) => {
+          const items = page.records.map((rec) => (detail ? volumeDetail(rec, view(req, true)) : volumeSummary(rec, l)));
+          const lastId = page.records.at(-1)?.row.id ?? null;
+          return JSON.stringify(listBody('volumes', items, { ...page, lastId }, { lc: l, path, query: query(req) }));
+        },
+      });
+      return reply.type(JSON_TYPE).send(body);
     });
   }
 
