@@ -14,7 +14,7 @@ import type { Figures } from './stats.js';
  * API load (issue 7): backups seeded straight into Postgres (100 projects x 1,000 = 100,000
  * rows; --smoke: 10 x 100), the real service (`node dist/src/main.js`, ROLE=api, noauth) on
  * loopback, and autocannon in a second process for a bounded time against
- * GET /v3/{p}/backups/detail?limit=100 and GET /v3/{p}/backups/{id}; then the accept latency
+ * GET /v3/{p}/backups/detail?limit=100, /volumes/detail?limit=100 and GET /v3/{p}/backups/{id}; then the accept latency
  * of POST /v3/{p}/backups (202) for one backup per volume, sequentially.
  * Issue 16: two services on the same seeded database, LIST_CACHE_BYTES=0 (the baseline) and the
  * default page cache, loaded one after the other in each of `runs` runs; the write cost of the
@@ -88,7 +88,11 @@ export async function apiBench(o: ApiBenchOptions): Promise<void> {
       });
     }
     const [off, on] = started as [(typeof started)[0], (typeof started)[0]];
-    const detail = ['GET /v3/{p}/backups/detail?limit=100', `/v3/${p}/backups/detail?limit=100`] as const;
+    // Issue 16's lists: backups, and volumes (the seeded volumes of project 0, with metadata).
+    const lists = [
+      ['GET /v3/{p}/backups/detail?limit=100', `/v3/${p}/backups/detail?limit=100`],
+      ['GET /v3/{p}/volumes/detail?limit=100', `/v3/${p}/volumes/detail?limit=100`],
+    ] as const;
     const show = ['GET /v3/{p}/backups/{id}', `/v3/${p}/backups/${db.someBackupId}`] as const;
     const probe = async (base: string, metric: string, path: string) => {
       const r = await fetch(base + path, { headers: { 'x-auth-token': token } });
@@ -97,8 +101,11 @@ export async function apiBench(o: ApiBenchOptions): Promise<void> {
       return text;
     };
     // The two services answer the same bytes but for their ports in the links (test/integration/backup-list-cache.test.ts proves it at length).
-    const unported = async (s: typeof off) => (await probe(s.base, detail[0], detail[1])).replaceAll(s.base, 'http://service');
-    if ((await unported(off)) !== (await unported(on))) throw new Error('the cached and uncached services answered different detail lists');
+    const unported = async (s: typeof off, l: (typeof lists)[number]) =>
+      (await probe(s.base, l[0], l[1])).replaceAll(s.base, 'http://service');
+    for (const l of lists)
+      if ((await unported(off, l)) !== (await unported(on, l)))
+        throw new Error(`the cached and uncached services answered different ${l[0]}`);
     const load = async (base: string, metric: string, path: string, label: string) => {
       await probe(base, metric, path);
       o.log(`${section}: autocannon ${metric} (${label}) for ${seconds} s, load ${loadavg()[0]!.toFixed(2)}`);
@@ -109,12 +116,14 @@ export async function apiBench(o: ApiBenchOptions): Promise<void> {
     for (let run = 0; run < o.runs; run++) {
       // Alternate which goes first, so that drift in the machine's load falls on both alike.
       const order = run % 2 === 0 ? [off, on] : [on, off];
-      const got = new Map<string, Cannon>();
-      for (const s of order) got.set(s.label, await load(s.base, detail[0], detail[1], s.label));
-      const [rOff, rOn] = [got.get('cache off')!, got.get('cache on')!];
-      record(o, section, detail[0], rOn);
-      record(o, section, `${detail[0]} with LIST_CACHE_BYTES=0`, rOff);
-      o.figures.add(section, `${detail[0]}: requests/s, cache on / off (same run)`, 'x', rOn.requests.average / rOff.requests.average);
+      for (const [metric, path] of lists) {
+        const got = new Map<string, Cannon>();
+        for (const s of order) got.set(s.label, await load(s.base, metric, path, s.label));
+        const [rOff, rOn] = [got.get('cache off')!, got.get('cache on')!];
+        record(o, section, metric, rOn);
+        record(o, section, `${metric} with LIST_CACHE_BYTES=0`, rOff);
+        o.figures.add(section, `${metric}: requests/s, cache on / off (same run)`, 'x', rOn.requests.average / rOff.requests.average);
+      }
       o.figures.add(section, 'load average (1 min) during the run', '', loadavg()[0]!);
       record(o, section, show[0], await load(on.base, show[0], show[1], 'cache on'));
     }

@@ -97,6 +97,12 @@ export async function seedApiDatabase(workdir: string, projects: number, perProj
       };
     });
     if (vols.length) await db.insertInto('volumes').values(vols).execute();
+    // Two metadata keys a volume, as a list page shows them (issue 16's volume list figure).
+    const meta = vols.flatMap((v, i) => [
+      { volume_id: v.id, key: 'tier', value: `t${i % 3}` },
+      { volume_id: v.id, key: 'owner', value: `team-${i % 7}` },
+    ]);
+    if (meta.length) await db.insertInto('volume_metadata').values(meta).execute();
     await sql`ANALYZE`.execute(db);
   } finally {
     await db.destroy();
