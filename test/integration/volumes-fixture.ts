@@ -11,6 +11,10 @@ export const P2 = 'b2b2b2b2';
 
 export interface VolumeTestApp extends TestApp {
   worker: JobWorker;
+  /** Stops the job worker (running jobs finish first): nothing changes rows until resumeJobs(). */
+  pauseJobs(): Promise<void>;
+  /** Starts a new job worker after pauseJobs(). */
+  resumeJobs(): void;
   /** Polls (bounded) until GET returns `status` (or 404 when status is null). */
   waitFor(kind: 'volumes' | 'snapshots', id: string, status: string | null, project?: string): Promise<Record<string, unknown> | null>;
   req(
@@ -23,16 +27,18 @@ export interface VolumeTestApp extends TestApp {
 /** The real app (file volumes in a temp DATA_DIR, real Postgres) with a job worker running the copy jobs. */
 export async function createVolumeTestApp(env: Record<string, string> = {}): Promise<VolumeTestApp> {
   const base = await createTestApp({ NOAUTH_ADMIN_PROJECTS: ADMIN, ...env });
-  const worker = startJobWorker({
-    db: base.deps.db,
-    owner: 'test-worker',
-    hostId: base.config.HOST_ID,
-    handlers: { ...snapshotJobHandlers(base.deps), ...volumeJobHandlers(base.deps) },
-    maxConcurrent: 2,
-    leaseSeconds: 30,
-    pollMs: 50,
-    logger: pino({ level: 'silent' }),
-  });
+  const startWorker = () =>
+    startJobWorker({
+      db: base.deps.db,
+      owner: 'test-worker',
+      hostId: base.config.HOST_ID,
+      handlers: { ...snapshotJobHandlers(base.deps), ...volumeJobHandlers(base.deps) },
+      maxConcurrent: 2,
+      leaseSeconds: 30,
+      pollMs: 50,
+      logger: pino({ level: 'silent' }),
+    });
+  let worker = startWorker();
   base.deps.wakeJobs = () => worker.wake();
   const req: VolumeTestApp['req'] = async (method, url, opts = {}) => {
     const headers = { ...authHeaders(opts.project ?? P1, { version: opts.version }), ...(opts.headers ?? {}) };
@@ -62,7 +68,14 @@ export async function createVolumeTestApp(env: Record<string, string> = {}): Pro
   };
   return {
     ...base,
-    worker,
+    get worker() {
+      return worker;
+    },
+    pauseJobs: () => worker.stop(),
+    resumeJobs: () => {
+      worker = startWorker();
+      worker.wake();
+    },
     req,
     waitFor,
     close: async () => {
