@@ -393,7 +393,8 @@ describe('the console CBR pages in headless Chromium', () => {
     expect(await page.locator('table.cbr-backups tr[data-cbr-backup]').count()).toBe(100);
     await screenshot(page, 'cbr-8-vault-10000');
     await open(`#/vaults/${ids.vault}/checkpoints`, 'checkpoints');
-    expect(await page.locator('table.checkpoints tr[data-checkpoint]').count()).toBe(20);
+    expect(await page.locator('table.checkpoints tr[data-checkpoint]').count()).toBe(10);
+    await expect(page.locator('p.more-checkpoints').textContent()).resolves.toBe('The newest 10 checkpoints are listed.');
     await open(`#/vaults/${ids.vault}/operation-logs`, 'operation-logs');
     await expect(page.locator('p.count').getAttribute('data-count')).resolves.toBe(String(logs));
     expect(await page.locator('table.oplogs tr[data-oplog]').count()).toBe(50);
