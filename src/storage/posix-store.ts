@@ -1,6 +1,7 @@
 import { mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import { DirectorySyncer } from './directory-sync.js';
 import { ObjectNotFoundError, ObjectStoreError, type ObjectStore } from './object-store.js';
 import { TEMP_PATTERN, resolveInside, safeSegments, tempPathFor, writerOnThisHost, writerTag } from './posix-paths.js';
 import { storeError } from './store-errors.js';
@@ -8,25 +9,18 @@ import { storeError } from './store-errors.js';
 const codeOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | null)?.code;
 const isMissing = (err: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes(codeOf(err) ?? '');
 
-/** Flushes a directory entry (a rename or unlink) to disk. */
-async function syncDir(path: string): Promise<void> {
-  const fd = await open(path, 'r');
-  try {
-    await fd.sync();
-  } finally {
-    await fd.close();
-  }
-}
-
 /**
  * The posix store (Cinder's PosixBackupDriver): a container is a directory below `root`,
  * a key's "/" become nested directories. Writes are atomic (temp file, fsync, rename,
  * fsync of the directory), so a crash leaves the old object or the new one, never half.
+ * Concurrent puts into one directory share their directory fsyncs (DirectorySyncer) rather
+ * than queueing one each.
  * NOTE: a name cannot be both an object and a "directory" of other objects ("a" and "a/b").
  */
 export class PosixObjectStore implements ObjectStore {
   readonly serviceName = 'cinder.backup.drivers.posix.PosixBackupDriver';
   readonly wantsContentMd5 = false;
+  private readonly directories = new DirectorySyncer();
 
   constructor(
     private readonly root: string,
@@ -61,7 +55,7 @@ export class PosixObjectStore implements ObjectStore {
         }
       }
       await rename(temp, path);
-      await syncDir(dirname(path));
+      await this.directories.syncAfterChange(dirname(path));
     } catch (err) {
       await unlink(temp).catch(() => {});
       throw storeError('posix', 'put', `${container}/${key}`, err);
