@@ -8,12 +8,24 @@ import { median } from './stats.js';
  * blocks so that drift in the machine's load falls on both sides alike.
  */
 
-const TRIGGERS = ['backups', 'backup_metadata'].flatMap((t) => ['ins', 'upd', 'del', 'trunc'].map((s) => [t, `${t}_list_version_${s}`]));
+/** Every list version trigger (backups', volumes' and snapshots' tables alike), as [table, trigger]. */
+async function listVersionTriggers(db: Kysely<Database>): Promise<[string, string][]> {
+  const { rows } = await sql<{ table: string; name: string }>`
+    SELECT c.relname AS table, t.tgname AS name FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+    WHERE NOT t.tgisinternal AND t.tgname LIKE '%\_list\_version\_%' ORDER BY 1, 2`.execute(db);
+  return rows.map((r) => [r.table, r.name]);
+}
 
-/** Turns the list version triggers on or off (they bump versions only; nothing else depends on them). */
+/**
+ * Turns every list version trigger on or off (they bump versions only; nothing else depends on
+ * them). All of them, so that "off" is the service without the cache's write cost: a backup's
+ * POST also writes its volume's row, whose triggers bump the same version.
+ */
 export async function setListVersionTriggers(db: Kysely<Database>, on: boolean): Promise<void> {
-  for (const [table, name] of TRIGGERS)
-    await sql`ALTER TABLE ${sql.table(table!)} ${sql.raw(on ? 'ENABLE' : 'DISABLE')} TRIGGER ${sql.ref(name!)}`.execute(db);
+  const triggers = await listVersionTriggers(db);
+  if (triggers.length === 0) throw new Error('no list version triggers found: are the migrations applied?');
+  for (const [table, name] of triggers)
+    await sql`ALTER TABLE ${sql.table(table)} ${sql.raw(on ? 'ENABLE' : 'DISABLE')} TRIGGER ${sql.ref(name)}`.execute(db);
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
