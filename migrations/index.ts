@@ -15,6 +15,7 @@ import * as m20261206_0700 from './20261206_0700_backup_stored_objects.js';
 import * as m20261206_0750 from './20261206_0750_image_metadata.js';
 import * as m20261206_2100 from './20261206_2100_list_versions.js';
 import * as m20261206_2200 from './20261206_2200_list_versions_volumes.js';
+import * as m20261207_0100 from './20261207_0100_list_versions_trove.js';
 
 /**
  * Every migration, by sortable name. A static list (not a folder scan) so the same
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '20261206_0750_image_metadata': m20261206_0750,
   '20261206_2100_list_versions': m20261206_2100,
   '20261206_2200_list_versions_volumes': m20261206_2200,
+  '20261207_0100_list_versions_trove': m20261207_0100,
 };

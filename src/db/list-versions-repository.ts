@@ -2,8 +2,9 @@ import type { Kysely } from 'kysely';
 import type { Database, Db } from './schema.js';
 
 /**
- * The list version of a project (migrations/20261206_2100_list_versions.ts): changes in the
- * same transaction as anything its backup lists show. null: no version (never cacheable).
+ * The list version of a project (migrations/20261206_2100_list_versions.ts, 2200 and
+ * 20261207_0100): changes in the same transaction as anything its Cinder backup, volume and
+ * snapshot lists and its Trove backup lists show. null: no version (never cacheable).
  */
 export async function readListVersion(db: Db, projectId: string): Promise<string | null> {
   const row = await db.selectFrom('list_versions').select('version').where('project_id', '=', projectId).executeTakeFirst();
