@@ -28,7 +28,7 @@ export async function throughListCache(
 ): Promise<Buffer> {
   if (!cache?.enabled || project === null) return (await render(db)).body;
   const version = await readListVersion(db, project);
-  // No version (the project has never had a backup, volume or snapshot): nothing could tag the page, render it alone.
+  // No version (the project has never had a backup, volume, snapshot or Trove backup): nothing could tag the page, render it alone.
   if (version === null) return (await render(db)).body;
   const hit = cache.get(key, version);
   if (hit) return hit;

@@ -2,37 +2,17 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps.js';
-import type { TroveBackupRow } from '../../db/schema.js';
 import { createTroveBackup } from '../../domain/trove/backups/create.js';
 import { deleteTroveBackup } from '../../domain/trove/backups/delete.js';
-import { toGb } from '../../domain/trove/backups/deps.js';
-import { getTroveBackup, listTroveBackupsFor } from '../../domain/trove/backups/read.js';
-import { getInstance } from '../../domain/trove/instances/read.js';
+import { troveBackupListBody, troveInstanceBackupListBody } from '../../domain/trove/backups/list-cached.js';
+import { getTroveBackup } from '../../domain/trove/backups/read.js';
 import { linkContext } from '../../http/links.js';
-import { troveTimestamp } from '../../http/trove/format.js';
+import { JSON_TYPE } from '../cinder/list-json.js';
+import { troveBackupListRendering, troveBackupView } from './backups.views.js';
 import { nonEmptyString, uuidString } from './instances.schemas.js';
 
 const tags = ['backups'];
 const PAGE_SIZE = 20; // Trove's backups_page_size
-
-/** Section 1.3, keys in Trove's order. */
-export function troveBackupView(row: TroveBackupRow): Record<string, unknown> {
-  const done = row.status === 'COMPLETED';
-  return {
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    locationRef: done ? `${row.container}/${row.prefix}_manifest` : null,
-    instance_id: row.instance_id,
-    created: troveTimestamp(row.created_at),
-    updated: troveTimestamp(row.updated_at),
-    size: row.size_bytes === null ? null : toGb(row.size_bytes),
-    status: row.status,
-    parent_id: row.parent_id,
-    project_id: row.project_id,
-    datastore: { type: row.datastore_type, version: row.datastore_version, version_id: row.datastore_version_id },
-  };
-}
 
 const CreateBackupBody = z.object({
   backup: z.object({
@@ -64,43 +44,23 @@ const truthy = (v: string | undefined) => v !== undefined && /^(1|t|true|on|y|ye
 /** Database backups (section 1): list, show, create 202, delete 202, and an instance's backups. */
 export async function backupRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const page = (
-    req: FastifyRequest,
-    rows: TroveBackupRow[],
-    limit: number,
-    offset: number,
-    path: string,
-    query: Record<string, string | undefined>,
-  ) => {
-    const body: Record<string, unknown> = { backups: rows.map(troveBackupView) };
-    if (rows.length === limit) {
-      const lc = linkContext(req, deps.config.PUBLIC_ENDPOINT);
-      const qs = new URLSearchParams(
-        Object.entries({ ...query, limit: String(limit), marker: String(offset + limit) }).filter(
-          (e): e is [string, string] => e[1] !== undefined,
-        ),
-      );
-      body.links = [{ rel: 'next', href: `${lc.baseUrl}/v1.0/${req.ctx.projectId}/${path}?${qs.toString()}` }];
-    }
-    return body;
-  };
+  // Lists go through the page cache (domain/common/list-cache.ts), the same bytes as Fastify's
+  // JSON.stringify of the same body (test/integration/trove-list-cache.test.ts).
+  const lc = (req: FastifyRequest) => linkContext(req, deps.config.PUBLIC_ENDPOINT);
+  const pageOf = (q: { limit?: string; marker?: string }) => ({
+    limit: q.limit === undefined ? PAGE_SIZE : Math.max(1, Number(q.limit)),
+    offset: q.marker === undefined ? 0 : Number(q.marker),
+  });
 
   r.get(
     '/backups',
     { schema: { summary: 'List database backups (newest first; marker is an offset)', tags, querystring: ListQuery } },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
-      const limit = q.limit === undefined ? PAGE_SIZE : Math.max(1, Number(q.limit));
-      const offset = q.marker === undefined ? 0 : Number(q.marker);
-      const rows = await listTroveBackupsFor(deps, req.ctx, {
-        instanceId: q.instance_id,
-        datastore: q.datastore,
-        projectId: q.project_id,
-        allProjects: truthy(q.all_projects),
-        limit,
-        offset,
-      });
-      return page(req, rows, limit, offset, 'backups', { ...q });
+      const list = { instanceId: q.instance_id, datastore: q.datastore, projectId: q.project_id, allProjects: truthy(q.all_projects) };
+      const rendering = troveBackupListRendering(req, lc(req), 'backups', { ...q });
+      const body = await troveBackupListBody(deps, req.ctx, { ...list, ...pageOf(q) }, rendering);
+      return reply.type(JSON_TYPE).send(body);
     },
   );
 
@@ -140,22 +100,10 @@ export async function backupRoutes(app: FastifyInstance, deps: AppDeps): Promise
   r.get(
     '/instances/:id/backups',
     { schema: { summary: "List an instance's database backups", tags, params: Params, querystring: ListQuery } },
-    async (req) => {
-      const instance = await getInstance(deps, req.ctx, req.params.id);
-      const limit = req.query.limit === undefined ? PAGE_SIZE : Math.max(1, Number(req.query.limit));
-      const offset = req.query.marker === undefined ? 0 : Number(req.query.marker);
-      const rows = await listTroveBackupsFor(
-        deps,
-        { ...req.ctx, isAdmin: true },
-        {
-          instanceId: instance.id,
-          allProjects: req.ctx.isAdmin,
-          projectId: req.ctx.isAdmin ? undefined : req.ctx.projectId,
-          limit,
-          offset,
-        },
-      );
-      return page(req, rows, limit, offset, `instances/${instance.id}/backups`, {});
+    async (req, reply) => {
+      const rendering = (id: string) => troveBackupListRendering(req, lc(req), `instances/${id}/backups`, {});
+      const body = await troveInstanceBackupListBody(deps, req.ctx, req.params.id, pageOf(req.query), rendering);
+      return reply.type(JSON_TYPE).send(body);
     },
   );
 }

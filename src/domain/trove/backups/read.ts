@@ -1,5 +1,5 @@
 import type { TroveBackupRow } from '../../../db/schema.js';
-import { findTroveBackup, listTroveBackups } from '../../../db/trove-backups-repository.js';
+import { findTroveBackup, type TroveBackupFilter } from '../../../db/trove-backups-repository.js';
 import type { RequestContext } from '../../common/context.js';
 import { DomainError, forbidden } from '../../common/errors.js';
 import { findDatastore } from '../catalog.js';
@@ -26,16 +26,19 @@ export interface TroveBackupListQuery {
   offset: number;
 }
 
-/** Section 1.4: project (or, for admins, all projects / another project), instance and datastore filters, newest first. */
-export async function listTroveBackupsFor(deps: TroveDeps, ctx: RequestContext, q: TroveBackupListQuery): Promise<TroveBackupRow[]> {
+/** A checked list request: the one project whose rows it reads (null: all projects) and the filter. */
+export interface TroveBackupList {
+  project: string | null;
+  params: TroveBackupFilter;
+}
+
+/**
+ * Section 1.4's checks: all_projects or project_id need an admin (403), an unknown datastore
+ * is 404 (a known one filters nothing: the catalog has one). Runs before any read, cached or not.
+ */
+export function checkTroveBackupList(ctx: RequestContext, q: TroveBackupListQuery): TroveBackupList {
   if ((q.allProjects || q.projectId !== undefined) && !ctx.isAdmin) throw forbidden('backup:index:all_projects');
-  if (q.datastore !== undefined) {
-    try {
-      findDatastore(q.datastore);
-    } catch {
-      throw new DomainError('not_found', `Datastore '${q.datastore}' cannot be found.`);
-    }
-  }
-  const projectId = q.allProjects ? null : (q.projectId ?? ctx.projectId);
-  return listTroveBackups(deps.db, { projectId, instanceId: q.instanceId, limit: q.limit, offset: q.offset });
+  if (q.datastore !== undefined) findDatastore(q.datastore);
+  const project = q.allProjects ? null : (q.projectId ?? ctx.projectId);
+  return { project, params: { projectId: project, instanceId: q.instanceId, limit: q.limit, offset: q.offset } };
 }
