@@ -14,8 +14,9 @@ import type { Figures } from './stats.js';
  * API load (issue 7): backups seeded straight into Postgres (100 projects x 1,000 = 100,000
  * rows; --smoke: 10 x 100), the real service (`node dist/src/main.js`, ROLE=api, noauth) on
  * loopback, and autocannon in a second process for a bounded time against
- * GET /v3/{p}/backups/detail?limit=100, /volumes/detail?limit=100 and GET /v3/{p}/backups/{id}; then the accept latency
- * of POST /v3/{p}/backups (202) for one backup per volume, sequentially.
+ * GET /v3/{p}/backups/detail?limit=100, /volumes/detail?limit=100, the Trove list GET /v1.0/{p}/backups
+ * (limit=20, Trove's default page, and limit=100 as the Cinder lists) and GET /v3/{p}/backups/{id}; then the
+ * accept latency of POST /v3/{p}/backups (202) for one backup per volume, sequentially.
  * Issue 16: two services on the same seeded database, LIST_CACHE_BYTES=0 (the baseline) and the
  * default page cache, loaded one after the other in each of `runs` runs; the write cost of the
  * list version triggers (on vs off, bench/api-write-cost.ts).
@@ -47,6 +48,9 @@ function autocannon(url: string, token: string, seconds: number, connections: nu
     );
   });
 }
+
+/** The Trove list's figures (bench/ratios.ts names them). */
+export const TROVE_LISTS = ['GET /v1.0/{p}/backups?limit=20', 'GET /v1.0/{p}/backups?limit=100'] as const;
 
 /** The same service twice on one database: LIST_CACHE_BYTES=0 (the baseline) and the default page cache. */
 const SERVICES = [
@@ -88,10 +92,12 @@ export async function apiBench(o: ApiBenchOptions): Promise<void> {
       });
     }
     const [off, on] = started as [(typeof started)[0], (typeof started)[0]];
-    // Issue 16's lists: backups, and volumes (the seeded volumes of project 0, with metadata).
+    // Issue 16's lists: backups, volumes (the seeded volumes of project 0, with metadata) and Trove backups.
     const lists = [
       ['GET /v3/{p}/backups/detail?limit=100', `/v3/${p}/backups/detail?limit=100`],
       ['GET /v3/{p}/volumes/detail?limit=100', `/v3/${p}/volumes/detail?limit=100`],
+      [TROVE_LISTS[0], `/v1.0/${p}/backups?limit=20`],
+      [TROVE_LISTS[1], `/v1.0/${p}/backups?limit=100`],
     ] as const;
     const show = ['GET /v3/{p}/backups/{id}', `/v3/${p}/backups/${db.someBackupId}`] as const;
     const probe = async (base: string, metric: string, path: string) => {
@@ -100,7 +106,7 @@ export async function apiBench(o: ApiBenchOptions): Promise<void> {
       if (r.status !== 200) throw new Error(`${metric} answered ${r.status}: ${text.slice(0, 300)}`);
       return text;
     };
-    // The two services answer the same bytes but for their ports in the links (test/integration/backup-list-cache.test.ts proves it at length).
+    // The two services answer the same bytes but for their ports in the links (test/integration/*-list-cache.test.ts prove it at length).
     const unported = async (s: typeof off, l: (typeof lists)[number]) =>
       (await probe(s.base, l[0], l[1])).replaceAll(s.base, 'http://service');
     for (const l of lists)

@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { createDb } from '../src/db/connection.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { DATASTORE_VERSION } from '../src/domain/trove/catalog.js';
 import { freshDatabase } from './bench-db.js';
 
 /**
  * The database behind the API benchmark: a fresh database (on DATABASE_URL's server, else the
  * machine's 127.0.0.1:5432, else embedded Postgres), migrated, with `projects` x `perProject`
  * available backups inserted directly through Kysely, plus `volumes` available volumes in the
- * first project for POST /backups.
+ * first project for POST /backups, and TROVE_PER_PROJECT COMPLETED Trove backups in each project
+ * for GET /v1.0/{p}/backups.
  */
 export interface ApiDatabase {
   url: string;
@@ -17,6 +19,38 @@ export interface ApiDatabase {
   volumeIds: string[];
   seedSeconds: number;
   drop(): Promise<void>;
+}
+
+/** Trove backups a project (the Trove list's figure: a default page of 20 and a page of 100). */
+const TROVE_PER_PROJECT = 100;
+
+/** `TROVE_PER_PROJECT` COMPLETED Trove backups of one instance of `project`, a second apart. */
+function troveBackups(project: string, now: number) {
+  const instanceId = randomUUID();
+  return Array.from({ length: TROVE_PER_PROJECT }, (_, i) => {
+    const id = randomUUID();
+    const at = new Date(now - (TROVE_PER_PROJECT - i) * 1000);
+    return {
+      id,
+      project_id: project,
+      user_id: 'bench',
+      instance_id: instanceId,
+      name: `db-backup-${i}`,
+      description: null,
+      status: 'COMPLETED',
+      parent_id: null,
+      datastore_type: 'postgresql',
+      datastore_version: '15',
+      datastore_version_id: DATASTORE_VERSION.id,
+      size_bytes: 52428800 + i,
+      stored_bytes: 10485760,
+      container: 'volumebackups',
+      prefix: `trove_${instanceId}/${id}`,
+      host: 'bench',
+      created_at: at,
+      updated_at: at,
+    };
+  });
 }
 
 export async function seedApiDatabase(workdir: string, projects: number, perProject: number, volumes: number): Promise<ApiDatabase> {
@@ -71,6 +105,11 @@ export async function seedApiDatabase(workdir: string, projects: number, perProj
           .values(rows.slice(i, i + 1000))
           .execute();
     }
+    for (let i = 0; i < projectIds.length; i += 10)
+      await db
+        .insertInto('trove_backups')
+        .values(projectIds.slice(i, i + 10).flatMap((project) => troveBackups(project, now)))
+        .execute();
     const vols = Array.from({ length: volumes }, () => {
       const id = randomUUID();
       volumeIds.push(id);
