@@ -31,8 +31,15 @@ export interface TroveBackupFilter {
   offset: number;
 }
 
-/** Newest first (updated, then id for a stable order), Trove's offset paging. */
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Newest first (updated, then id for a stable order), Trove's offset paging. An instance id
+ * that is no UUID matches no backup (Trove compares strings; our column is uuid, which would
+ * reject the comparison).
+ */
 export async function listTroveBackups(db: Db, f: TroveBackupFilter): Promise<TroveBackupRow[]> {
+  if (f.instanceId !== undefined && !UUID_RE.test(f.instanceId)) return [];
   let q = db.selectFrom('trove_backups').selectAll().where('deleted', '=', false);
   if (f.projectId !== null) q = q.where('project_id', '=', f.projectId);
   if (f.instanceId !== undefined) q = q.where('instance_id', '=', f.instanceId);

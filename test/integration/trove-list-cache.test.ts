@@ -142,6 +142,8 @@ describe('the Trove backup list page cache', () => {
     [ADMIN, `backups?project_id=${P2}`],
     [ADMIN, 'backups?all_projects=1&limit=9'],
     [ADMIN, `backups?all_projects=true&instance_id=${I.a}`],
+    [ADMIN, 'backups?all_projects=true&instance_id=not-a-uuid'],
+    [P1, 'backups?instance_id=not-a-uuid'],
     [ADMIN, `instances/${I.a}/backups?limit=4`],
   ];
 
@@ -223,6 +225,8 @@ describe('the Trove backup list page cache', () => {
         body(ofA.slice(0, 2), `backups?instance_id=${I.a}&datastore=postgresql&limit=2&marker=2`),
       ],
       [`backups?marker=${rows.length - 2}`, body(rows.slice(-2))],
+      // Trove compares instance ids as strings: one that is no UUID matches nothing (was a 500).
+      ['backups?instance_id=not-a-uuid', body([])],
       [`instances/${I.a}/backups?limit=2&marker=1&datastore=x`, body(ofA.slice(1, 3), `instances/${I.a}/backups?limit=2&marker=3`)],
     ];
     expect(rows.length).toBeGreaterThan(20);
