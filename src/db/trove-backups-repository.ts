@@ -1,4 +1,5 @@
 import type { Db, NewTroveBackupRow, TroveBackupRow } from './schema.js';
+import { isUuid } from './scope.js';
 
 export const TROVE_RUNNING = ['NEW', 'BUILDING'] as const;
 
@@ -31,15 +32,13 @@ export interface TroveBackupFilter {
   offset: number;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Newest first (updated, then id for a stable order), Trove's offset paging. An instance id
  * that is no UUID matches no backup (Trove compares strings; our column is uuid, which would
  * reject the comparison).
  */
 export async function listTroveBackups(db: Db, f: TroveBackupFilter): Promise<TroveBackupRow[]> {
-  if (f.instanceId !== undefined && !UUID_RE.test(f.instanceId)) return [];
+  if (f.instanceId !== undefined && !isUuid(f.instanceId)) return [];
   let q = db.selectFrom('trove_backups').selectAll().where('deleted', '=', false);
   if (f.projectId !== null) q = q.where('project_id', '=', f.projectId);
   if (f.instanceId !== undefined) q = q.where('instance_id', '=', f.instanceId);
