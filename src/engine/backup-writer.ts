@@ -11,7 +11,7 @@ import {
   type ObjectEntry,
 } from './backup-format.js';
 import { ZSTD_LEVEL } from './codec.js';
-import { blocksToRead, readBlocks, readFully, skipMask } from './changed-blocks.js';
+import { blocksToRead, bytesToRead, readBlocks, readFully, skipMask } from './changed-blocks.js';
 import { Semaphore, isSmallChunk } from './concurrency.js';
 import { DIGEST_BYTES, DigestList, type digestsFromHex } from './digest-list.js';
 import {
@@ -25,6 +25,9 @@ import {
 import { ownKeys, type EngineContext } from './engine-context.js';
 import { readSha256File } from './sha256-file-reader.js';
 import type { EncodeResult } from './worker-protocol.js';
+
+/** Small bodies (isSmallChunk) in flight per BACKUP_UPLOAD_CONCURRENCY slot; measured in BENCHMARKS.md (CBT). */
+export const SMALL_UPLOADS_PER_SLOT = 4;
 
 /** The parent's hash list, checked as Cinder checks it (chunkeddriver.py: an incremental needs its parent's sha256 list). */
 async function loadParentHashes(
@@ -78,6 +81,10 @@ export async function runBackup(
   // back as soon as its chunk is encoded (unless the chunk is stored raw), so the budget's other
   // permits hold only compressed bodies awaiting upload.
   const uploadSlots = new Semaphore(Math.max(1, ctx.options.uploadConcurrency));
+  // An incremental stores one small object per changed extent. Its PUT waits on latency (an fsync
+  // on posix, a round trip on S3), not on bandwidth, and its body costs next to no memory, so
+  // small bodies get more slots of their own.
+  const smallUploadSlots = new Semaphore(Math.max(1, ctx.options.uploadConcurrency) * SMALL_UPLOADS_PER_SLOT);
   const abort = new AbortController();
   const entries: ObjectEntry[] = [];
   const digests = new DigestList();
@@ -101,7 +108,8 @@ export async function runBackup(
   const put = async (key: string, body: Buffer, md5: string | null): Promise<void> => {
     // No abort signal here: an incremental may queue hundreds of small PUTs (one listener each);
     // a PUT that gets its turn after a failure is skipped instead.
-    await uploadSlots.run(() => (failure ? Promise.reject(failure) : store.put(container, key, body, md5 === null ? {} : { md5 })));
+    const slots = isSmallChunk(body.length, ctx.buffers.size) ? smallUploadSlots : uploadSlots;
+    await slots.run(() => (failure ? Promise.reject(failure) : store.put(container, key, body, md5 === null ? {} : { md5 })));
     storedBytes += body.length;
     ctx.metrics.bytesStored.inc(body.length);
   };
@@ -121,7 +129,7 @@ export async function runBackup(
     hooks.onObjectStored?.(e.name, stored);
   };
 
-  // A small chunk's buffer is its own (isSmallChunk); the others go back to the pool.
+  // A small chunk's or a packed CBT chunk's buffer is its own (isSmallChunk); the others go back to the pool.
   const giveBack = (b: ArrayBuffer): void => {
     if (b.byteLength === ctx.buffers.size) ctx.buffers.release(b);
   };
@@ -135,6 +143,7 @@ export async function runBackup(
     entered: () => void,
     offset: number,
     length: number,
+    pooled: boolean,
     startedAt: number,
   ) => {
     let buf: ArrayBuffer | null = null;
@@ -170,7 +179,7 @@ export async function runBackup(
     } finally {
       entered();
       if (buf) giveBack(buf);
-      else if (bufLost && !isSmallChunk(length, ctx.buffers.size)) ctx.buffers.forget();
+      else if (bufLost && pooled) ctx.buffers.forget();
       ctx.chunkBudget.release();
     }
   };
@@ -200,13 +209,20 @@ export async function runBackup(
       };
       const skip = toRead && skipMask(toRead, firstBlock, blocks);
       let work: Promise<EncodeResult>;
+      let pooled = false;
       if (parent && skip && skip.every((b) => b === 1)) {
         // CBT: nothing in this chunk changed since the parent; its hashes are the parent's.
         work = Promise.resolve({ kind: 'encode', buf: new ArrayBuffer(0), digests: parent.digests, objects: [] });
       } else {
+        // A CBT chunk with few blocks to read packs them into a buffer of their size: each pooled
+        // chunk buffer that goes to a worker and back counts as new external memory for V8, and
+        // 32 of them per GiB triggered collections that took ~40 % of a 1 % incremental's time.
+        const packedBytes = skip ? bytesToRead(skip, length, blockSize) : length;
+        const packed = skip !== null && isSmallChunk(packedBytes, ctx.buffers.size);
+        pooled = !packed && !isSmallChunk(length, ctx.buffers.size);
         let buf: ArrayBuffer;
         try {
-          buf = isSmallChunk(length, ctx.buffers.size) ? new ArrayBuffer(length) : await ctx.buffers.acquire(abort.signal);
+          buf = pooled ? await ctx.buffers.acquire(abort.signal) : new ArrayBuffer(packed ? packedBytes : length);
         } catch {
           ctx.chunkBudget.release();
           break;
@@ -214,7 +230,7 @@ export async function runBackup(
         let read = length;
         try {
           const at = offset + (req.source.offset ?? 0);
-          if (skip) read = await readBlocks(fh, buf, at, length, blockSize, skip, req.source.path);
+          if (skip) read = await readBlocks(fh, buf, at, length, blockSize, skip, req.source.path, packed);
           else await readFully(fh, new Uint8Array(buf, 0, length), at, req.source.path);
         } catch (err) {
           giveBack(buf);
@@ -235,13 +251,14 @@ export async function runBackup(
             bodyMd5: store.wantsContentMd5,
             parent,
             skip: parent && skip,
+            packed,
           },
           [buf],
         );
       }
       let entered!: () => void;
       const next = new Promise<void>((resolve) => (entered = resolve));
-      const chunk = runChunk(work, turn, entered, offset, length, startedAt);
+      const chunk = runChunk(work, turn, entered, offset, length, pooled, startedAt);
       turn = next;
       chunks.add(chunk);
       void chunk.finally(() => chunks.delete(chunk));

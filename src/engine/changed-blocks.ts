@@ -35,7 +35,18 @@ export function skipMask(toRead: Uint8Array, first: number, blocks: number): Uin
   return any ? skip : null;
 }
 
-/** Reads only the chunk's blocks not flagged in `skip`, run by run, into `buf`; returns the bytes read. */
+/** The bytes `readBlocks` reads for a chunk of `length` bytes: its blocks not flagged in `skip`. */
+export function bytesToRead(skip: Uint8Array, length: number, blockSize: number): number {
+  let bytes = 0;
+  for (let i = 0; i < skip.length; i++) if (skip[i] === 0) bytes += Math.min(blockSize, length - i * blockSize);
+  return bytes;
+}
+
+/**
+ * Reads only the chunk's blocks not flagged in `skip`, run by run, into `buf`; returns the bytes read.
+ * Each block goes to its place in the chunk, or with `packed` right after the block read before it
+ * (a buffer of `bytesToRead` bytes: the worker finds each block by counting, see chunk-worker.ts).
+ */
 export async function readBlocks(
   fh: FileHandle,
   buf: ArrayBuffer,
@@ -44,6 +55,7 @@ export async function readBlocks(
   blockSize: number,
   skip: Uint8Array,
   path: string,
+  packed = false,
 ): Promise<number> {
   let read = 0;
   for (let i = 0; i < skip.length; ) {
@@ -55,7 +67,7 @@ export async function readBlocks(
     while (j < skip.length && skip[j] === 0) j++;
     const start = i * blockSize;
     const end = Math.min(j * blockSize, length);
-    await readFully(fh, new Uint8Array(buf, start, end - start), position + start, path);
+    await readFully(fh, new Uint8Array(buf, packed ? read : start, end - start), position + start, path);
     read += end - start;
     i = j;
   }

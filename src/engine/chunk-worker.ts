@@ -30,21 +30,25 @@ function zeroHash(length: number): Buffer {
 
 /**
  * sha256 of each block, 32 bytes each (transferable); sets `zeroFlags[i]` to 1 for all-zero blocks.
- * With `known` (CBT), a block it flags is not looked at: its digest is copied from `known.digests`.
+ * Block i of `length` bytes is at `at[i]` in `data` (at i * blockSize without `at`). With `known`
+ * (CBT), a block it flags is not looked at: its digest is copied from `known.digests`.
  */
 function hashBlocks(
   data: Buffer,
+  length: number,
   blockSize: number,
   zeroFlags: Uint8Array,
   known: { skip: Uint8Array; digests: Uint8Array } | null = null,
+  at: Float64Array | null = null,
 ): Uint8Array {
   const out = new Uint8Array(zeroFlags.length * DIGEST_BYTES);
-  for (let off = 0, i = 0; off < data.length; off += blockSize, i++) {
+  for (let off = 0, i = 0; off < length; off += blockSize, i++) {
     if (known && known.skip[i] === 1) {
       out.set(known.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES), i * DIGEST_BYTES);
       continue;
     }
-    const block = data.subarray(off, Math.min(off + blockSize, data.length));
+    const from = at ? at[i]! : off;
+    const block = data.subarray(from, from + Math.min(blockSize, length - off));
     const zero = isZero(block);
     zeroFlags[i] = zero ? 1 : 0;
     out.set(zero ? zeroHash(block.length) : createHash('sha256').update(block).digest(), i * DIGEST_BYTES);
@@ -52,14 +56,27 @@ function hashBlocks(
   return out;
 }
 
+/** Where each block read is in a packed buffer: right after the block read before it (-1: not read). */
+function packedOffsets(skip: Uint8Array, blockSize: number): Float64Array {
+  const at = new Float64Array(skip.length);
+  for (let i = 0, next = 0; i < skip.length; i++) {
+    if (skip[i] === 1) at[i] = -1;
+    else (at[i] = next), (next += blockSize);
+  }
+  return at;
+}
+
 function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
-  const data = Buffer.from(t.buf, 0, t.length);
+  const at = t.packed && t.skip ? packedOffsets(t.skip, t.blockSize) : null;
+  const data = Buffer.from(t.buf, 0, at ? t.buf.byteLength : t.length);
   const nBlocks = Math.ceil(t.length / t.blockSize);
   const zero = new Uint8Array(nBlocks);
-  const digests = hashBlocks(data, t.blockSize, zero, t.skip && t.parent && { skip: t.skip, digests: t.parent.digests });
+  const known = t.skip && t.parent && { skip: t.skip, digests: t.parent.digests };
+  const digests = hashBlocks(data, t.length, t.blockSize, zero, known, at);
   transfer.push(digests.buffer as ArrayBuffer);
   const unchanged = (i: number): boolean => t.parent !== null && t.parent.valid[i] === 1 && sameDigest(digests, i, t.parent.digests, i);
   // Runs to store: the whole chunk for a full backup; maximal runs of changed blocks otherwise.
+  // A run holds no skipped block (skipped = unchanged), so in a packed buffer it is contiguous too.
   const runs: Array<[number, number]> = [];
   for (let i = 0; i < nBlocks; ) {
     if (unchanged(i)) {
@@ -85,7 +102,8 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
         body: new Uint8Array(z.body),
       };
     }
-    const raw = data.subarray(start, end);
+    const from = at ? at[a]! : start;
+    const raw = data.subarray(from, from + end - start);
     const md5Raw = createHash('md5').update(raw).digest();
     const md5 = md5Raw.toString('hex');
     if (t.compression !== 'none') {
@@ -96,7 +114,10 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
         return { relOffset: start, length: end - start, compression: t.compression, md5, bodyMd5, body };
       }
     }
-    return { relOffset: start, length: end - start, compression: 'none', md5, bodyMd5: md5Raw.toString('base64'), body: null };
+    // Stored raw: from the chunk's buffer, where the caller finds it at relOffset unless it is packed.
+    const own = at ? new Uint8Array(raw) : null;
+    if (own) transfer.push(own.buffer as ArrayBuffer);
+    return { relOffset: start, length: end - start, compression: 'none', md5, bodyMd5: md5Raw.toString('base64'), body: own };
   });
   transfer.push(t.buf);
   return { kind: 'encode', buf: t.buf, digests, objects };
@@ -113,7 +134,7 @@ function decode(t: DecodeTask, transfer: ArrayBuffer[]): DecodeResult {
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const md5 = t.wantMd5 ? createHash('md5').update(buf).digest('hex') : null;
   const zero = new Uint8Array(Math.ceil(t.length / t.blockSize));
-  const digests = hashBlocks(buf, t.blockSize, zero);
+  const digests = hashBlocks(buf, buf.length, t.blockSize, zero);
   transfer.push(digests.buffer as ArrayBuffer);
   return { kind: 'decode', raw, md5, digests, zero: t.wantZeroFlags ? zero : null, out: t.out, body };
 }

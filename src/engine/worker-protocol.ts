@@ -19,6 +19,12 @@ export interface EncodeTask {
    * its digest is the parent's; null = every block was read. Only with `parent`.
    */
   skip: Uint8Array | null;
+  /**
+   * With `skip`: `buf` holds only the blocks read, back to back (a CBT chunk with few changed
+   * blocks travels in a buffer of their size, not in a pooled one of the whole chunk's). Objects
+   * then always come back with a body.
+   */
+  packed: boolean;
   /** Compute each stored body's md5 (Content-MD5); only when the store sends it. */
   bodyMd5: boolean;
 }

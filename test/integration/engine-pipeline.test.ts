@@ -184,6 +184,44 @@ describe('backup pipeline', () => {
     expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 
+  it('gives small bodies 4 upload slots per BACKUP_UPLOAD_CONCURRENCY slot, chunk-sized ones 1', async () => {
+    const chunk = 256 * KiB; // a changed 4 KiB block's body is under 1/32 of a chunk
+    /** Counts the data PUTs in flight (held included) by the slots they take: under 1/32 of a pooled buffer or not. */
+    class CountingStore extends GatedStore {
+      readonly inFlight = { small: 0, large: 0 };
+      override async put(container: string, key: string, body: Buffer, options?: { md5?: string }): Promise<void> {
+        const kind = body.length * 32 < chunk + 1 ? 'small' : 'large';
+        const data = /-\d{5}$/.test(key);
+        if (data) this.inFlight[kind]++;
+        try {
+          return await super.put(container, key, body, options);
+        } finally {
+          if (data) this.inFlight[kind]--;
+        }
+      }
+    }
+    const src = await fortyChunkImage(11);
+    const engine = fx.engine({ uploadConcurrency: 1, chunksInFlight: 4, objectSize: chunk });
+    const store = new CountingStore(false);
+    // A full backup: every body is most of a chunk, so one PUT at a time.
+    store.hold();
+    const full = fx.location();
+    const fullBackup = engine.backup(store, fx.request(src, size, full));
+    expect(await heldReaches(store, 1)).toBe(1);
+    expect(store.inFlight).toEqual({ small: 0, large: 1 });
+    store.release();
+    await fullBackup;
+    // An incremental after scattered 4 KiB changes: one body per changed extent, most of them small.
+    await changeRandomBlocks(src, size, 4096, 200);
+    store.hold();
+    const inc = engine.backup(store, fx.request(src, size, fx.location(), { backupId: full.prefix.slice(-36), location: full }));
+    await heldReaches(store, 4);
+    expect(store.inFlight.small).toBe(4);
+    expect(store.inFlight.large).toBeLessThanOrEqual(1);
+    store.release();
+    expect((await inc).objectCount).toBeGreaterThan(50);
+  });
+
   it('fails promptly, without hanging, when a stalled upload fails while the reader waits for room', async () => {
     const src = await fortyChunkImage(6);
     const store = new GatedStore(false);
