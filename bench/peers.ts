@@ -5,6 +5,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { loadConfig } from '../src/config.js';
+import { metadataName, sha256FileName } from '../src/engine/backup-format.js';
 import { createBackupEngine } from '../src/engine/backup-engine.js';
 import { SMALL_UPLOADS_PER_SLOT } from '../src/engine/backup-writer.js';
 import type { BackupLocation, BackupRequest } from '../src/engine/engine-api.js';
@@ -202,12 +203,16 @@ async function cbtRun(
       engine.restore(store, { chain: [fullLoc, cbtLoc], target: { path: target, sizeBytes: size }, targetIsNew: true }),
     );
     rmSync(target, { force: true });
+    // The mean size of the data objects alone: storedBytes also counts the hash list and _metadata.
+    const listBytes = (await store.head(cbtLoc.container, sha256FileName(cbtLoc.prefix)))?.size ?? 0;
+    const metaBytes = (await store.head(cbtLoc.container, metadataName(cbtLoc.prefix)))?.size ?? 0;
+    const dataBytes = rb.storedBytes - listBytes - metaBytes;
     const smallInFlight = loadConfig(process.env).BACKUP_UPLOAD_CONCURRENCY * SMALL_UPLOADS_PER_SLOT;
     const storePuts = await timePuts(
       store,
       cbtLoc.container,
       rb.objectCount,
-      Math.round(rb.storedBytes / Math.max(1, rb.objectCount)),
+      Math.round(dataBytes / Math.max(1, rb.objectCount)),
       smallInFlight,
     );
     return {
