@@ -6,11 +6,6 @@
 
 export const DIGEST_BYTES = 32;
 
-/** Hex of the `i`-th digest in `digests`. */
-export function digestHex(digests: Uint8Array, i: number): string {
-  return Buffer.from(digests.buffer, digests.byteOffset + i * DIGEST_BYTES, DIGEST_BYTES).toString('hex');
-}
-
 /**
  * Cinder's hex hashes as digests, and per entry 1 when it was well-formed. Cinder compares the
  * strings, so only the lowercase hex it writes can ever equal a new hash; others never match.
@@ -56,24 +51,40 @@ export class DigestList {
   }
 }
 
+/** Per byte value, its two lowercase hex digits as latin1 codes (high digit in the low byte). */
+const HEX_PAIRS = new Uint16Array(256);
+for (let b = 0; b < 256; b++) HEX_PAIRS[b] = '0123456789abcdef'.charCodeAt(b >> 4) | ('0123456789abcdef'.charCodeAt(b & 15) << 8);
+
+/** One list item after the first: `,\n    "` + 64 hex digits + `"`. */
+const ITEM_BYTES = 72;
+const ITEM = Buffer.from(`,\n    "${' '.repeat(2 * DIGEST_BYTES)}"`, 'latin1');
+const HEX_AT = 7; // where an item's digits start
+
 /**
  * `digests` as the body of a JSON list in Python's `json.dumps(indent=2)` layout at nesting depth
  * one (items indented 4 spaces, closing bracket 2), written straight into `out` at `at`.
- * Returns the position after it. Needs `jsonListBytes(list.length)` bytes.
+ * Returns the position after it. Needs `jsonListBytes(list.length)` bytes. NOTE: every item has
+ * the same 72 bytes (the first with `[` for its comma), so the punctuation is one native fill and
+ * the digits one table lookup per byte: a string and three writes per hash took 140-200 ms for an
+ * 8 GiB volume's 262,144 hashes, which grew a CBT incremental with the volume (BENCHMARKS.md).
  */
 export function writeJsonHexList(list: DigestList, out: Buffer, at: number): number {
-  if (list.length === 0) return at + out.write('[]', at, 'latin1');
-  at += out.write('[\n', at, 'latin1');
-  let first = true;
+  const n = list.length;
+  if (n === 0) return at + out.write('[]', at, 'latin1');
+  out.fill(ITEM, at, at + n * ITEM_BYTES);
+  out[at] = 0x5b; // '[' in place of the first item's ','
+  let w = at + HEX_AT;
   for (const part of list.pieces()) {
-    for (let i = 0; i < part.length / DIGEST_BYTES; i++) {
-      at += out.write(first ? '    "' : ',\n    "', at, 'latin1');
-      first = false;
-      at += out.write(digestHex(part, i), at, 'latin1');
-      at += out.write('"', at, 'latin1');
+    for (let d = 0; d < part.length; d += DIGEST_BYTES) {
+      for (let k = 0; k < DIGEST_BYTES; k++) {
+        const pair = HEX_PAIRS[part[d + k]!]!;
+        out[w + 2 * k] = pair & 0xff;
+        out[w + 2 * k + 1] = pair >> 8;
+      }
+      w += ITEM_BYTES;
     }
   }
-  return at + out.write('\n  ]', at, 'latin1');
+  return at + n * ITEM_BYTES + out.write('\n  ]', at + n * ITEM_BYTES, 'latin1');
 }
 
 /** Bytes `writeJsonHexList` writes for `n` digests. */

@@ -62,38 +62,33 @@ function listSpan(doc: Buffer): [number, number] | null {
 }
 
 /**
- * Walks `["<64 lowercase hex>", ...]` at `span` (JSON whitespace between tokens), calling `item`
- * with the index of each hash's first digit; false when the list is anything else.
+ * The list at `span`, `["<64 lowercase hex>", ...]` with JSON whitespace between tokens, as raw
+ * digests; null when it is anything else. One pass that checks and decodes each hash together
+ * (checking the whole list first, then decoding it, took twice as long: ~100 ms at 8 GiB).
  */
-function walkList(doc: Buffer, [start]: [number, number], item: (at: number) => void): boolean {
+function decodeList(doc: Buffer, [start, end]: [number, number]): Uint8Array | null {
+  const digests = new Uint8Array(Math.floor((end - start) / 66) * DIGEST_BYTES); // each item takes >= 66 bytes
+  let w = 0;
   let i = start + 1;
   while (isSpace(doc[i])) i++;
   if (doc[i] !== 0x5d) {
     for (;;) {
-      if (doc[i] !== QUOTE || doc[i + 65] !== QUOTE) return false;
-      for (let k = i + 1; k <= i + 64; k++) if (HEX[doc[k]!]! < 0) return false;
-      item(i + 1);
+      if (doc[i] !== QUOTE || doc[i + 65] !== QUOTE) return null;
+      for (let k = i + 1; k < i + 65; k += 2) {
+        const hi = HEX[doc[k]!]!;
+        const lo = HEX[doc[k + 1]!]!;
+        if ((hi | lo) < 0) return null;
+        digests[w++] = (hi << 4) | lo;
+      }
       i += 66;
       while (isSpace(doc[i])) i++;
       if (doc[i] === 0x5d) break;
-      if (doc[i] !== 0x2c) return false;
+      if (doc[i] !== 0x2c) return null;
       i++;
       while (isSpace(doc[i])) i++;
     }
   }
-  return true;
-}
-
-/** The list at `span` as raw digests, or null when it is not all well-formed hashes. */
-function decodeList(doc: Buffer, span: [number, number]): Uint8Array | null {
-  let n = 0;
-  if (!walkList(doc, span, () => n++)) return null;
-  const digests = new Uint8Array(n * DIGEST_BYTES);
-  let w = 0;
-  walkList(doc, span, (at) => {
-    for (let k = 0; k < 2 * DIGEST_BYTES; k += 2) digests[w++] = (HEX[doc[at + k]!]! << 4) | HEX[doc[at + k + 1]!]!;
-  });
-  return digests;
+  return w === digests.length ? digests : digests.slice(0, w);
 }
 
 type Sha256File = { blockSize: number; hashes: { digests: Uint8Array; valid: Uint8Array } };

@@ -59,6 +59,11 @@ describe('pythonJsonDumps', () => {
     const empty = renderSha256File(header, 32768, new DigestList()).toString('latin1');
     expect(empty).toBe(pythonDumps(JSON.parse(empty) as PyJson));
     expect(JSON.parse(empty).sha256s).toEqual([]);
+    const one = new DigestList();
+    one.append(digestsFromHex([hashes[2]!]).digests);
+    const single = renderSha256File(header, 32768, one).toString('latin1');
+    expect(single).toBe(pythonDumps(JSON.parse(single) as PyJson));
+    expect(JSON.parse(single).sha256s).toEqual([hashes[2]]);
   });
 
   it('writes a large hash list exactly as the generic serializer would, with a name that mimics the key', () => {
