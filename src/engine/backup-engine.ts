@@ -38,6 +38,8 @@ export function createBackupEngine(options: BackupEngineOptions): BackupEngine &
     chunkBudget: new Semaphore(Math.max(1, options.chunksInFlight)),
     buffers: new BufferPool(pool.size + 1, options.objectSize + 1),
     bodies: new BufferPool(pool.size, options.objectSize + 1),
+    encoded: new BufferPool(Math.max(1, options.chunksInFlight), options.objectSize + 1),
+    backupsRunning: 0,
   };
   return {
     registry,

@@ -68,6 +68,15 @@ export async function runBackup(
   req: BackupRequest,
   hooks: ProgressHooks = {},
 ): Promise<BackupResult> {
+  ctx.backupsRunning++;
+  try {
+    return await writeBackup(ctx, store, req, hooks);
+  } finally {
+    if (--ctx.backupsRunning === 0) ctx.encoded.trim();
+  }
+}
+
+async function writeBackup(ctx: EngineContext, store: ObjectStore, req: BackupRequest, hooks: ProgressHooks): Promise<BackupResult> {
   const { objectSize, blockSize, compression } = ctx.options;
   if (objectSize % blockSize !== 0) throw new Error('Chunk size is not multiple of block size for creating hash.');
   const { container, prefix } = req.location;
@@ -144,14 +153,17 @@ export async function runBackup(
     offset: number,
     length: number,
     pooled: boolean,
+    withOut: boolean,
     startedAt: number,
   ) => {
     let buf: ArrayBuffer | null = null;
-    let bufLost = true; // transferred to a worker until the result brings it back
+    let out: ArrayBuffer | null = null;
+    let lost = true; // transferred to a worker until the result brings them back
     try {
       const r = await work;
       buf = r.buf;
-      bufLost = false;
+      out = r.out;
+      lost = false;
       await turn;
       if (failure) return;
       digests.append(r.digests);
@@ -170,7 +182,9 @@ export async function runBackup(
       });
       entered();
       if (r.objects.every((o) => o.body)) giveBack(r.buf), (buf = null);
-      await Promise.all(puts);
+      // Every put ends before its bodies' buffers are reused, even when one of them fails.
+      const failed = (await Promise.allSettled(puts)).find((p) => p.status === 'rejected');
+      if (failed) throw failed.reason;
       bytesDone += length;
       ctx.metrics.chunkSeconds.observe({ operation: 'backup' }, (performance.now() - startedAt) / 1000);
       report();
@@ -179,7 +193,9 @@ export async function runBackup(
     } finally {
       entered();
       if (buf) giveBack(buf);
-      else if (bufLost && pooled) ctx.buffers.forget();
+      else if (lost && pooled) ctx.buffers.forget();
+      if (out) ctx.encoded.release(out);
+      else if (lost && withOut) ctx.encoded.forget();
       ctx.chunkBudget.release();
     }
   };
@@ -210,9 +226,11 @@ export async function runBackup(
       const skip = toRead && skipMask(toRead, firstBlock, blocks);
       let work: Promise<EncodeResult>;
       let pooled = false;
+      let withOut = false;
+      let out: ArrayBuffer | null = null;
       if (parent && skip && skip.every((b) => b === 1)) {
         // CBT: nothing in this chunk changed since the parent; its hashes are the parent's.
-        work = Promise.resolve({ kind: 'encode', buf: new ArrayBuffer(0), digests: parent.digests, objects: [] });
+        work = Promise.resolve({ kind: 'encode', buf: new ArrayBuffer(0), digests: parent.digests, objects: [], out: null });
       } else {
         // A CBT chunk with few blocks to read packs them into a buffer of their size: each pooled
         // chunk buffer that goes to a worker and back counts as new external memory for V8, and
@@ -227,6 +245,9 @@ export async function runBackup(
           ctx.chunkBudget.release();
           break;
         }
+        // A full chunk's zstd bodies go into a recycled buffer (one per budget permit, so no wait).
+        withOut = pooled && compression === 'zstd';
+        if (withOut) out = await ctx.encoded.acquire();
         let read = length;
         try {
           const at = offset + (req.source.offset ?? 0);
@@ -234,6 +255,7 @@ export async function runBackup(
           else await readFully(fh, new Uint8Array(buf, 0, length), at, req.source.path);
         } catch (err) {
           giveBack(buf);
+          if (out) ctx.encoded.release(out);
           ctx.chunkBudget.release();
           throw err;
         }
@@ -252,13 +274,14 @@ export async function runBackup(
             parent,
             skip: parent && skip,
             packed,
+            out,
           },
-          [buf],
+          out ? [buf, out] : [buf],
         );
       }
       let entered!: () => void;
       const next = new Promise<void>((resolve) => (entered = resolve));
-      const chunk = runChunk(work, turn, entered, offset, length, pooled, startedAt);
+      const chunk = runChunk(work, turn, entered, offset, length, pooled, withOut, startedAt);
       turn = next;
       chunks.add(chunk);
       void chunk.finally(() => chunks.delete(chunk));

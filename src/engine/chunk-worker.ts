@@ -88,6 +88,10 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
     runs.push([i, j]);
     i = j;
   }
+  // Bodies go one after another into the recycled `out`: each is shorter than its run, and runs
+  // do not overlap, so a body always has its run's length of room left.
+  const out = t.out && t.compression === 'zstd' ? new Uint8Array(t.out) : null;
+  let outAt = 0;
   const objects: EncodedObject[] = runs.map(([a, b]) => {
     const start = a * t.blockSize;
     const end = Math.min(b * t.blockSize, t.length);
@@ -107,9 +111,10 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
     const md5Raw = createHash('md5').update(raw).digest();
     const md5 = md5Raw.toString('hex');
     if (t.compression !== 'none') {
-      const body = compressForStore(raw, t.compression, t.zstdLevel);
+      const body = compressForStore(raw, t.compression, t.zstdLevel, out?.subarray(outAt));
       if (body) {
-        transfer.push(body.buffer as ArrayBuffer);
+        if (out) outAt += body.length;
+        else transfer.push(body.buffer as ArrayBuffer);
         const bodyMd5 = t.bodyMd5 ? createHash('md5').update(body).digest('base64') : null;
         return { relOffset: start, length: end - start, compression: t.compression, md5, bodyMd5, body };
       }
@@ -120,7 +125,8 @@ function encode(t: EncodeTask, transfer: ArrayBuffer[]): EncodeResult {
     return { relOffset: start, length: end - start, compression: 'none', md5, bodyMd5: md5Raw.toString('base64'), body: own };
   });
   transfer.push(t.buf);
-  return { kind: 'encode', buf: t.buf, digests, objects };
+  if (t.out) transfer.push(t.out);
+  return { kind: 'encode', buf: t.buf, digests, objects, out: t.out };
 }
 
 function decode(t: DecodeTask, transfer: ArrayBuffer[]): DecodeResult {

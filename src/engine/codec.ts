@@ -28,12 +28,8 @@ let zstdCCtx: ZstdBinding.CCtx | undefined;
 let zstdCCtxLevel = ZSTD_LEVEL;
 let zstdDCtx: ZstdBinding.DCtx | undefined;
 
-/**
- * One zstd frame with the content size in its header, written straight into a fresh buffer of
- * `capacity` bytes; null when the frame does not fit. Only the pages the frame touches become
- * resident, so a chunk-sized capacity costs address space, not memory, and nothing is copied.
- */
-function zstdCompress(data: Uint8Array, capacity: number, level = ZSTD_LEVEL): Uint8Array | null {
+/** The thread's compression context at `level` (it outlives one operation; engines of several levels may share this thread). */
+function zstdContext(level: number): ZstdBinding.CCtx {
   if (!zstdCCtx) {
     zstdCCtx = new zstd.CCtx();
     zstdCCtx.setParameter(zstd.CParameter.compressionLevel, level);
@@ -41,25 +37,52 @@ function zstdCompress(data: Uint8Array, capacity: number, level = ZSTD_LEVEL): U
     zstdCCtx.setParameter(zstd.CParameter.checksumFlag, 0);
     zstdCCtxLevel = level;
   } else if (zstdCCtxLevel !== level) {
-    // The context outlives one operation; engines of several levels may share this thread.
     zstdCCtx.setParameter(zstd.CParameter.compressionLevel, level);
     zstdCCtxLevel = level;
   }
-  if (capacity <= 0) return null;
-  const dst = new Uint8Array(new ArrayBuffer(capacity));
+  return zstdCCtx;
+}
+
+/**
+ * One zstd frame with the content size in its header, written straight into `dst` (its length
+ * is the capacity): the frame as a view of `dst`, or null when it does not fit.
+ */
+function zstdCompressInto(data: Uint8Array, dst: Uint8Array, level = ZSTD_LEVEL): Uint8Array | null {
+  const cctx = zstdContext(level);
+  if (dst.length <= 0) return null;
   try {
-    return dst.subarray(0, zstdCCtx.compress2(dst, data));
+    return dst.subarray(0, cctx.compress2(dst, data));
   } catch {
-    return null; // dstSize_tooSmall: not smaller than `capacity`
+    return null; // dstSize_tooSmall: not smaller than the capacity
   }
 }
 
 /**
- * Compresses `data` for storing, or null when that does not make it smaller (store it raw). The
- * result views offset 0 of an ArrayBuffer nothing else holds: transferable to another thread as is.
+ * The frame in a fresh buffer of `capacity` bytes. Only the pages the frame touches become
+ * resident, so a chunk-sized capacity costs address space, not memory, and nothing is copied.
  */
-export function compressForStore(data: Uint8Array, compression: 'zstd' | 'zlib', zstdLevel = ZSTD_LEVEL): Uint8Array | null {
-  if (compression === 'zstd') return zstdCompress(data, data.length - 1, zstdLevel);
+function zstdCompress(data: Uint8Array, capacity: number, level = ZSTD_LEVEL): Uint8Array | null {
+  return capacity <= 0 ? null : zstdCompressInto(data, new Uint8Array(new ArrayBuffer(capacity)), level);
+}
+
+/**
+ * Compresses `data` for storing, or null when that does not make it smaller (store it raw). The
+ * result views offset 0 of an ArrayBuffer nothing else holds (transferable to another thread as
+ * is), or with `into`, a zstd frame is written at the start of `into` and views it. NOTE: on this
+ * machine type the first touch of fresh memory costs about as much as compressing into it (a 32 MiB
+ * chunk: 110 ms into a new buffer, 57 ms into a reused one; BENCHMARKS.md), so full chunks
+ * compress into recycled buffers.
+ */
+export function compressForStore(
+  data: Uint8Array,
+  compression: 'zstd' | 'zlib',
+  zstdLevel = ZSTD_LEVEL,
+  into?: Uint8Array,
+): Uint8Array | null {
+  if (compression === 'zstd') {
+    if (into) return zstdCompressInto(data, into.subarray(0, Math.min(into.length, data.length - 1)), zstdLevel);
+    return zstdCompress(data, data.length - 1, zstdLevel);
+  }
   const z = deflateSync(data, { level: ZLIB_LEVEL });
   return z.length < data.length ? owned(z) : null;
 }

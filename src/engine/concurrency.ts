@@ -111,4 +111,10 @@ export class BufferPool {
     if (w) w.resolve(new ArrayBuffer(this.size));
     else this.allocated--;
   }
+
+  /** Drops the buffers not in use (their memory goes back once collected); later acquires allocate anew. */
+  trim(): void {
+    this.allocated -= this.free.length;
+    this.free.length = 0;
+  }
 }

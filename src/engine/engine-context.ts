@@ -17,6 +17,13 @@ export interface EngineContext {
    * body is held from its GET to the end of its decode, so this caps bodies fetched ahead.
    */
   bodies: BufferPool;
+  /**
+   * Reused buffers of the same size that backups compress full chunks into, one per chunk in the
+   * budget (so never waited on); trimmed when no backup runs, so they cost no memory at rest.
+   */
+  encoded: BufferPool;
+  /** Backups running now (the last to end trims `encoded`). */
+  backupsRunning: number;
 }
 
 /** Keys under `prefix` that belong to that backup (`<prefix>-N`, `<prefix>_...`), not to a longer prefix. */

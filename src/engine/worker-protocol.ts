@@ -27,6 +27,11 @@ export interface EncodeTask {
   packed: boolean;
   /** Compute each stored body's md5 (Content-MD5); only when the store sends it. */
   bodyMd5: boolean;
+  /**
+   * A recycled buffer (transferred, at least `length` bytes) that zstd bodies are written into,
+   * one after another; comes back as EncodeResult.out, used or not. Null: each body gets a buffer of its own.
+   */
+  out: ArrayBuffer | null;
 }
 
 export interface EncodedObject {
@@ -44,6 +49,8 @@ export interface EncodeResult {
   buf: ArrayBuffer;
   digests: Uint8Array; // sha256 of each block, 32 bytes each
   objects: EncodedObject[];
+  /** The task's `out` buffer, back for recycling once the bodies that view it are stored. */
+  out: ArrayBuffer | null;
 }
 
 export interface DecodeTask {

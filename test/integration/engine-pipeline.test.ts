@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, truncate, writeFile } from 'node:fs/promises';
+import { open, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeVolumeImage } from '../../bench/volume-image.js';
@@ -161,6 +161,44 @@ describe('backup pipeline', () => {
     expect((await readFile(target)).equals(await readFile(src))).toBe(true);
     // Every 64 KiB object was read into a pooled body (object size + 1 bytes), none into one of its own.
     expect(store.intoSizes).toEqual(Array.from({ length: 40 }, () => 64 * KiB + 1));
+  });
+
+  it('compresses full chunks into recycled buffers; an incremental packs the bodies of one chunk into one, each intact', async () => {
+    const src = await fortyChunkImage(12);
+    /** Per data PUT: the size of the buffer its body views, and where in it. */
+    class BodyBuffers extends GatedStore {
+      seen: Array<{ bufferBytes: number; at: number }> = [];
+      override async put(container: string, key: string, body: Buffer, options?: { md5?: string }): Promise<void> {
+        if (/-\d{5}$/.test(key)) this.seen.push({ bufferBytes: body.buffer.byteLength, at: body.byteOffset });
+        return super.put(container, key, body, options);
+      }
+    }
+    const store = new BodyBuffers(true);
+    const engine = fx.engine();
+    const full = fx.location();
+    await engine.backup(store, fx.request(src, size, full));
+    // Compressed bodies (smaller than their 64 KiB chunk) view a pooled buffer (object size + 1
+    // bytes), never one of their own (chunk size - 1 bytes, the frame's capacity).
+    const compressed = store.seen.filter((b) => b.bufferBytes !== 64 * KiB);
+    expect(compressed.length).toBeGreaterThan(20);
+    for (const b of compressed) expect(b).toEqual({ bufferBytes: 64 * KiB + 1, at: 0 });
+
+    // Two changed runs in one chunk (blocks 1 and 5 of chunk 3): their bodies share that buffer, back to back.
+    const fh = await open(src, 'r+');
+    for (const block of [3 * 16 + 1, 3 * 16 + 5]) await fh.write(Buffer.alloc(4096, `text ${block} `), 0, 4096, block * 4096);
+    await fh.close();
+    store.seen = [];
+    const inc = fx.location();
+    await engine.backup(store, fx.request(src, size, inc, { backupId: full.prefix.slice(-36), location: full }));
+    expect(store.seen.length).toBe(2);
+    expect(store.seen[0]).toEqual({ bufferBytes: 64 * KiB + 1, at: 0 });
+    expect(store.seen[1]!.bufferBytes).toBe(64 * KiB + 1);
+    expect(store.seen[1]!.at).toBeGreaterThan(0);
+    const target = join(fx.dir, 'restored-inc');
+    await writeFile(target, '');
+    await truncate(target, size);
+    await engine.restore(store, { chain: [full, inc], target: { path: target, sizeBytes: size }, targetIsNew: true });
+    expect((await readFile(target)).equals(await readFile(src))).toBe(true);
   });
 
   it('queues hundreds of small PUTs of an incremental without piling listeners on the abort signal', async () => {
