@@ -61,6 +61,17 @@ describe('codec', () => {
     }
   });
 
+  it('compressForStore into a caller buffer: a zstd frame at its start, or null when not smaller or out of room', () => {
+    const into = new Uint8Array(sample.length + 16).fill(7);
+    const body = compressForStore(sample, 'zstd', undefined, into.subarray(16))!;
+    expect(body.buffer).toBe(into.buffer);
+    expect(body.byteOffset).toBe(16);
+    expect(decompress(body, 'zstd', sample.length).equals(sample)).toBe(true);
+    expect(into.subarray(0, 16).every((b) => b === 7)).toBe(true); // nothing before it touched
+    expect(compressForStore(randomBytes(4096), 'zstd', undefined, into)).toBeNull();
+    expect(compressForStore(sample, 'zstd', undefined, into.subarray(0, 8))).toBeNull();
+  });
+
   it('decodes zstd into a caller buffer, and names a wrong length as the allocating path does', () => {
     const frame = compress(sample, 'zstd');
     const into = new Uint8Array(sample.length + 100);
