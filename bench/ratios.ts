@@ -17,6 +17,7 @@ export function computeRatios(f: Figures, limits: Map<string, MachineLimit[]>, l
     const cinder = (metric: string): number => f.median(`Cinder S3BackupDriver, moto S3, zlib, ${label}`, metric);
     const limit = median((limits.get(label) ?? []).map((l) => l.limit.mibPerSec));
     const combined = median((limits.get(label) ?? []).map((l) => l.combined.mibPerSec));
+    const restoreWork = median((limits.get(label) ?? []).map((l) => l.restoreWork.mibPerSec));
     r.push(
       {
         what: `${label}: full backup, ours zstd / Cinder zlib (moto)`,
@@ -72,6 +73,12 @@ export function computeRatios(f: Figures, limits: Map<string, MachineLimit[]>, l
         what: `${label}: full backup posix / the format's CPU work (sha256+md5+zstd) on the same cores`,
         value: (100 * ours('posix', 'zstd', 'full backup')) / combined,
         unit: '%',
+      },
+      {
+        what: `${label}: restore (new volume) posix / a restore's CPU work (zstd decompress + sha256) on the same cores`,
+        value: (100 * ours('posix', 'zstd', 'restore, new sparse volume')) / restoreWork,
+        unit: '%',
+        target: { op: '>=', value: 80 },
       },
       {
         what: `${label}: incremental time / full time (posix)`,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
+import { blockDigest } from './block-digest.js';
 import { CodecError, compressForStore, decompress, zeroObject } from './codec.js';
 import { DIGEST_BYTES, sameDigest } from './digest-list.js';
 import { owned } from './worker-protocol.js';
@@ -13,20 +14,6 @@ import type { DecodeResult, DecodeTask, EncodedObject, EncodeResult, EncodeTask,
 
 const port = parentPort;
 if (!port) throw new Error('chunk-worker must run in a worker thread');
-
-let zeroBlock = Buffer.alloc(0);
-function isZero(b: Buffer): boolean {
-  if (zeroBlock.length < b.length) zeroBlock = Buffer.alloc(b.length);
-  return b.equals(zeroBlock.subarray(0, b.length));
-}
-
-const zeroHashes = new Map<number, Buffer>();
-/** sha256 of `length` zero bytes, cached: a zero check (memcmp) is far cheaper than hashing. */
-function zeroHash(length: number): Buffer {
-  let h = zeroHashes.get(length);
-  if (!h) zeroHashes.set(length, (h = createHash('sha256').update(Buffer.alloc(length)).digest()));
-  return h;
-}
 
 /**
  * sha256 of each block, 32 bytes each (transferable); sets `zeroFlags[i]` to 1 for all-zero blocks.
@@ -49,9 +36,9 @@ function hashBlocks(
     }
     const from = at ? at[i]! : off;
     const block = data.subarray(from, from + Math.min(blockSize, length - off));
-    const zero = isZero(block);
+    const { digest, zero } = blockDigest(block);
     zeroFlags[i] = zero ? 1 : 0;
-    out.set(zero ? zeroHash(block.length) : createHash('sha256').update(block).digest(), i * DIGEST_BYTES);
+    out.set(digest, i * DIGEST_BYTES);
   }
   return out;
 }
