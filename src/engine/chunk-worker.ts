@@ -3,13 +3,13 @@ import { parentPort } from 'node:worker_threads';
 import { blockDigest } from './block-digest.js';
 import { CodecError, compressForStore, decompress, zeroObject } from './codec.js';
 import { DIGEST_BYTES, sameDigest } from './digest-list.js';
-import { owned } from './worker-protocol.js';
+import { owned, transferList } from './worker-protocol.js';
 import type { DecodeResult, DecodeTask, EncodedObject, EncodeResult, EncodeTask, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 /**
  * Worker-thread entry: the CPU work of the data path (sha256 per block, zero detection, md5,
- * compression and decompression), off the event loop. Buffers arrive transferred and go back
- * transferred, so the main thread can recycle them.
+ * compression and decompression), off the event loop. Buffers arrive lent (shared or transferred)
+ * and go back in the reply, so the main thread can recycle them.
  */
 
 const port = parentPort;
@@ -142,5 +142,5 @@ port.on('message', (msg: WorkerRequest) => {
     const codec = err instanceof CodecError;
     reply = { id: msg.id, error: err instanceof Error ? err.message : String(err), codecError: codec };
   }
-  port.postMessage(reply, transfer);
+  port.postMessage(reply, transferList(transfer));
 });

@@ -62,22 +62,30 @@ export class Semaphore {
 }
 
 /**
- * At most `capacity` ArrayBuffers of `size` bytes, allocated on first need and recycled: the hard
- * cap on chunk buffers in memory. A buffer lost with a failed worker task is `forget`-ten, so a
- * replacement may be allocated.
- */
-/**
  * True for a chunk read or decoded into a buffer of its own rather than a pooled one: shorter
  * than 1/32 of a pooled buffer (under 1 MiB with the default 32 MiB objects; the chunk budget
  * still bounds how many exist at once).
- * NOTE: every pooled buffer moved to a worker and back counts as external memory to V8, which
- * then collects garbage every few moves: a file-set backup or restore of a cluster's ~1,000
- * small files spent more than half its CPU time in the collector.
+ * NOTE: when pooled buffers were transferred, each move to a worker and back counted as new
+ * external memory to V8, which then collected garbage every few moves: a file-set backup or
+ * restore of a cluster's ~1,000 small files spent more than half its CPU time in the collector.
+ * Pooled buffers are shared now (BufferPool); small chunks still keep their own, sized to them.
  */
 export function isSmallChunk(length: number, pooledSize: number): boolean {
   return length * 32 < pooledSize;
 }
 
+/**
+ * At most `capacity` buffers of `size` bytes, allocated on first need and recycled: the hard cap
+ * on chunk buffers in memory. A buffer lost with a failed worker task is `forget`-ten, so a
+ * replacement may be allocated.
+ * The buffers are SharedArrayBuffers (typed as ArrayBuffer: every use here takes either): they go
+ * to a worker and back shared, never transferred (worker-protocol.ts transferList). A transferred
+ * buffer arrives as a new ArrayBuffer that V8 counts as new external memory, and the next
+ * allocation anywhere then sets off a collection: 64 round trips of two 32 MiB buffers cost 193
+ * collections and 504 ms by transfer, 3 and 52 ms shared. Nothing detaches a shared buffer while a
+ * worker has it, so the callers' rule stands alone: a buffer is in one task at a time, and is
+ * released only after that task's reply.
+ */
 export class BufferPool {
   private readonly free: ArrayBuffer[] = [];
   private readonly waiters: Array<Waiter<ArrayBuffer>> = [];
@@ -94,7 +102,7 @@ export class BufferPool {
     if (b) return b;
     if (this.allocated < this.capacity) {
       this.allocated++;
-      return new ArrayBuffer(this.size);
+      return this.allocate();
     }
     return wait(this.waiters, signal);
   }
@@ -108,8 +116,12 @@ export class BufferPool {
 
   forget(): void {
     const w = this.waiters.shift();
-    if (w) w.resolve(new ArrayBuffer(this.size));
+    if (w) w.resolve(this.allocate());
     else this.allocated--;
+  }
+
+  private allocate(): ArrayBuffer {
+    return new SharedArrayBuffer(this.size) as unknown as ArrayBuffer;
   }
 
   /** Drops the buffers not in use (their memory goes back once collected); later acquires allocate anew. */

@@ -44,7 +44,7 @@ async function fetchVerified(
     }
   }, signal);
   ctx.metrics.bytesFetched.inc(stored.length);
-  // A view of the pooled body travels as is (its whole buffer transferred); anything else is copied if shared.
+  // A view of the pooled body travels as is (its whole buffer lent); anything else is copied if it shares a buffer.
   const bodySent = into !== undefined && stored.buffer === into;
   const data = bodySent ? stored : owned(stored);
   const onGrid = entry.offset % layer.blockSize === 0;

@@ -2,7 +2,14 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { DecodeResult, DecodeTask, EncodeResult, EncodeTask, WorkerReply } from './worker-protocol.js';
+import {
+  transferList,
+  type DecodeResult,
+  type DecodeTask,
+  type EncodeResult,
+  type EncodeTask,
+  type WorkerReply,
+} from './worker-protocol.js';
 
 /** A task failed inside a worker; `codecError` marks undecodable input (an integrity failure). */
 export class WorkerTaskError extends Error {
@@ -95,10 +102,10 @@ export class WorkerPool {
       return;
     }
     this.busy.set(w, next.id);
-    w.postMessage({ id: next.id, task: next.task }, next.transfer);
+    w.postMessage({ id: next.id, task: next.task }, transferList(next.transfer));
   }
 
-  /** Runs one task; the ArrayBuffers in `transfer` move to the worker (unusable here until returned). */
+  /** Runs one task; the ArrayBuffers in `transfer` move to the worker (unusable here until returned), the shared ones are lent (untouched here until returned). */
   run(task: EncodeTask, transfer: ArrayBuffer[]): Promise<EncodeResult>;
   run(task: DecodeTask, transfer: ArrayBuffer[]): Promise<DecodeResult>;
   run(task: EncodeTask | DecodeTask, transfer: ArrayBuffer[]): Promise<EncodeResult | DecodeResult> {

@@ -1,10 +1,13 @@
 import type { Compression } from './engine-api.js';
 
-/** Messages between the engine and chunk-worker.ts (transferred ArrayBuffers travel inside them). */
+/**
+ * Messages between the engine and chunk-worker.ts. The buffers inside travel back and forth: a
+ * pool's SharedArrayBuffers shared, any other ArrayBuffer transferred (transferList).
+ */
 
 export interface EncodeTask {
   kind: 'encode';
-  buf: ArrayBuffer; // the chunk, transferred; comes back in EncodeResult.buf
+  buf: ArrayBuffer; // the chunk, lent to the worker; comes back in EncodeResult.buf
   length: number;
   blockSize: number;
   compression: Compression;
@@ -28,7 +31,7 @@ export interface EncodeTask {
   /** Compute each stored body's md5 (Content-MD5); only when the store sends it. */
   bodyMd5: boolean;
   /**
-   * A recycled buffer (transferred, at least `length` bytes) that zstd bodies are written into,
+   * A recycled buffer (lent, at least `length` bytes) that zstd bodies are written into,
    * one after another; comes back as EncodeResult.out, used or not. Null: each body gets a buffer of its own.
    */
   out: ArrayBuffer | null;
@@ -55,7 +58,7 @@ export interface EncodeResult {
 
 export interface DecodeTask {
   kind: 'decode';
-  /** The stored bytes, their buffer transferred (it may be a longer, recycled one); comes back as DecodeResult.body. */
+  /** The stored bytes, their buffer lent (it may be a longer, recycled one); comes back as DecodeResult.body. */
   data: Uint8Array;
   compression: string;
   length: number;
@@ -66,7 +69,7 @@ export interface DecodeTask {
    * (sha256 is the stronger check of the same bytes, and with SHA-NI several times cheaper).
    */
   wantMd5: boolean;
-  /** A recycled buffer (transferred) to decode into when it is large enough; comes back as `raw`'s buffer. */
+  /** A recycled buffer (lent) to decode into when it is large enough; comes back as `raw`'s buffer. */
   out: ArrayBuffer | null;
 }
 
@@ -90,6 +93,11 @@ export interface WorkerRequest {
 export type WorkerReply =
   | { id: number; result: EncodeResult | DecodeResult; error?: undefined }
   | { id: number; error: string; codecError: boolean };
+
+/** The buffers of `list` that move by transfer: a pool's SharedArrayBuffers are shared instead (concurrency.ts BufferPool). */
+export function transferList(list: ArrayBuffer[]): ArrayBuffer[] {
+  return list.filter((b) => !((b as unknown) instanceof SharedArrayBuffer));
+}
 
 /** A view as a transferable Uint8Array owning its whole ArrayBuffer (copies pooled or sliced views). */
 export function owned(b: Uint8Array): Uint8Array {
