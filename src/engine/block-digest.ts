@@ -15,7 +15,7 @@ export function isZero(b: Buffer): boolean {
 
 const zeroHashes = new Map<number, Buffer>();
 /** sha256 of `length` zero bytes, cached. */
-export function zeroHash(length: number): Buffer {
+function zeroHash(length: number): Buffer {
   let h = zeroHashes.get(length);
   if (!h) zeroHashes.set(length, (h = createHash('sha256').update(Buffer.alloc(length)).digest()));
   return h;
