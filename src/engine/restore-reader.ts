@@ -13,6 +13,7 @@ import {
   type VerifyResult,
 } from './engine-api.js';
 import { ObjectBuffers } from './restore-buffers.js';
+import { WriteBehind } from './write-behind.js';
 import { integrityError, loadLayer, planFinalMap, type PlannedObject } from './restore-plan.js';
 import { WorkerTaskError } from './worker-pool.js';
 import { owned, type DecodeResult } from './worker-protocol.js';
@@ -121,7 +122,7 @@ async function runPlan(
   store: ObjectStore,
   chain: BackupLocation[],
   hooks: ProgressHooks,
-  target: { fh: FileHandle; isNew: boolean; offset: number } | null,
+  target: { fh: FileHandle; isNew: boolean; offset: number; writeBehind: WriteBehind } | null,
 ): Promise<PlanOutcome> {
   const layers = [];
   for (const location of chain) layers.push(await loadLayer(store, location));
@@ -188,6 +189,7 @@ async function runPlan(
         for (let done = 0; done < e - s; )
           done += (await target.fh.write(raw, from + done, e - s - done, target.offset + s + done)).bytesWritten;
         outcome.written += e - s;
+        target.writeBehind.wrote();
       }
     }
     outcome.objects++;
@@ -207,11 +209,15 @@ export async function runRestore(
   hooks: ProgressHooks = {},
 ): Promise<RestoreResult> {
   const fh = await open(req.target.path, 'r+');
+  const writeBehind = new WriteBehind(fh);
   try {
-    const o = await runPlan(ctx, store, req.chain, hooks, { fh, isNew: req.targetIsNew, offset: req.target.offset ?? 0 });
+    const target = { fh, isNew: req.targetIsNew, offset: req.target.offset ?? 0, writeBehind };
+    const o = await runPlan(ctx, store, req.chain, hooks, target);
+    await writeBehind.settle();
     await fh.sync();
     return { bytesWritten: o.written, bytesFetched: o.fetched, volumeMeta: o.volumeMeta };
   } finally {
+    await writeBehind.settle().catch(() => {}); // never close under a flush in flight
     await fh.close();
   }
 }
