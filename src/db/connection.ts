@@ -13,6 +13,9 @@ export interface DbOptions {
   onPoolError?: (err: Error) => void;
 }
 
+/** The pool under each handle createDb made (never under a transaction): see preparedRows. */
+const pools = new WeakMap<Kysely<Database>, pg.Pool>();
+
 /** Opens a Kysely handle on a pg pool. Close it with `db.destroy()`. */
 export function createDb(options: DbOptions): Kysely<Database> {
   const pool = new pg.Pool({
@@ -28,7 +31,21 @@ export function createDb(options: DbOptions): Kysely<Database> {
   // that kills the process. This listener keeps the process up; the dead client fails its next
   // query (a 503) and pg-pool discards it on release because it is no longer queryable.
   pool.on('connect', (client) => client.on('error', (err) => options.onPoolError?.(err)));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pools.set(db, pool);
+  return db;
+}
+
+/**
+ * Runs `text` as the named prepared statement `name` on the pool under `db` (each connection
+ * parses and plans it once), or returns null when `db` is not a handle createDb made (a
+ * transaction: the caller reads through Kysely there). For the hottest one-row reads only: Kysely
+ * sends every query unnamed, so Postgres parses and plans it on every call.
+ */
+export async function preparedRows<R>(db: object, name: string, text: string, values: unknown[]): Promise<R[] | null> {
+  const pool = pools.get(db as Kysely<Database>);
+  if (!pool) return null;
+  return (await pool.query<R & pg.QueryResultRow>({ name, text, values })).rows;
 }
 
 /**
