@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { Database } from './schema.js';
+import type { Database, Db } from './schema.js';
 
 // Decided once: int8 (bigint, bigserial, count(*)) comes back as a JS number.
 // Every int8 we store (bytes, ids, counts) stays far below 2^53.
@@ -42,8 +42,8 @@ export function createDb(options: DbOptions): Kysely<Database> {
  * transaction: the caller reads through Kysely there). For the hottest one-row reads only: Kysely
  * sends every query unnamed, so Postgres parses and plans it on every call.
  */
-export async function preparedRows<R>(db: object, name: string, text: string, values: unknown[]): Promise<R[] | null> {
-  const pool = pools.get(db as Kysely<Database>);
+export async function preparedRows<R>(db: Db, name: string, text: string, values: unknown[]): Promise<R[] | null> {
+  const pool = pools.get(db);
   if (!pool) return null;
   return (await pool.query<R & pg.QueryResultRow>({ name, text, values })).rows;
 }
