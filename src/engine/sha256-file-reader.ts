@@ -88,7 +88,9 @@ function decodeList(doc: Buffer, [start, end]: [number, number]): Uint8Array | n
       while (isSpace(doc[i])) i++;
     }
   }
-  return w === digests.length ? digests : digests.slice(0, w);
+  // A view, not a copy: the estimate above is ~9 % long for Cinder's layout (72 bytes per item), and
+  // a copy made 8 MiB of garbage at 8 GiB that lived into the restore's peak.
+  return w === digests.length ? digests : digests.subarray(0, w);
 }
 
 type Sha256File = { blockSize: number; hashes: { digests: Uint8Array; valid: Uint8Array } };
