@@ -61,16 +61,18 @@ export function renderMetadata(h: BackupHeader, objects: ObjectEntry[], parentId
 
 /**
  * The `_sha256file` document, bytes ready to store; `chunk_size` is the sha block size, as in
- * Cinder. The hash list is written straight into the output (no string per hash, no joined copy).
+ * Cinder. The hash list is written straight into the output (no string per hash, no joined copy),
+ * which is a view of `into` when the document fits there.
  */
-export function renderSha256File(h: BackupHeader, blockSize: number, digests: DigestList): Buffer {
+export function renderSha256File(h: BackupHeader, blockSize: number, digests: DigestList, into?: ArrayBuffer): Buffer {
   const doc = pythonJsonDumps({ ...headerJson(h), chunk_size: blockSize, sha256s: [] });
   // ASCII only (Python's ensure_ascii), and "sha256s" is the last key that can hold a list.
   const key = '"sha256s": ';
   const at = doc.lastIndexOf(`${key}[]`) + key.length;
   const head = Buffer.from(doc.slice(0, at), 'latin1');
   const tail = Buffer.from(doc.slice(at + 2), 'latin1');
-  const out = Buffer.allocUnsafe(head.length + jsonListBytes(digests.length) + tail.length);
+  const length = head.length + jsonListBytes(digests.length) + tail.length;
+  const out = into && into.byteLength >= length ? Buffer.from(into, 0, length) : Buffer.allocUnsafe(length);
   head.copy(out, 0);
   const end = writeJsonHexList(digests, out, head.length);
   tail.copy(out, end);

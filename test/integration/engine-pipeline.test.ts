@@ -22,6 +22,8 @@ class GatedStore extends MemoryObjectStore {
   readonly intoSizes: number[] = [];
   /** The same for each read of a `_metadata` or `_sha256file`. */
   readonly documentIntoSizes: number[] = [];
+  /** Per PUT of a `_sha256file`: the size of the memory its body views. */
+  readonly hashListBufferSizes: number[] = [];
   waiting = 0;
   private gate: { open: boolean; failWith: Error | null; wake: Array<() => void> } = { open: true, failWith: null, wake: [] };
 
@@ -48,6 +50,7 @@ class GatedStore extends MemoryObjectStore {
     }
     if (this.gate.failWith && /-\d{5}$/.test(key)) throw this.gate.failWith;
     this.md5s.set(key, options?.md5);
+    if (key.endsWith('_sha256file')) this.hashListBufferSizes.push(body.buffer.byteLength);
     return super.put(container, key, body);
   }
 
@@ -166,7 +169,7 @@ describe('backup pipeline', () => {
     expect(store.intoSizes).toEqual(Array.from({ length: 40 }, () => 64 * KiB + 1));
   });
 
-  it("a restore reads each layer's _metadata and _sha256file into a recycled body, then restores every byte", async () => {
+  it("hash lists go through pooled buffers: a backup's own and its parent's, each layer's _metadata and _sha256file in a restore", async () => {
     const src = await fortyChunkImage(12);
     const store = new GatedStore(false);
     const engine = fx.engine();
@@ -175,6 +178,10 @@ describe('backup pipeline', () => {
     await changeRandomBlocks(src, size, 4096, 30);
     const incr = fx.location();
     await engine.backup(store, fx.request(src, size, incr, { backupId: full.prefix.slice(-36), location: full }));
+    // The incremental read its parent's hash list into a pooled chunk buffer; both backups
+    // rendered theirs into one (a 46 KiB list in 64 KiB + 1 buffers).
+    expect(store.documentIntoSizes).toEqual([64 * KiB + 1]);
+    expect(store.hashListBufferSizes).toEqual([64 * KiB + 1, 64 * KiB + 1]);
     store.documentIntoSizes.length = 0;
     const target = join(fx.dir, 'restored');
     await writeFile(target, '');
