@@ -38,17 +38,15 @@ async function loadParentHashes(
 ): Promise<ReturnType<typeof digestsFromHex> | null> {
   if (!req.parent) return null;
   const name = sha256FileName(req.parent.location.prefix);
-  // Into a pooled chunk buffer (nothing decoded from it views it): see writeHashListAndMetadata.
-  const scratch = await ctx.buffers.acquire();
+  const { container } = req.parent.location;
   let parent: ReturnType<typeof readSha256File>;
   try {
     // From the bytes, as a restore reads it: no 18 MiB string and 262,144 hex strings at 8 GiB.
-    parent = readSha256File(await store.get(req.parent.location.container, name, undefined, scratch), name);
+    // Into a pooled chunk buffer (nothing decoded from it views it): see writeHashListAndMetadata.
+    parent = await ctx.buffers.run(async (scratch) => readSha256File(await store.get(container, name, undefined, scratch), name));
   } catch (err) {
     if (err instanceof ObjectNotFoundError) throw new BackupIntegrityError(`parent's ${name} is missing`.slice(0, 255));
     throw err;
-  } finally {
-    ctx.buffers.release(scratch);
   }
   if (parent.blockSize !== blockSize) {
     throw new BackupIntegrityError('Hash block size has changed since the last backup. Do a full backup.');
@@ -320,7 +318,7 @@ async function writeBackup(ctx: EngineContext, store: ObjectStore, req: BackupRe
  * backup). The hash list is rendered into a pooled chunk buffer when it fits (up to ~14 GiB volumes
  * with the default 32 MiB objects). NOTE: this VM pays ~2.8 ms per MB on the first touch of fresh
  * memory, and an 8 GiB volume's list is 19 MB, read (the parent's) and written once per backup:
- * in fresh buffers, with their collections, that was a third of a CBT incremental's time at 8 GiB.
+ * pooled, an 8 GiB CBT incremental took 0.304 s instead of 0.332 (BENCHMARKS.md, round five).
  */
 async function writeHashListAndMetadata(
   ctx: EngineContext,
@@ -338,12 +336,7 @@ async function writeHashListAndMetadata(
     createdAt: req.createdAt,
   };
   const { prefix } = req.location;
-  const scratch = await ctx.buffers.acquire();
-  try {
-    await put(sha256FileName(prefix), renderSha256File(header, blockSize, digests, scratch));
-  } finally {
-    ctx.buffers.release(scratch); // the put has settled: nothing views it any more
-  }
+  await ctx.buffers.run((scratch) => put(sha256FileName(prefix), renderSha256File(header, blockSize, digests, scratch)));
   await put(metadataName(prefix), Buffer.from(renderMetadata(header, entries, req.parent?.backupId ?? null, req.volumeMeta), 'utf8'));
 }
 

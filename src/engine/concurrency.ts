@@ -114,6 +114,16 @@ export class BufferPool {
     else this.free.push(b);
   }
 
+  /** Runs `fn` with one buffer, returned to the pool once `fn` has settled (nothing may view it after). */
+  async run<T>(fn: (buffer: ArrayBuffer) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const b = await this.acquire(signal);
+    try {
+      return await fn(b);
+    } finally {
+      this.release(b);
+    }
+  }
+
   forget(): void {
     const w = this.waiters.shift();
     if (w) w.resolve(this.allocate());

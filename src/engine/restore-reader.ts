@@ -125,13 +125,11 @@ async function runPlan(
   target: { fh: FileHandle; isNew: boolean; offset: number; writeBehind: WriteBehind } | null,
 ): Promise<PlanOutcome> {
   // The chain's documents go through one pooled body buffer, memory the fetches below touch anyway.
-  const layers = [];
-  const scratch = await ctx.bodies.acquire();
-  try {
-    for (const location of chain) layers.push(await loadLayer(store, location, scratch));
-  } finally {
-    ctx.bodies.release(scratch);
-  }
+  const layers = await ctx.bodies.run(async (scratch) => {
+    const loaded = [];
+    for (const location of chain) loaded.push(await loadLayer(store, location, scratch));
+    return loaded;
+  });
   const plan = planFinalMap(layers);
   const total = plan.reduce((n, p) => n + p.ranges.reduce((m, [s, e]) => m + e - s, 0), 0);
   // Objects in flight, their bodies and the buffers they decode into come from the engine-wide

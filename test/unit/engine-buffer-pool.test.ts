@@ -17,4 +17,16 @@ describe('BufferPool', () => {
     await waiting;
     expect(third).toBe(true);
   });
+
+  it('run lends one buffer and takes it back once the work settles, also when it throws', async () => {
+    const pool = new BufferPool(1, 16);
+    const lent = await pool.run(async (b) => b);
+    await expect(
+      pool.run(async (b) => {
+        expect(b).toBe(lent); // the same buffer again: the first run gave it back
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await pool.run(async (b) => b)).toBe(lent); // given back after the throw too, so no wait
+  });
 });
