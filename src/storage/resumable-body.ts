@@ -1,10 +1,17 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readInto } from './direct-http.js';
 import { ObjectStoreError } from './object-store.js';
+
+/** A body that can be read straight into the caller's memory (see DirectBody). */
+interface DirectReadable {
+  [readInto](target: Uint8Array): Promise<number>;
+  failure?: Error;
+}
 
 /** One GET response: its body, its Content-Length and the object's ETag. */
 export interface OpenedBody {
-  body: AsyncIterable<Uint8Array>;
+  body: AsyncIterable<Uint8Array> | (AsyncIterable<Uint8Array> & DirectReadable);
   length: number;
   etag?: string;
 }
@@ -34,7 +41,7 @@ export function resumableBody(
   return Readable.from(resumableChunks(open, first, range, maxAttempts, describe), { objectMode: false });
 }
 
-/** resumableBody's chunks without the stream around them (for callers that collect the whole body). */
+/** resumableBody's chunks without the stream around them. */
 export function resumableChunks(
   open: OpenBody,
   first: OpenedBody,
@@ -62,15 +69,7 @@ export function resumableChunks(
         failure = err;
       }
       if (received === expected) return;
-      if (attempt >= maxAttempts) {
-        const why = failure === undefined ? 'body ended early' : 'body broke off';
-        throw new ObjectStoreError(`${describe}: ${why} at ${received} of ${expected} bytes`, { cause: failure });
-      }
-      await sleep(backoffMs(attempt));
-      current = await open(range.start + received, range.end, first.etag);
-      if (current.length !== expected - received) {
-        throw new ObjectStoreError(`${describe}: object changed while being read`);
-      }
+      current = await reopenRest(open, first, range, received, attempt, maxAttempts, describe, failure);
     }
   }
   return chunks();
@@ -84,18 +83,73 @@ export async function readAll(stream: Readable): Promise<Buffer> {
 }
 
 /**
- * Collects exactly `length` bytes of `chunks` into one buffer allocated up front (or `into` when it
- * is large enough): each network chunk is copied once and can be collected at once (holding them
- * all for a concat kept the garbage collector busy: 18 % of a restore's main thread from moto).
+ * Gives up on a body that broke off after `attempt` tries, or waits and opens the rest of it
+ * (pinned to the first response's ETag).
  */
-export async function collect(chunks: AsyncIterable<Uint8Array>, length: number, describe: string, into?: ArrayBuffer): Promise<Buffer> {
-  const out = into && into.byteLength >= length ? Buffer.from(into, 0, length) : Buffer.allocUnsafeSlow(length);
-  let at = 0;
-  for await (const c of chunks) {
-    if (at + c.byteLength > length) throw new ObjectStoreError(`${describe}: more bytes than Content-Length`);
-    out.set(c, at);
-    at += c.byteLength;
+async function reopenRest(
+  open: OpenBody,
+  first: OpenedBody,
+  range: { start: number; end?: number },
+  received: number,
+  attempt: number,
+  maxAttempts: number,
+  describe: string,
+  failure: unknown,
+): Promise<OpenedBody> {
+  const expected = first.length;
+  if (attempt >= maxAttempts) {
+    const why = failure === undefined ? 'body ended early' : 'body broke off';
+    throw new ObjectStoreError(`${describe}: ${why} at ${received} of ${expected} bytes`, { cause: failure });
   }
-  if (at !== length) throw new ObjectStoreError(`${describe}: body ended early at ${at} of ${length} bytes`);
-  return out;
+  await sleep(backoffMs(attempt));
+  const rest = await open(range.start + received, range.end, first.etag);
+  if (rest.length !== expected - received) throw new ObjectStoreError(`${describe}: object changed while being read`);
+  return rest;
+}
+
+/**
+ * Reads exactly Content-Length bytes of a GET into one buffer allocated up front (or `into`
+ * when it is large enough), resuming a body that breaks off as resumableChunks does. A direct
+ * body is read straight into that buffer; any other is copied in chunk by chunk, each chunk
+ * free to be collected at once (holding them all for a concat kept the garbage collector busy:
+ * 18 % of a restore's main thread from moto).
+ */
+export async function collect(
+  open: OpenBody,
+  first: OpenedBody,
+  range: { start: number; end?: number },
+  maxAttempts: number,
+  describe: string,
+  into?: ArrayBuffer,
+): Promise<Buffer> {
+  const expected = first.length;
+  const out = into && into.byteLength >= expected ? Buffer.from(into, 0, expected) : Buffer.allocUnsafeSlow(expected);
+  let received = 0;
+  let current = first;
+  for (let attempt = 1; ; attempt++) {
+    const { got, failure } = await fill(current.body, out.subarray(received), describe);
+    received += got;
+    if (received === expected) return out;
+    current = await reopenRest(open, first, range, received, attempt, maxAttempts, describe, failure);
+  }
+}
+
+/** Reads one response body into the start of `target`; says how much arrived and, if short, why. */
+async function fill(body: OpenedBody['body'], target: Buffer, describe: string): Promise<{ got: number; failure?: unknown }> {
+  if (readInto in body) {
+    const got = await body[readInto](target);
+    return { got, failure: body.failure };
+  }
+  let got = 0;
+  try {
+    for await (const c of body) {
+      if (got + c.byteLength > target.length) throw new ObjectStoreError(`${describe}: more bytes than Content-Length`);
+      target.set(c, got);
+      got += c.byteLength;
+    }
+  } catch (err) {
+    if (err instanceof ObjectStoreError) throw err;
+    return { got, failure: err };
+  }
+  return { got };
 }

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { S3GetHandler } from './s3-get-handler.js';
 
 /** How to reach an S3-compatible server; built from Config by s3StoreOptionsFromConfig. */
 export interface S3ClientOptions {
@@ -52,16 +54,20 @@ export function createS3Client(o: S3ClientOptions): S3Client {
     responseChecksumValidation: o.checksumMode,
     maxAttempts: o.maxAttempts,
     retryMode: 'standard',
-    requestHandler: {
-      requestTimeout: o.timeoutMs,
-      // NOTE: without these the SDK only logs a warning when requestTimeout passes, so a
-      // server that stalls (before headers or mid-body) hangs the operation forever.
-      throwOnRequestTimeout: true,
-      socketTimeout: o.timeoutMs,
-      connectionTimeout: Math.min(o.timeoutMs, 10_000),
-      httpAgent: new HttpAgent(agentOptions),
-      httpsAgent: new HttpsAgent(agentOptions),
-    },
+    requestHandler: new S3GetHandler(
+      new NodeHttpHandler({
+        requestTimeout: o.timeoutMs,
+        // NOTE: without these the SDK only logs a warning when requestTimeout passes, so a
+        // server that stalls (before headers or mid-body) hangs the operation forever.
+        throwOnRequestTimeout: true,
+        socketTimeout: o.timeoutMs,
+        connectionTimeout: Math.min(o.timeoutMs, 10_000),
+        httpAgent: new HttpAgent(agentOptions),
+        httpsAgent: new HttpsAgent(agentOptions),
+      }),
+      o.maxSockets,
+      o.timeoutMs,
+    ),
   });
   client.middlewareStack.add(contentMd5Middleware as never, { step: 'build', name: 'addContentMD5', priority: 'low' });
   return client;

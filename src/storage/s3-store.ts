@@ -15,7 +15,7 @@ import { ObjectNotFoundError, ObjectStoreError, type ObjectStore } from './objec
 import { putMultipart } from './s3-multipart.js';
 import { createS3Client, type S3ClientOptions } from './s3-client.js';
 import { errorCodeOf, httpStatusOf, storeError } from './store-errors.js';
-import { collect, resumableChunks, type OpenedBody } from './resumable-body.js';
+import { collect, resumableChunks, type OpenBody, type OpenedBody } from './resumable-body.js';
 
 /** Everything the S3 store needs; tests set a small threshold and page size. */
 export interface S3StoreOptions extends S3ClientOptions {
@@ -99,8 +99,8 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(container: string, key: string, range?: { start: number; end: number }, into?: ArrayBuffer): Promise<Buffer> {
-    const { chunks, length, describe } = await this.openChunks(container, key, range);
-    return collect(chunks, length, describe, into);
+    const { open, first, describe } = await this.openFirst(container, key, range);
+    return collect(open, first, { start: range?.start ?? 0, end: range?.end }, this.options.maxAttempts, describe, into);
   }
 
   async getStream(container: string, key: string): Promise<Readable> {
@@ -171,38 +171,35 @@ export class S3ObjectStore implements ObjectStore {
 
   /** GETs an object (or a range) as a length-checked stream that resumes when the body breaks off. */
   private async openStream(container: string, key: string, range?: { start: number; end: number }): Promise<Readable> {
-    const { chunks } = await this.openChunks(container, key, range);
+    const { open, first, describe } = await this.openFirst(container, key, range);
+    const chunks = resumableChunks(open, first, { start: range?.start ?? 0, end: range?.end }, this.options.maxAttempts, describe);
     return Readable.from(chunks, { objectMode: false });
   }
 
-  private async openChunks(
+  /** Sends the first GET; `open` sends the ones that resume a body which broke off. */
+  private async openFirst(
     container: string,
     key: string,
     range?: { start: number; end: number },
-  ): Promise<{ chunks: AsyncGenerator<Uint8Array>; length: number; describe: string }> {
+  ): Promise<{ open: OpenBody; first: OpenedBody; describe: string }> {
     const target = `${container}/${key}`;
-    const open = async (start: number, end: number | undefined, etag?: string): Promise<OpenedBody> => {
+    const send: OpenBody = async (start, end, etag) => {
       const rangeHeader = start === 0 && end === undefined ? undefined : `bytes=${start}-${end ?? ''}`;
       const out = await this.client.send(
         new GetObjectCommand({ Bucket: container, Key: key, Range: rangeHeader, IfMatch: etag, ...this.sse }),
       );
       if (!out.Body || out.ContentLength === undefined) throw new ObjectStoreError(`s3 get ${target}: no body`);
-      return { body: out.Body as AsyncIterable<Uint8Array>, length: out.ContentLength, etag: out.ETag };
+      return { body: out.Body as OpenedBody['body'], length: out.ContentLength, etag: out.ETag };
     };
     let first: OpenedBody;
     try {
-      first = await open(range?.start ?? 0, range?.end);
+      first = await send(range?.start ?? 0, range?.end);
     } catch (err) {
       if (isNotFound(err)) throw new ObjectNotFoundError(container, key);
       throw storeError('s3', 'get', target, err);
     }
-    const wrappedOpen = (start: number, end: number | undefined, etag?: string) =>
-      open(start, end, etag).catch((err: unknown) => Promise.reject(storeError('s3', 'get', target, err)));
-    const describe = `s3 get ${target}`;
-    return {
-      chunks: resumableChunks(wrappedOpen, first, { start: range?.start ?? 0, end: range?.end }, this.options.maxAttempts, describe),
-      length: first.length,
-      describe,
-    };
+    const open: OpenBody = (start, end, etag) =>
+      send(start, end, etag).catch((err: unknown) => Promise.reject(storeError('s3', 'get', target, err)));
+    return { open, first, describe: `s3 get ${target}` };
   }
 }

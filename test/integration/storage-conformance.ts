@@ -2,6 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ObjectNotFoundError, ObjectStoreError, type ObjectStore } from '../../src/storage/object-store.js';
 import { readAll } from '../../src/storage/resumable-body.js';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { readInto } from '../../src/storage/direct-http.js';
+import { createS3Client, type S3ClientOptions } from '../../src/storage/s3-client.js';
 import { S3ObjectStore } from '../../src/storage/s3-store.js';
 
 /** What a conformance run needs: a store (or null to skip) and a container of its own. */
@@ -10,6 +13,8 @@ export interface ConformanceTarget {
   container: string;
   /** Bodies above this go multipart (S3); the suite puts one object larger than it. */
   multipartThreshold: number;
+  /** For an S3 store: how its client reaches the server. */
+  s3?: S3ClientOptions;
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -22,7 +27,7 @@ const PREFIX = 'volume_3a8f2c1d/20261122101504/az_nova_backup_9d2b4f7e';
 export function describeObjectStore(name: string, make: () => ConformanceTarget | null): void {
   const target = make();
   describe.skipIf(target === null)(`ObjectStore conformance: ${name}`, () => {
-    const { store, container, multipartThreshold } = target ?? ({} as ConformanceTarget);
+    const { store, container, multipartThreshold, s3 } = target ?? ({} as ConformanceTarget);
     // A skipped block is still collected: size nothing when there is no target.
     const large = target ? randomBytes(multipartThreshold * 2 + 12345) : Buffer.alloc(0);
 
@@ -128,6 +133,24 @@ export function describeObjectStore(name: string, make: () => ConformanceTarget 
       await store.put(container, 'short', Buffer.from('0123456789'));
       await expect(store.get(container, 'short', { start: 50, end: 60 })).rejects.toBeInstanceOf(ObjectStoreError);
     });
+
+    it.skipIf(!s3 || s3.checksumMode !== 'WHEN_REQUIRED')(
+      "GetObject's body is one the direct client reads straight into memory (no fallback to the SDK's handler)",
+      async () => {
+        await store.put(container, `${PREFIX}-00005`, large);
+        const client = createS3Client(s3!);
+        try {
+          const out = await client.send(new GetObjectCommand({ Bucket: container, Key: `${PREFIX}-00005` }));
+          const body = out.Body as unknown as { [readInto]: (t: Uint8Array) => Promise<number> };
+          expect(readInto in body).toBe(true);
+          const target = new Uint8Array(new SharedArrayBuffer(large.length));
+          expect(await body[readInto](target)).toBe(large.length);
+          expect(sha(Buffer.from(target))).toBe(sha(large));
+        } finally {
+          client.destroy();
+        }
+      },
+    );
   });
 }
 
@@ -138,7 +161,7 @@ export function s3Target(
 ): ConformanceTarget | null {
   if (endpoint === null) return null;
   const multipartThreshold = 5 * 1024 * 1024;
-  const store = new S3ObjectStore({
+  const s3: S3ClientOptions = {
     endpoint,
     region: 'us-east-1',
     accessKeyId: options.accessKeyId ?? 'test',
@@ -148,11 +171,9 @@ export function s3Target(
     maxAttempts: 3,
     timeoutMs: 30_000,
     maxSockets: 8,
-    bucket: options.bucket,
-    multipartThreshold,
-    listPageSize: 3,
-  });
-  return { store, container: options.bucket, multipartThreshold };
+  };
+  const store = new S3ObjectStore({ ...s3, bucket: options.bucket, multipartThreshold, listPageSize: 3 });
+  return { store, container: options.bucket, multipartThreshold, s3 };
 }
 
 /** A bucket name unique to one test run: S3 rules (lowercase, digits, hyphens, 3-63 chars). */

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ObjectStoreError } from '../../src/storage/object-store.js';
-import { collect, readAll, resumableBody, resumableChunks, type OpenBody } from '../../src/storage/resumable-body.js';
+import { collect, readAll, resumableBody, type OpenBody } from '../../src/storage/resumable-body.js';
 import { resolveInside, safeSegments } from '../../src/storage/posix-paths.js';
 import { storeError } from '../../src/storage/store-errors.js';
 
@@ -20,17 +20,22 @@ describe('collect', () => {
     (async function* () {
       for (const x of p) yield Buffer.from(x);
     })();
+  const once = (length: number, ...p: string[]) => {
+    const first = { body: parts(...p), length };
+    const open: OpenBody = async () => Promise.reject(new Error('no second request expected'));
+    return [open, first] as const;
+  };
 
   it('gathers exactly the announced length into one buffer', async () => {
-    expect((await collect(parts('abc', 'def', 'g'), 7, 'x')).toString()).toBe('abcdefg');
+    expect((await collect(...once(7, 'abc', 'def', 'g'), { start: 0 }, 1, 'x')).toString()).toBe('abcdefg');
   });
 
   it('refuses more bytes than announced, and fewer', async () => {
-    await expect(collect(parts('abc', 'def'), 5, 'get k')).rejects.toThrow('get k: more bytes than Content-Length');
-    await expect(collect(parts('abc'), 5, 'get k')).rejects.toThrow('get k: body ended early at 3 of 5 bytes');
+    await expect(collect(...once(5, 'abc', 'def'), { start: 0 }, 1, 'get k')).rejects.toThrow('get k: more bytes than Content-Length');
+    await expect(collect(...once(5, 'abc'), { start: 0 }, 1, 'get k')).rejects.toThrow('get k: body ended early at 3 of 5 bytes');
   });
 
-  it('collects a resumed body across a reset', async () => {
+  it('collects a resumed body across a reset, into the buffer it is given', async () => {
     const first = { body: brokenBody(data, 10), length: data.length, etag: '"e"' };
     const open: OpenBody = async (start) => ({
       body: (async function* () {
@@ -39,7 +44,10 @@ describe('collect', () => {
       length: data.length - start,
       etag: '"e"',
     });
-    expect((await collect(resumableChunks(open, first, { start: 0 }, 3, 't'), data.length, 't')).equals(data)).toBe(true);
+    const into = new ArrayBuffer(64);
+    const out = await collect(open, first, { start: 0 }, 3, 't', into);
+    expect(out.equals(data)).toBe(true);
+    expect(out.buffer).toBe(into);
   });
 });
 
