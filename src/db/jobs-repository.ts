@@ -156,6 +156,17 @@ export async function releaseJob(db: Db, jobId: number, owner: string): Promise<
     .execute();
 }
 
+/** Undoes a claim whose job never started (its worker began stopping meanwhile): queued, the attempt not counted. */
+export async function unclaimJob(db: Db, jobId: number, owner: string): Promise<void> {
+  await db
+    .updateTable('jobs')
+    .set({ status: 'queued', lease_owner: null, lease_expires_at: null, attempts: sql<number>`attempts - 1`, updated_at: sql<Date>`now()` })
+    .where('id', '=', jobId)
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'running')
+    .execute();
+}
+
 /** Empties a job's payload (it held secrets, e.g. passwords for a Trove instance's users). */
 export async function clearJobPayload(db: Db, jobId: number): Promise<void> {
   await db.updateTable('jobs').set({ payload: '{}' }).where('id', '=', jobId).execute();

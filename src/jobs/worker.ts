@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { isConnectionError } from '../db/connection.js';
-import { claimJob, finishJob, pruneFinishedJobs, releaseJob, renewLease } from '../db/jobs-repository.js';
+import { claimJob, finishJob, pruneFinishedJobs, releaseJob, renewLease, unclaimJob } from '../db/jobs-repository.js';
 import type { Database, JobRow } from '../db/schema.js';
 import { beatWorker, pruneDeadWorkers, removeWorker } from '../db/worker-heartbeats-repository.js';
 import type { JobMetrics } from './job-metrics.js';
@@ -68,6 +68,8 @@ export function startJobWorker(opts: JobWorkerOptions): JobWorker {
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   let claiming = false;
+  /** The claim loop in progress, which stop() waits for. */
+  let claimed: Promise<void> = Promise.resolve();
   let failures = 0;
 
   async function runOne(job: JobRow & { takeover?: boolean }): Promise<void> {
@@ -142,6 +144,11 @@ export function startJobWorker(opts: JobWorkerOptions): JobWorker {
         const job = await claimJob(opts.db, opts.owner, opts.leaseSeconds, kinds, opts.hostId);
         failures = 0;
         if (!job) break;
+        if (stopping) {
+          // stop() began while the claim was in flight: the job has not started, so give it back.
+          await unclaimJob(opts.db, job.id, opts.owner).catch(() => {});
+          break;
+        }
         void runOne(job);
       }
     } catch (err) {
@@ -157,7 +164,10 @@ export function startJobWorker(opts: JobWorkerOptions): JobWorker {
   function schedule(ms: number): void {
     if (stopping) return;
     clearTimeout(timer);
-    timer = setTimeout(() => void claimLoop(), ms);
+    timer = setTimeout(() => {
+      // A loop already claiming is the one stop() must wait for: keep it.
+      if (!claiming) claimed = claimLoop();
+    }, ms);
   }
 
   // NOTE: the host's liveness for the API (a host-bound job whose host has no live worker shows
@@ -195,6 +205,7 @@ export function startJobWorker(opts: JobWorkerOptions): JobWorker {
       stopping = true;
       clearTimeout(timer);
       clearInterval(pruneTimer);
+      await claimed;
       const settled = (ms: number) =>
         Promise.race([Promise.allSettled([...running.values()].map((r) => r.promise)), new Promise((r) => setTimeout(r, ms).unref())]);
       await settled(opts.shutdownGraceMs ?? 30_000);

@@ -134,6 +134,59 @@ describe('job queue on Postgres', () => {
     expect(await row(s.id)).toMatchObject({ status: 'done', attempts: 2 });
   });
 
+  it('stop() waits for a claim in flight and gives its job back unrun, as if never claimed', async () => {
+    const kind = `late-${randomUUID().slice(0, 8)}`;
+    const project = `p${randomUUID().slice(0, 7)}`;
+    const job = await insertJob(t.db, { kind, resourceId: randomUUID(), projectId: project });
+    await t.db.insertInto('job_project_turns').values({ project_id: project, last_claimed_at: sql<Date>`now()` }).execute();
+    // Hold the project's turn row: the worker's claim finds the job, then waits on this lock.
+    let unlock!: () => void;
+    const unlocked = new Promise<void>((r) => (unlock = r));
+    const holding = t.db.transaction().execute(async (trx) => {
+      await sql`SELECT 1 FROM job_project_turns WHERE project_id = ${project} FOR UPDATE`.execute(trx);
+      await unlocked;
+    });
+    let ran = false;
+    const worker = startJobWorker({
+      db: t.db,
+      owner: 'late',
+      hostId: 'h1',
+      maxConcurrent: 1,
+      leaseSeconds: 30,
+      pollMs: 20,
+      logger: silent,
+      handlers: { [kind]: async () => void (ran = true) },
+    });
+    const waitingOnLock = async () =>
+      Number(
+        (
+          await sql<{ n: string }>`SELECT count(*) AS n FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND query LIKE '%job_project_turns%' AND datname = current_database()`.execute(t.db)
+        ).rows[0]!.n,
+      );
+    let stopped = false;
+    try {
+      for (let i = 0; i < 250 && (await waitingOnLock()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await waitingOnLock()).toBe(1);
+      const stopping = worker.stop().then(() => void (stopped = true));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(stopped).toBe(false); // the claim is still in flight
+      unlock();
+      await stopping;
+    } finally {
+      unlock();
+      await holding;
+      if (!stopped) await worker.stop();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ran).toBe(false);
+    expect(await t.db.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow()).toMatchObject({
+      status: 'queued',
+      lease_owner: null,
+      attempts: 0,
+    });
+  });
+
   it("claims fairly across projects: a project with a long queue holds up another project's job by one job at most", async () => {
     const kind = `k-${randomUUID().slice(0, 8)}`;
     const flood: Array<{ id: number }> = [];
