@@ -42,7 +42,7 @@ export function resumableBody(
 }
 
 /** resumableBody's chunks without the stream around them. */
-export function resumableChunks(
+function resumableChunks(
   open: OpenBody,
   first: OpenedBody,
   range: { start: number; end?: number },

@@ -15,7 +15,7 @@ import { ObjectNotFoundError, ObjectStoreError, type ObjectStore } from './objec
 import { putMultipart } from './s3-multipart.js';
 import { createS3Client, type S3ClientOptions } from './s3-client.js';
 import { errorCodeOf, httpStatusOf, storeError } from './store-errors.js';
-import { collect, resumableChunks, type OpenBody, type OpenedBody } from './resumable-body.js';
+import { collect, resumableBody, type OpenBody, type OpenedBody } from './resumable-body.js';
 
 /** Everything the S3 store needs; tests set a small threshold and page size. */
 export interface S3StoreOptions extends S3ClientOptions {
@@ -172,8 +172,7 @@ export class S3ObjectStore implements ObjectStore {
   /** GETs an object (or a range) as a length-checked stream that resumes when the body breaks off. */
   private async openStream(container: string, key: string, range?: { start: number; end: number }): Promise<Readable> {
     const { open, first, describe } = await this.openFirst(container, key, range);
-    const chunks = resumableChunks(open, first, { start: range?.start ?? 0, end: range?.end }, this.options.maxAttempts, describe);
-    return Readable.from(chunks, { objectMode: false });
+    return resumableBody(open, first, { start: range?.start ?? 0, end: range?.end }, this.options.maxAttempts, describe);
   }
 
   /** Sends the first GET; `open` sends the ones that resume a body which broke off. */
