@@ -11,7 +11,7 @@ describe('blockDigest', () => {
       expect(blockDigest(zeros)).toEqual({ digest: sha256(zeros), zero: true });
       // randomBytes(1) is a zero byte one time in 256, which is the zero case, not this one.
       const data = randomBytes(size);
-      data[0] |= 0x80;
+      data[0] = (data[0] ?? 0) | 0x80;
       expect(blockDigest(data)).toEqual({ digest: sha256(data), zero: false });
       const lastByte = Buffer.alloc(size);
       lastByte[size - 1] = 1;
