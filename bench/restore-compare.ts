@@ -2,7 +2,8 @@
  * Restore side by side (issue 16): one backup of a generated image per store, then, in every run,
  * a restore into a new sparse volume by this build and by each `--baseline` build (another
  * checkout's `dist/`, e.g. main's) in turn, and the store's GET ceiling (every object of the same
- * backup fetched in parallel, undecoded). Each operation runs in its own process: its peak RSS
+ * backup fetched in parallel, undecoded); on posix also the volume's write floor (the restore's
+ * writes of the same bytes from memory, with its flushes). Each operation runs in its own process: its peak RSS
  * (VmHWM) and CPU are its own. Prints one markdown table of medians (min–max) and the load.
  *
  *   node dist/bench/restore-compare.js --size 1G --runs 3 [--baseline /path/to/other/dist] [--baseline-env K=V]
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
           figures.add(section, 'restore, new sparse volume', 'MiB/s', size / MiB / o.seconds);
           figures.add(section, 'restore peak RSS', 'MiB', o.peakRssBytes / MiB);
           figures.add(section, 'restore CPU', 's/GiB', o.cpuSeconds / (size / 2 ** 30));
+          figures.add(section, 'restore CPU, of it the kernel', 's/GiB', o.systemCpuSeconds / (size / 2 ** 30));
         }
         for (const concurrency of [4, 8]) {
           const g = await opIn(self, { op: 'get-all', store, compression: 'zstd', location: b.location, concurrency });
@@ -108,6 +110,12 @@ async function main(): Promise<void> {
             'MiB/s',
             size / MiB / g.seconds,
           );
+        }
+        if (store.kind === 'posix') {
+          // What the restore's writes alone cost on this disk: the same bytes, no store, no decoding.
+          const w = await opIn(self, { op: 'write-floor', image, target: sparseFile(target, size) });
+          figures.add(`${storeName}, volume write floor`, "the restore's writes alone, volume MiB/s", 'MiB/s', size / MiB / w.seconds);
+          figures.add(`${storeName}, volume write floor`, 'CPU, of it the kernel', 's/GiB', w.systemCpuSeconds / (size / 2 ** 30));
         }
         rmSync(target, { force: true });
         loads.push(`${storeName} run ${run} ${loadavg()[0]!.toFixed(2)}`);
