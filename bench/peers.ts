@@ -15,6 +15,7 @@ import { openStore, type StoreSpec } from './engine-op.js';
 import { generateImage, makeChangedCopy, parseSize } from './gen-image.js';
 import { startMoto } from './moto.js';
 import { newLocation } from './engine-runs.js';
+import { warmMemory } from './warm-memory.js';
 
 /**
  * Issue 16's figures for changed-block tracking, zstd levels and restic, in one process (CPU-bound
@@ -256,6 +257,10 @@ async function main(): Promise<void> {
       .join(' ')}.`,
     '',
   );
+  if (a.has('warm-memory')) {
+    const w = warmMemory();
+    lines.push(`Warmed memory first: touched ${(w.bytes / 2 ** 30).toFixed(1)} GiB once in ${w.seconds.toFixed(1)} s.`, '');
+  }
   const moto = await startMoto(motoPort).catch((err: Error) => {
     log(`moto not started: ${err.message}`);
     return null;

@@ -7,7 +7,7 @@
  * (VmHWM) and CPU are its own. Prints one markdown table of medians (min–max) and the load.
  *
  *   node dist/bench/restore-compare.js --size 1G --runs 3 [--baseline /path/to/other/dist] [--baseline-env K=V]
- *     [--no-s3] [--no-posix] [--swift] [--cpu-prof DIR]
+ *     [--no-s3] [--no-posix] [--swift] [--cpu-prof DIR] [--warm-memory]
  *
  * --cpu-prof DIR writes a V8 CPU profile of each restore by this build (main thread and decode
  * workers, one .cpuprofile each) into DIR.
@@ -27,6 +27,7 @@ import { generateImage, parseSize } from './gen-image.js';
 import { repoRoot } from './cinder.js';
 import { startMoto } from './moto.js';
 import { Figures, formatFigure } from './stats.js';
+import { warmMemory } from './warm-memory.js';
 
 const MiB = 2 ** 20;
 const log = (s: string): void => void process.stderr.write(`[restore-compare ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -64,6 +65,10 @@ async function main(): Promise<void> {
   const workdir = join(tmpdir(), `restore-compare-${process.pid}`);
   mkdirSync(workdir, { recursive: true });
   const figures = new Figures();
+  if (argv.includes('--warm-memory')) {
+    const w = warmMemory();
+    log(`warmed memory: touched ${(w.bytes / 2 ** 30).toFixed(1)} GiB once in ${w.seconds.toFixed(1)} s`);
+  }
   const moto = argv.includes('--no-s3') ? null : await startMoto();
   const swift = argv.includes('--swift') ? startSwift(join(workdir, 'swift')) : null;
   const stores: Array<[string, StoreSpec]> = [

@@ -20,6 +20,7 @@ import { cbrBench } from './cbr-bench.js';
 import { dbBench } from './db-bench.js';
 import { engineBackup, runEngineOp } from './engine-runs.js';
 import { profileMarkdown, summariseProfiles } from './profile.js';
+import { warmMemory } from './warm-memory.js';
 
 /**
  * `npm run bench` (build, then node dist/bench/run.js). Options:
@@ -36,6 +37,7 @@ import { profileMarkdown, summariseProfiles } from './profile.js';
  *   --peers / --no-peers   bench/peers.ts (CBT vs full read, zstd levels 1/3/6 vs zstd -T0, restic) at the smallest size
  *                  (with --big when 8G is among the sizes); on by default, off in --smoke unless --peers
  *   --no-data --no-cinder --no-s3 --no-api --no-concurrency --no-cbr --no-db   leave a part out (reported as a gap)
+ *   --warm-memory   first touch nearly all free memory once (bench/warm-memory.ts): a fresh VM backs its memory lazily
  *   --workdir DIR   where images and the posix store go (default $TMPDIR/cbt-bench-<pid>)
  *   --out FILE      the markdown report (default BENCHMARKS.md at the repository root)
  */
@@ -89,6 +91,12 @@ async function main(): Promise<void> {
       .join(' ')}`,
   ];
 
+  if (args.has('warm-memory')) {
+    const w = warmMemory();
+    notes.push(
+      `warmed memory first: touched ${(w.bytes / 2 ** 30).toFixed(1)} GiB once in ${w.seconds.toFixed(1)} s (bench/warm-memory.ts)`,
+    );
+  }
   let cinder = cinderStatus();
   if (!args.has('no-cinder') && !cinder.available) {
     log('installing python3-cinder (apt) for the side-by-side comparison');
