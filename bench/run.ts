@@ -37,7 +37,7 @@ import { warmMemory } from './warm-memory.js';
  *   --peers / --no-peers   bench/peers.ts (CBT vs full read, zstd levels 1/3/6 vs zstd -T0, restic) at the smallest size
  *                  (with --big when 8G is among the sizes); on by default, off in --smoke unless --peers
  *   --no-data --no-cinder --no-s3 --no-api --no-concurrency --no-cbr --no-db   leave a part out (reported as a gap)
- *   --warm-memory   first touch nearly all free memory once (bench/warm-memory.ts): a fresh VM backs its memory lazily
+ *   --warm-memory   first touch nearly all free memory once (bench/warm-memory.ts): this VM's host backs memory lazily
  *   --workdir DIR   where images and the posix store go (default $TMPDIR/cbt-bench-<pid>)
  *   --out FILE      the markdown report (default BENCHMARKS.md at the repository root)
  */

@@ -4,13 +4,15 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * `--warm-memory`: touches nearly all of the machine's free memory once, in a child process that
- * then exits, before anything is measured. A freshly booted VM's host backs guest memory on
- * first touch, so until every page has been used once, each new page (the page cache a restore
- * writes into, a pool buffer) also costs a host fault. On the 2-core Firecracker VM that made a
- * 1 GiB posix restore's kernel time swing from 0.43 to 1.32 s between runs of the same build;
- * after one warm-up it stayed at 0.37-0.50 s (BENCHMARKS.md, round seven). A server that has been
- * up for a while is past this, so the figures with it are the representative ones; it applies to
- * every process alike (ours, Cinder's, restic's).
+ * then exits, before anything is measured. This VM hands freed memory back to its host (virtio
+ * free page reporting, in 2 MiB blocks: `/sys/module/page_reporting`), and the host backs it again
+ * only on the next touch, so each fresh page (the page cache a restore writes into, a pool
+ * buffer) can also cost a fault in the host. A 1 GiB posix restore's kernel time swung from 0.43
+ * to 1.32 s between runs of the same build; for some minutes after one warm-up it stayed at
+ * 0.37-0.50 s (BENCHMARKS.md, round seven). The effect fades as the warm-up's freed memory is
+ * reported back, so figures taken with it show the code's own cost with fewer of the platform's
+ * faults; they are not what a server on this VM type always sees. It applies to every process
+ * alike (ours, Cinder's, restic's).
  */
 
 const CHUNK = 256 * 2 ** 20;
