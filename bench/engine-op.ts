@@ -6,6 +6,7 @@ import { createBackupEngine } from '../src/engine/backup-engine.js';
 import type { BackupLocation, BackupRequest, Compression, RestoreRequest } from '../src/engine/engine-api.js';
 import { isZero } from '../src/engine/block-digest.js';
 import { ownKeys } from '../src/engine/engine-context.js';
+import { writeRanges } from '../src/engine/restore-reader.js';
 import { WriteBehind } from '../src/engine/write-behind.js';
 import type { ObjectStore } from '../src/storage/object-store.js';
 import { PosixObjectStore } from '../src/storage/posix-store.js';
@@ -145,13 +146,12 @@ async function writeFloor(image: string, target: string): Promise<OpOutput> {
   const runs: Array<[number, number]> = [];
   for (let object = 0; object < data.length; object += c.BACKUP_OBJECT_SIZE) {
     const end = Math.min(data.length, object + c.BACKUP_OBJECT_SIZE);
-    let start = -1;
-    for (let pos = object; pos < end; pos += c.BACKUP_BLOCK_SIZE) {
-      const zero = isZero(data.subarray(pos, Math.min(end, pos + c.BACKUP_BLOCK_SIZE)));
-      if (!zero && start < 0) start = pos;
-      if (zero && start >= 0) runs.push([start, pos]), (start = -1);
+    const zero = new Uint8Array(Math.ceil((end - object) / c.BACKUP_BLOCK_SIZE));
+    for (let i = 0; i < zero.length; i++) {
+      const at = object + i * c.BACKUP_BLOCK_SIZE;
+      zero[i] = isZero(data.subarray(at, Math.min(end, at + c.BACKUP_BLOCK_SIZE))) ? 1 : 0;
     }
-    if (start >= 0) runs.push([start, end]);
+    runs.push(...writeRanges([[object, end]], object, c.BACKUP_BLOCK_SIZE, zero));
   }
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();

@@ -257,10 +257,7 @@ async function main(): Promise<void> {
       .join(' ')}.`,
     '',
   );
-  if (a.has('warm-memory')) {
-    const w = warmMemory();
-    lines.push(`Warmed memory first: touched ${(w.bytes / 2 ** 30).toFixed(1)} GiB once in ${w.seconds.toFixed(1)} s.`, '');
-  }
+  if (a.has('warm-memory')) lines.push(`Warmed memory first: ${warmMemory()}.`, '');
   const moto = await startMoto(motoPort).catch((err: Error) => {
     log(`moto not started: ${err.message}`);
     return null;

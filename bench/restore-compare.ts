@@ -3,8 +3,8 @@
  * a restore into a new sparse volume by this build and by each `--baseline` build (another
  * checkout's `dist/`, e.g. main's) in turn, and the store's GET ceiling (every object of the same
  * backup fetched in parallel, undecoded); on posix also the volume's write floor (the restore's
- * writes of the same bytes from memory, with its flushes). Each operation runs in its own process: its peak RSS
- * (VmHWM) and CPU are its own. Prints one markdown table of medians (min–max) and the load.
+ * writes of the same bytes from memory, with its flushes). Each operation runs in its own process:
+ * its peak RSS (VmHWM) and CPU are its own. Prints one markdown table of medians (min–max) and the load.
  *
  *   node dist/bench/restore-compare.js --size 1G --runs 3 [--baseline /path/to/other/dist] [--baseline-env K=V]
  *     [--no-s3] [--no-posix] [--swift] [--cpu-prof DIR] [--warm-memory]
@@ -65,10 +65,7 @@ async function main(): Promise<void> {
   const workdir = join(tmpdir(), `restore-compare-${process.pid}`);
   mkdirSync(workdir, { recursive: true });
   const figures = new Figures();
-  if (argv.includes('--warm-memory')) {
-    const w = warmMemory();
-    log(`warmed memory: touched ${(w.bytes / 2 ** 30).toFixed(1)} GiB once in ${w.seconds.toFixed(1)} s`);
-  }
+  if (argv.includes('--warm-memory')) log(`warmed memory: ${warmMemory()}`);
   const moto = argv.includes('--no-s3') ? null : await startMoto();
   const swift = argv.includes('--swift') ? startSwift(join(workdir, 'swift')) : null;
   const stores: Array<[string, StoreSpec]> = [

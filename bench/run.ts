@@ -91,12 +91,7 @@ async function main(): Promise<void> {
       .join(' ')}`,
   ];
 
-  if (args.has('warm-memory')) {
-    const w = warmMemory();
-    notes.push(
-      `warmed memory first: touched ${(w.bytes / 2 ** 30).toFixed(1)} GiB once in ${w.seconds.toFixed(1)} s (bench/warm-memory.ts)`,
-    );
-  }
+  if (args.has('warm-memory')) notes.push(`warmed memory first: ${warmMemory()} (bench/warm-memory.ts)`);
   let cinder = cinderStatus();
   if (!args.has('no-cinder') && !cinder.available) {
     log('installing python3-cinder (apt) for the side-by-side comparison');

@@ -87,15 +87,23 @@ async function fetchVerified(
   return { ...r, storedBytes: stored.length };
 }
 
-/** Absolute [start, end) pieces of `ranges` to write, leaving out all-zero blocks when `zero` is given. */
-function writeRanges(p: PlannedObject, blockSize: number, zero: Uint8Array | null): Array<[number, number]> {
-  if (!zero) return p.ranges;
+/**
+ * Absolute [start, end) pieces of `ranges` (within an object stored at `offset`) to write, leaving
+ * out the blocks `zero` flags as all zeros when it is given.
+ */
+export function writeRanges(
+  ranges: Array<[number, number]>,
+  offset: number,
+  blockSize: number,
+  zero: Uint8Array | null,
+): Array<[number, number]> {
+  if (!zero) return ranges;
   const out: Array<[number, number]> = [];
-  for (const [s, e] of p.ranges) {
+  for (const [s, e] of ranges) {
     let runStart = -1;
     for (let pos = s; pos < e; ) {
-      const blockEnd = Math.min(e, p.entry.offset + (Math.floor((pos - p.entry.offset) / blockSize) + 1) * blockSize);
-      const isZero = zero[Math.floor((pos - p.entry.offset) / blockSize)] === 1;
+      const blockEnd = Math.min(e, offset + (Math.floor((pos - offset) / blockSize) + 1) * blockSize);
+      const isZero = zero[Math.floor((pos - offset) / blockSize)] === 1;
       if (!isZero && runStart < 0) runStart = pos;
       if (isZero && runStart >= 0) out.push([runStart, pos]), (runStart = -1);
       pos = blockEnd;
@@ -188,7 +196,7 @@ async function runPlan(
     outcome.fetched += r.storedBytes;
     const raw = Buffer.from(r.raw.buffer, r.raw.byteOffset, r.raw.byteLength);
     if (target) {
-      for (const [s, e] of writeRanges(p, p.layer.blockSize, target.isNew ? r.zero : null)) {
+      for (const [s, e] of writeRanges(p.ranges, p.entry.offset, p.layer.blockSize, target.isNew ? r.zero : null)) {
         const from = s - p.entry.offset;
         for (let done = 0; done < e - s; )
           done += (await target.fh.write(raw, from + done, e - s - done, target.offset + s + done)).bytesWritten;
